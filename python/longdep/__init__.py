@@ -1,0 +1,47 @@
+"""longdep: measure the long-range dependency problem of recurrent networks.
+
+Exact forward passes, BPTT gradient norms and forward sensitivities of Elman, LSTM
+and GRU cells over very long sequences, computed by a Rust core.
+
+>>> import longdep as ld
+"""
+
+from __future__ import annotations
+
+from . import _core
+from .cells import GRU, LSTM, Elman, RecurrentCell
+from .core import DEFAULT_MEMORY_BUDGET, forward, grad_norms, sensitivity
+from .errors import (
+    ArgumentError,
+    BudgetError,
+    DTypeError,
+    LongdepError,
+    NumericsError,
+    ShapeError,
+)
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "DEFAULT_MEMORY_BUDGET",
+    "GRU",
+    "LSTM",
+    "ArgumentError",
+    "BudgetError",
+    "DTypeError",
+    "Elman",
+    "LongdepError",
+    "NumericsError",
+    "RecurrentCell",
+    "ShapeError",
+    "__version__",
+    "forward",
+    "grad_norms",
+    "sensitivity",
+    "simd_level",
+]
+
+
+def simd_level() -> str:
+    """The SIMD instruction set the Rust kernels use on this CPU."""
+    return _core.simd_level()

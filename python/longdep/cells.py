@@ -1,0 +1,281 @@
+"""Recurrent cells in PyTorch's single-layer layout.
+
+All weights follow ``torch.nn.RNN/LSTM/GRU``: ``weight_ih (G*H, I)``,
+``weight_hh (G*H, H)``, ``bias_ih (G*H,)``, ``bias_hh (G*H,)`` with gate order
+LSTM (i, f, g, o) and GRU (r, z, n), ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+Weights are stored as float64 and cast to the dtype of each computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._validate import as_float_array, choice, require_finite, shape_str
+from .errors import ArgumentError, ShapeError
+
+__all__ = ["GRU", "LSTM", "Elman", "RecurrentCell"]
+
+
+def _tensor_to_numpy(t: Any) -> np.ndarray:
+    if hasattr(t, "detach"):
+        t = t.detach().cpu()
+        if hasattr(t, "double"):
+            t = t.double()
+        return np.asarray(t.numpy())
+    return np.asarray(t)
+
+
+class RecurrentCell:
+    """Common part of the recurrent cells (not instantiated directly)."""
+
+    kind: ClassVar[str] = ""
+    gates: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        weight_ih: Any,
+        weight_hh: Any,
+        bias_ih: Any = None,
+        bias_hh: Any = None,
+    ) -> None:
+        w_hh = as_float_array("weight_hh", weight_hh, np.float64, ndim=(2,))
+        w_ih = as_float_array("weight_ih", weight_ih, np.float64, ndim=(2,))
+        g = self.gates
+        rows, hidden = w_hh.shape
+        if hidden == 0:
+            raise ShapeError(f"weight_hh must have at least one column (H >= 1); got shape {shape_str(w_hh.shape)}")
+        if rows != g * hidden:
+            what = "square (H, H)" if g == 1 else f"shape ({g}*H, H) with {g} gates"
+            raise ShapeError(
+                f"weight_hh must be {what} = ({g * hidden}, {hidden}) for {type(self).__name__}; "
+                f"got {shape_str(w_hh.shape)}"
+            )
+        if w_ih.shape[0] != rows or w_ih.shape[1] == 0:
+            raise ShapeError(
+                f"weight_ih must have shape ({rows}, I) with I >= 1 to match weight_hh "
+                f"{shape_str(w_hh.shape)}; got {shape_str(w_ih.shape)}"
+            )
+        require_finite("weight_ih", w_ih)
+        require_finite("weight_hh", w_hh)
+        self.weight_ih = w_ih
+        self.weight_hh = w_hh
+        self.bias_ih = self._bias("bias_ih", bias_ih, rows)
+        self.bias_hh = self._bias("bias_hh", bias_hh, rows)
+        self._cache: dict[str, dict[str, Any]] = {}
+
+    @staticmethod
+    def _bias(name: str, b: Any, rows: int) -> np.ndarray | None:
+        if b is None:
+            return None
+        arr = as_float_array(name, b, np.float64)
+        if arr.shape != (rows,):
+            raise ShapeError(f"{name} must have shape ({rows},); got {shape_str(arr.shape)}")
+        require_finite(name, arr)
+        return arr
+
+    @property
+    def hidden_size(self) -> int:
+        """H, the size of the hidden output h."""
+        return int(self.weight_hh.shape[1])
+
+    @property
+    def input_size(self) -> int:
+        """I, the size of one input vector x_t."""
+        return int(self.weight_ih.shape[1])
+
+    @property
+    def state_size(self) -> int:
+        """Length of the full recurrent state (2H for LSTM's (h, c), else H)."""
+        return self.hidden_size
+
+    def _options(self) -> dict[str, Any]:
+        return {}
+
+    def _extra_arrays(self) -> dict[str, np.ndarray | None]:
+        return {}
+
+    def spec(self, dtype: np.dtype | type = np.float64) -> dict[str, Any]:
+        """The dict `longdep._core` takes: kind, weights cast to `dtype`, options."""
+        key = np.dtype(dtype).name
+        if key not in self._cache:
+            arrays = {
+                "weight_ih": self.weight_ih,
+                "weight_hh": self.weight_hh,
+                "bias_ih": self.bias_ih,
+                "bias_hh": self.bias_hh,
+                **self._extra_arrays(),
+            }
+            spec: dict[str, Any] = {"kind": self.kind, **self._options()}
+            for k, v in arrays.items():
+                spec[k] = None if v is None else np.ascontiguousarray(v, dtype=dtype)
+            self._cache[key] = spec
+        return self._cache[key]
+
+    @classmethod
+    def _torch_kwargs(cls, get: Any) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any], *, layer: int = 0, **kwargs: Any) -> RecurrentCell:
+        """Build from PyTorch parameter names (``weight_ih_l0`` ... or ``weight_ih`` of a *Cell).
+
+        Extra keyword arguments (e.g. ``nonlinearity``) are passed to the constructor.
+        """
+        suffixes = (f"_l{layer}", "")
+        def get(name: str, required: bool = True) -> np.ndarray | None:
+            for suf in suffixes:
+                if name + suf in state:
+                    return _tensor_to_numpy(state[name + suf])
+            if required:
+                have = ", ".join(sorted(str(k) for k in state)) or "nothing"
+                raise ArgumentError(
+                    f"state dict must contain '{name}_l{layer}' (or '{name}') for {cls.__name__}; has {have}"
+                )
+            return None
+
+        return cls(
+            get("weight_ih"),
+            get("weight_hh"),
+            get("bias_ih", False),
+            get("bias_hh", False),
+            **kwargs,
+        )
+
+    @classmethod
+    def from_torch(cls, module: Any) -> RecurrentCell:
+        """Copy the weights of a ``torch.nn.RNN/LSTM/GRU`` (single layer) or ``*Cell`` module.
+
+        Duck-typed: reads ``weight_ih_l0``/``weight_ih`` etc.; torch is not imported.
+        """
+        layers = getattr(module, "num_layers", 1)
+        if layers != 1:
+            raise ArgumentError(f"module must be single-layer (num_layers=1); got num_layers={layers}")
+        if getattr(module, "bidirectional", False):
+            raise ArgumentError("module must be unidirectional; got bidirectional=True")
+        if getattr(module, "proj_size", 0):
+            raise ArgumentError(
+                f"LSTM with proj_size > 0 is not supported; got proj_size={module.proj_size}"
+            )
+        state = {}
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            for suf in ("_l0", ""):
+                if hasattr(module, name + suf) and getattr(module, name + suf) is not None:
+                    state[name + suf] = getattr(module, name + suf)
+        kwargs = cls._torch_kwargs(module)
+        return cls.from_state_dict(state, **kwargs)
+
+    def __repr__(self) -> str:
+        opts = "".join(f", {k}={v!r}" for k, v in self._options().items() if v is not None and v is not False)
+        bias = self.bias_ih is not None or self.bias_hh is not None
+        return (
+            f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}"
+            f"{opts}, bias={bias})"
+        )
+
+
+class Elman(RecurrentCell):
+    """Vanilla RNN: ``h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
+
+    Parameters
+    ----------
+    weight_ih, weight_hh, bias_ih, bias_hh
+        PyTorch layout, ``(H, I)``, ``(H, H)``, ``(H,)``, ``(H,)``.
+    nonlinearity
+        ``"tanh"``, ``"relu"`` or ``"linear"``.
+    residual
+        If given, ``h_t = h_{t-1} + residual * phi(...)`` (a residual connection).
+    layer_norm
+        Apply layer normalisation to the pre-activation: ``phi(LN(a))`` with gain
+        ``ln_weight`` and bias ``ln_bias`` (default ones and zeros), ``eps = ln_eps``.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> cell = ld.Elman(np.ones((2, 1)), 0.5 * np.eye(2), nonlinearity="linear")
+    >>> ld.forward(cell, np.ones((3, 1)))[:, 0].tolist()
+    [1.0, 1.5, 1.75]
+    """
+
+    kind = "elman"
+    gates = 1
+
+    def __init__(
+        self,
+        weight_ih: Any,
+        weight_hh: Any,
+        bias_ih: Any = None,
+        bias_hh: Any = None,
+        nonlinearity: str = "tanh",
+        *,
+        residual: float | None = None,
+        layer_norm: bool = False,
+        ln_weight: Any = None,
+        ln_bias: Any = None,
+        ln_eps: float = 1e-5,
+    ) -> None:
+        super().__init__(weight_ih, weight_hh, bias_ih, bias_hh)
+        self.nonlinearity = choice("nonlinearity", nonlinearity, ("tanh", "relu", "linear"))
+        if residual is not None:
+            if isinstance(residual, bool) or not np.isfinite(float(residual)):
+                raise ArgumentError(f"residual must be a finite number or None; got {residual!r}")
+            residual = float(residual)
+        self.residual = residual
+        self.layer_norm = bool(layer_norm)
+        h = self.hidden_size
+        if not self.layer_norm and (ln_weight is not None or ln_bias is not None):
+            raise ArgumentError("ln_weight/ln_bias were given but layer_norm=False; pass layer_norm=True")
+        if not (isinstance(ln_eps, (int, float)) and np.isfinite(ln_eps) and ln_eps > 0):
+            raise ArgumentError(f"ln_eps must be a positive finite number; got {ln_eps!r}")
+        self.ln_eps = float(ln_eps)
+        self.ln_weight = self.ln_bias = None
+        if self.layer_norm:
+            self.ln_weight = self._bias("ln_weight", np.ones(h) if ln_weight is None else ln_weight, h)
+            self.ln_bias = self._bias("ln_bias", np.zeros(h) if ln_bias is None else ln_bias, h)
+
+    @property
+    def state_size(self) -> int:
+        return self.hidden_size
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "nonlinearity": self.nonlinearity,
+            "residual": self.residual,
+            "layer_norm": self.layer_norm,
+            "ln_eps": self.ln_eps if self.layer_norm else None,
+        }
+
+    def _extra_arrays(self) -> dict[str, np.ndarray | None]:
+        return {"ln_weight": self.ln_weight, "ln_bias": self.ln_bias}
+
+    @classmethod
+    def _torch_kwargs(cls, module: Any) -> dict[str, Any]:
+        nl = getattr(module, "nonlinearity", "tanh")
+        return {"nonlinearity": nl}
+
+
+class LSTM(RecurrentCell):
+    """LSTM, PyTorch gate order (i, f, g, o); state ``(h, c)``.
+
+    ``c_t = f * c_{t-1} + i * g``, ``h_t = o * tanh(c_t)``. The initial state is the
+    tuple ``(h0, c0)``. Gradients flow through both the h and the c path.
+    """
+
+    kind = "lstm"
+    gates = 4
+
+    @property
+    def state_size(self) -> int:
+        return 2 * self.hidden_size
+
+
+class GRU(RecurrentCell):
+    """GRU with PyTorch's formula, gate order (r, z, n).
+
+    ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
+    """
+
+    kind = "gru"
+    gates = 3

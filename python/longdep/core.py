@@ -1,0 +1,251 @@
+"""Forward passes, BPTT gradient norms and forward sensitivities (NumPy in, NumPy out)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._validate import as_float_array, choice, compute_dtype, shape_str
+from .cells import LSTM, RecurrentCell
+from .errors import ArgumentError, DTypeError, ShapeError
+
+__all__ = ["DEFAULT_MEMORY_BUDGET", "forward", "grad_norms", "sensitivity"]
+
+#: Bytes the reverse pass may spend on stored states before it switches to checkpointing.
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+
+
+def _check_cell(cell: Any) -> RecurrentCell:
+    if not isinstance(cell, RecurrentCell):
+        raise DTypeError(
+            f"cell must be a longdep cell (ld.Elman, ld.LSTM, ld.GRU); got {type(cell).__name__}"
+        )
+    return cell
+
+
+def _prepare_x(cell: RecurrentCell, x: Any) -> tuple[np.ndarray, np.dtype, bool]:
+    """x as a contiguous (T, B, I) array of the computation dtype; whether it was 2-D."""
+    dtype = compute_dtype("x", x)
+    arr = as_float_array("x", x, dtype, ndim=(2, 3))
+    two_d = arr.ndim == 2
+    if two_d:
+        arr = arr[:, None, :]
+    t, b, i = arr.shape
+    expect = "(T, I)" if two_d else "(T, B, I)"
+    if i != cell.input_size:
+        want = f"(T, {cell.input_size})" if two_d else f"(T, B, {cell.input_size})"
+        got = shape_str(arr.shape[::2] if two_d else arr.shape)
+        raise ShapeError(
+            f"x must have shape {want} to match weight_ih {shape_str(cell.weight_ih.shape)}; got {got}"
+        )
+    if t == 0:
+        raise ShapeError(f"x must have at least one time step (T >= 1) in shape {expect}; got T = 0")
+    if b == 0:
+        raise ShapeError("x must have at least one batch element (B >= 1); got B = 0")
+    return arr, dtype, two_d
+
+
+def _rows(name: str, a: Any, batch: int, dim: int, dtype: np.dtype, two_d: bool, what: str) -> np.ndarray:
+    """(B, dim) from `a` of shape (dim,) (broadcast over the batch) or (B, dim)."""
+    arr = as_float_array(name, a, dtype)
+    if arr.shape == (dim,):
+        return np.ascontiguousarray(np.broadcast_to(arr, (batch, dim)))
+    if not two_d and arr.shape == (batch, dim):
+        return arr
+    want = f"({dim},)" if two_d else f"({batch}, {dim}) or ({dim},)"
+    raise ShapeError(f"{name} must have shape {want} ({what}); got {shape_str(arr.shape)}")
+
+
+def _initial_state(
+    cell: RecurrentCell, h0: Any, batch: int, dtype: np.dtype, two_d: bool
+) -> np.ndarray:
+    h = cell.hidden_size
+    if isinstance(cell, LSTM):
+        if h0 is None:
+            return np.zeros((batch, 2 * h), dtype=dtype)
+        if not isinstance(h0, tuple) or len(h0) != 2:
+            raise ArgumentError(
+                f"h0 must be a tuple (h0, c0) for an LSTM; got {type(h0).__name__}"
+                + (f" of length {len(h0)}" if isinstance(h0, tuple) else "")
+            )
+        hh = _rows("h0[0]", h0[0], batch, h, dtype, two_d, "initial hidden state")
+        cc = _rows("h0[1]", h0[1], batch, h, dtype, two_d, "initial cell state")
+        return np.ascontiguousarray(np.concatenate([hh, cc], axis=1))
+    if h0 is None:
+        return np.zeros((batch, h), dtype=dtype)
+    if isinstance(h0, tuple):
+        raise ArgumentError(
+            f"h0 must be an array of shape (B, H) for {type(cell).__name__}; got a tuple "
+            "(only an LSTM takes (h0, c0))"
+        )
+    return _rows("h0", h0, batch, h, dtype, two_d, "initial hidden state")
+
+
+def _threads(threads: int | None) -> int | None:
+    if threads is None:
+        env = os.environ.get("LONGDEP_NUM_THREADS", "").strip()
+        if env:
+            if not env.isdigit() or int(env) < 1:
+                raise ArgumentError(f"LONGDEP_NUM_THREADS must be a positive integer; got {env!r}")
+            return int(env)
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ArgumentError(f"threads must be a positive integer or None; got {threads!r}")
+    return int(threads)
+
+
+def _prepare_out(out: Any, t: int, b: int, two_d: bool) -> np.ndarray | None:
+    if out is None:
+        return None
+    want = (t,) if two_d else (t, b)
+    if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != want:
+        got = (
+            f"{type(out).__name__}"
+            if not isinstance(out, np.ndarray)
+            else f"{out.dtype} array of shape {shape_str(out.shape)}"
+        )
+        raise ShapeError(f"out must be a float64 array of shape {shape_str(want)}; got {got}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ShapeError("out must be a writeable C-contiguous array")
+    return out.reshape(t, b)
+
+
+def forward(cell: RecurrentCell, x: Any, h0: Any = None, *, threads: int | None = None) -> np.ndarray:
+    """Hidden outputs of `cell` over the sequence `x`.
+
+    Parameters
+    ----------
+    cell
+        ``ld.Elman``, ``ld.LSTM`` or ``ld.GRU``.
+    x
+        ``(T, B, I)`` or ``(T, I)``; float32 input computes in float32, everything
+        else in float64.
+    h0
+        Initial state, zeros by default; ``(B, H)`` / ``(H,)``, for an LSTM a tuple
+        ``(h0, c0)``.
+
+    Returns
+    -------
+    ndarray
+        ``(T, B, H)`` (or ``(T, H)``), entry ``t`` is ``h_t``; dtype follows ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> cell = ld.Elman(np.ones((1, 1)), np.eye(1), nonlinearity="linear")
+    >>> ld.forward(cell, np.ones((4, 1))).ravel().tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
+    cell = _check_cell(cell)
+    arr, dtype, two_d = _prepare_x(cell, x)
+    s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
+    h = _core.forward(cell.spec(dtype), arr, s0, _threads(threads))
+    return h[:, 0, :] if two_d else h
+
+
+def grad_norms(
+    cell: RecurrentCell,
+    x: Any,
+    v: Any,
+    h0: Any = None,
+    *,
+    wrt: str = "state",
+    log: bool = False,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    threads: int | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per-step gradient norms of ``L = sum_b v_b . h_{T-1,b}`` by exact BPTT.
+
+    Parameters
+    ----------
+    v
+        ``(B, H)`` or ``(H,)``: the loss weights on the last output.
+    wrt
+        ``"state"``: ``||dL/dh_t||`` (total derivative through the recurrence; for an
+        LSTM through both the h and the c path); ``"input"``: ``||dL/dx_t||``;
+        ``"cell"`` (LSTM only): ``||dL/dc_t||``.
+    log
+        Return natural logs, computed in the log domain (finite far below 1e-308).
+    memory_budget
+        Bytes the stored states may take; beyond it the reverse pass checkpoints every
+        ~sqrt(T) steps and recomputes.
+    out
+        Optional float64 array of the result's shape to write into.
+
+    Returns
+    -------
+    ndarray
+        float64 ``(T, B)`` (``(T,)`` for 2-D x); entry ``T-1`` of ``"state"`` is ``||v_b||``.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> cell = ld.Elman(np.ones((2, 1)), 0.5 * np.eye(2), nonlinearity="linear")
+    >>> ld.grad_norms(cell, np.zeros((3, 1)), np.array([3.0, 4.0])).tolist()
+    [1.25, 2.5, 5.0]
+    """
+    cell = _check_cell(cell)
+    wrt = choice("wrt", wrt, ("state", "input", "cell"))
+    if wrt == "cell" and not isinstance(cell, LSTM):
+        raise ArgumentError(
+            f"wrt='cell' needs an LSTM (the only cell with a memory cell c); got {type(cell).__name__}"
+        )
+    if isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, np.integer)) or memory_budget < 1:
+        raise ArgumentError(f"memory_budget must be a positive number of bytes; got {memory_budget!r}")
+    arr, dtype, two_d = _prepare_x(cell, x)
+    t, b, _ = arr.shape
+    s0 = _initial_state(cell, h0, b, dtype, two_d)
+    vv = _rows("v", v, b, cell.hidden_size, dtype, two_d, "loss weights on h_{T-1}")
+    dst = _prepare_out(out, t, b, two_d)
+    res = _core.grad_norms(
+        cell.spec(dtype), arr, s0, vv, wrt, int(memory_budget), _threads(threads), dst
+    )
+    if not log:
+        np.exp(res, out=res)
+    if out is not None:
+        return out
+    return res[:, 0] if two_d else res
+
+
+def sensitivity(
+    cell: RecurrentCell,
+    x: Any,
+    u: Any,
+    h0: Any = None,
+    *,
+    log: bool = False,
+    part: str = "state",
+    threads: int | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """How much of an initial-state perturbation ``u`` survives each step (forward mode).
+
+    Entry ``t`` is ``||(d s_t / d s_init) u||`` where ``s_init`` is the initial state
+    (before step 0) and ``s_t`` the state after step ``t``; for an LSTM the state is
+    ``(h, c)`` concatenated and ``u`` has length 2H (``part="hidden"`` reports only the
+    h part). Streaming: memory does not grow with T.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> cell = ld.Elman(np.ones((2, 1)), 0.5 * np.eye(2), nonlinearity="linear")
+    >>> ld.sensitivity(cell, np.zeros((3, 1)), np.array([3.0, 4.0])).tolist()
+    [2.5, 1.25, 0.625]
+    """
+    cell = _check_cell(cell)
+    part = choice("part", part, ("state", "hidden"))
+    arr, dtype, two_d = _prepare_x(cell, x)
+    t, b, _ = arr.shape
+    s0 = _initial_state(cell, h0, b, dtype, two_d)
+    uu = _rows("u", u, b, cell.state_size, dtype, two_d, "initial-state perturbation")
+    dst = _prepare_out(out, t, b, two_d)
+    res = _core.sensitivity(cell.spec(dtype), arr, s0, uu, part, _threads(threads), dst)
+    if not log:
+        np.exp(res, out=res)
+    if out is not None:
+        return out
+    return res[:, 0] if two_d else res

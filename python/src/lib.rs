@@ -1,0 +1,448 @@
+//! `longdep._core`: thin pyo3 bindings over `rnn_core`.
+//!
+//! This file converts NumPy arrays to slices, builds cells from a spec dict,
+//! releases the GIL around every computation and maps `rnn_core::Error` to the
+//! `longdep.errors` exception classes. It holds no numerics.
+
+use numpy::{
+    Element, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rnn_core::{
+    BpttOptions, Cell, Elman, Error, Gru, LayerNorm, Lstm, Nonlinearity, Part, Real, Seq, Weights,
+    Wrt,
+};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Raise the `longdep.errors` class that matches `e`.
+fn to_py(e: Error) -> PyErr {
+    let class = match &e {
+        Error::Shape { .. } => "ShapeError",
+        Error::Value { .. } => "ArgumentError",
+        Error::NonFinite { .. } | Error::Numerics(_) => "NumericsError",
+        Error::Resource(_) => "BudgetError",
+    };
+    raise(class, e.to_string())
+}
+
+fn raise(class: &str, msg: String) -> PyErr {
+    Python::attach(|py| {
+        let made = py
+            .import("longdep.errors")
+            .and_then(|m| m.getattr(class))
+            .and_then(|c| c.call1((msg.clone(),)));
+        match made {
+            Ok(inst) => PyErr::from_value(inst),
+            Err(err) => err,
+        }
+    })
+}
+
+/// Run `f` without the GIL; a Rust panic becomes a `LongdepError`, never an abort.
+fn compute<T: Send>(py: Python<'_>, f: impl FnOnce() -> rnn_core::Result<T> + Send) -> PyResult<T> {
+    let res = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
+    match res {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_py(e)),
+        Err(p) => {
+            let what = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(raise(
+                "LongdepError",
+                format!("internal error in longdep._core: {what}"),
+            ))
+        }
+    }
+}
+
+/// A contiguous read-only view of a dict entry of element type `F`, or None.
+fn entry<'py, F: Element + Copy>(
+    spec: &Bound<'py, PyDict>,
+    key: &str,
+) -> PyResult<Option<(Vec<F>, Vec<usize>)>> {
+    let Some(item) = spec.get_item(key)? else {
+        return Ok(None);
+    };
+    if item.is_none() {
+        return Ok(None);
+    }
+    let arr: PyReadonlyArrayDyn<'py, F> = item.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{key} must be a numpy array of the computation dtype; got {}",
+            item.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    let shape = arr.shape().to_vec();
+    let data = arr.as_array().iter().copied().collect();
+    Ok(Some((data, shape)))
+}
+
+fn required<F: Element + Copy>(
+    spec: &Bound<'_, PyDict>,
+    key: &str,
+) -> PyResult<(Vec<F>, Vec<usize>)> {
+    entry(spec, key)?.ok_or_else(|| to_py(Error::value(key, "an array", "None")))
+}
+
+fn matrix_dims(name: &str, shape: &[usize]) -> PyResult<(usize, usize)> {
+    match shape {
+        [r, c] => Ok((*r, *c)),
+        _ => Err(to_py(Error::shape(
+            name,
+            "2 dimensions",
+            format!("{shape:?}"),
+        ))),
+    }
+}
+
+/// Build the cell a spec dict describes (`kind`, weights, options).
+fn build_cell<F: Real + Element>(spec: &Bound<'_, PyDict>) -> PyResult<Box<dyn Cell<F>>> {
+    let kind: String = spec
+        .get_item("kind")?
+        .ok_or_else(|| to_py(Error::value("kind", "a cell kind", "nothing")))?
+        .extract()?;
+    let (w_ih, sih) = required::<F>(spec, "weight_ih")?;
+    let (w_hh, shh) = required::<F>(spec, "weight_hh")?;
+    let (rows, input) = matrix_dims("weight_ih", &sih)?;
+    let (rows_hh, hidden) = matrix_dims("weight_hh", &shh)?;
+    let gates = match kind.as_str() {
+        "elman" => 1,
+        "lstm" => 4,
+        "gru" => 3,
+        other => {
+            return Err(to_py(Error::value(
+                "kind",
+                "'elman', 'lstm' or 'gru'",
+                format!("'{other}'"),
+            )));
+        }
+    };
+    if rows_hh != gates * hidden {
+        return Err(to_py(Error::shape(
+            "weight_hh",
+            format!(
+                "shape ({}, {hidden}) for {kind} ({gates} gate(s) x hidden size {hidden})",
+                gates * hidden
+            ),
+            format!("({rows_hh}, {hidden})"),
+        )));
+    }
+    if rows != rows_hh {
+        return Err(to_py(Error::shape(
+            "weight_ih",
+            format!("{rows_hh} rows to match weight_hh"),
+            format!("({rows}, {input})"),
+        )));
+    }
+    let b_ih = entry::<F>(spec, "bias_ih")?.map(|b| b.0);
+    let b_hh = entry::<F>(spec, "bias_hh")?.map(|b| b.0);
+    let w = Weights::new(gates, hidden, input, w_ih, w_hh, b_ih, b_hh).map_err(to_py)?;
+    Ok(match kind.as_str() {
+        "elman" => {
+            let nl: String = match spec.get_item("nonlinearity")? {
+                Some(v) if !v.is_none() => v.extract()?,
+                _ => "tanh".to_string(),
+            };
+            let nl = Nonlinearity::parse(&nl).map_err(to_py)?;
+            let residual: Option<f64> = match spec.get_item("residual")? {
+                Some(v) if !v.is_none() => Some(v.extract()?),
+                _ => None,
+            };
+            let ln = match entry::<F>(spec, "ln_weight")? {
+                None => None,
+                Some((weight, _)) => {
+                    let bias = entry::<F>(spec, "ln_bias")?
+                        .map(|b| b.0)
+                        .unwrap_or_else(|| vec![F::ZERO; hidden]);
+                    let eps: f64 = match spec.get_item("ln_eps")? {
+                        Some(v) if !v.is_none() => v.extract()?,
+                        _ => 1e-5,
+                    };
+                    Some(LayerNorm { weight, bias, eps })
+                }
+            };
+            Box::new(Elman::new(w, nl, residual, ln).map_err(to_py)?)
+        }
+        "lstm" => Box::new(Lstm::new(w).map_err(to_py)?),
+        _ => Box::new(Gru::new(w).map_err(to_py)?),
+    })
+}
+
+/// The `(T, B, I)` shape of a contiguous 3-D input.
+fn seq_dims(shape: &[usize]) -> PyResult<(usize, usize, usize)> {
+    match shape {
+        [t, b, i] => Ok((*t, *b, *i)),
+        _ => Err(to_py(Error::shape(
+            "x",
+            "3 dimensions (T, B, I)",
+            format!("{shape:?}"),
+        ))),
+    }
+}
+
+fn slice<'a, F: Element>(name: &str, a: &'a PyReadonlyArrayDyn<'_, F>) -> PyResult<&'a [F]> {
+    a.as_slice().map_err(|_| {
+        to_py(Error::shape(
+            name,
+            "a C-contiguous array",
+            "a non-contiguous array",
+        ))
+    })
+}
+
+fn forward_impl<'py, F: Real + Element>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cell = build_cell::<F>(spec)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
+    let h = cell.hidden();
+    let out = compute(py, || {
+        let seq = Seq::new(xs, t, b, i)?;
+        let mut out = vec![F::ZERO; t * b * h];
+        rnn_core::forward(cell.as_ref(), &seq, s0s, &mut out, threads)?;
+        Ok(out)
+    })?;
+    Ok(PyArray1::from_vec(py, out).reshape([t, b, h])?.into_any())
+}
+
+/// Write into `out` when given (checked shape (T, B), float64, contiguous), else a new array.
+fn with_out<'py>(
+    py: Python<'py>,
+    out: Option<Bound<'py, PyArrayDyn<f64>>>,
+    t: usize,
+    b: usize,
+    f: impl FnOnce(&mut [f64]) -> rnn_core::Result<()> + Send,
+) -> PyResult<Bound<'py, PyAny>> {
+    match out {
+        Some(arr) => {
+            if arr.shape() != [t, b] {
+                return Err(to_py(Error::shape(
+                    "out",
+                    format!("shape ({t}, {b})"),
+                    format!("{:?}", arr.shape()),
+                )));
+            }
+            {
+                let mut o = arr.try_readwrite().map_err(|_| {
+                    to_py(Error::value(
+                        "out",
+                        "a writeable array not aliased by another argument",
+                        "a locked array",
+                    ))
+                })?;
+                let dst = o.as_slice_mut().map_err(|_| {
+                    to_py(Error::shape(
+                        "out",
+                        "a C-contiguous float64 array",
+                        "a non-contiguous array",
+                    ))
+                })?;
+                compute(py, || f(dst))?;
+            }
+            Ok(arr.into_any())
+        }
+        None => {
+            let mut buf = vec![0.0f64; t * b];
+            compute(py, || f(&mut buf))?;
+            Ok(PyArray1::from_vec(py, buf).reshape([t, b])?.into_any())
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn grad_norms_impl<'py, F: Real + Element>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    v: PyReadonlyArrayDyn<'py, F>,
+    wrt: &str,
+    memory_budget: usize,
+    threads: Option<usize>,
+    out: Option<Bound<'py, PyArrayDyn<f64>>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cell = build_cell::<F>(spec)?;
+    let wrt = Wrt::parse(wrt).map_err(to_py)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s, vs) = (slice("x", &x)?, slice("h0", &s0)?, slice("v", &v)?);
+    let opts = BpttOptions {
+        wrt,
+        memory_budget,
+        threads,
+    };
+    let cell = cell.as_ref();
+    with_out(py, out, t, b, move |dst| {
+        let seq = Seq::new(xs, t, b, i)?;
+        rnn_core::grad_norms(cell, &seq, s0s, vs, &opts, dst)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sensitivity_impl<'py, F: Real + Element>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    u: PyReadonlyArrayDyn<'py, F>,
+    part: &str,
+    threads: Option<usize>,
+    out: Option<Bound<'py, PyArrayDyn<f64>>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cell = build_cell::<F>(spec)?;
+    let part = Part::parse(part).map_err(to_py)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s, us) = (slice("x", &x)?, slice("h0", &s0)?, slice("u", &u)?);
+    let cell = cell.as_ref();
+    with_out(py, out, t, b, move |dst| {
+        let seq = Seq::new(xs, t, b, i)?;
+        rnn_core::sensitivity(cell, &seq, s0s, us, part, threads, dst)
+    })
+}
+
+/// Arrays of one computation dtype.
+#[derive(FromPyObject)]
+enum Arr<'py> {
+    F32(PyReadonlyArrayDyn<'py, f32>),
+    F64(PyReadonlyArrayDyn<'py, f64>),
+}
+
+fn dtype_error(name: &str, got: &Bound<'_, PyAny>) -> PyErr {
+    let what = got
+        .getattr("dtype")
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| {
+            got.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        });
+    PyTypeError::new_err(format!(
+        "{name} must be a float32 or float64 numpy array; got {what}"
+    ))
+}
+
+macro_rules! dispatch {
+    ($py:ident, $x:ident, [$($other:ident),*], |$xx:ident, $($o:ident),*| $body:expr) => {{
+        let parsed: Arr = $x.extract().map_err(|_| dtype_error("x", &$x))?;
+        match parsed {
+            Arr::F32($xx) => {
+                $(let $o: PyReadonlyArrayDyn<f32> = $other.extract().map_err(|_| dtype_error(stringify!($other), &$other))?;)*
+                $body
+            }
+            Arr::F64($xx) => {
+                $(let $o: PyReadonlyArrayDyn<f64> = $other.extract().map_err(|_| dtype_error(stringify!($other), &$other))?;)*
+                $body
+            }
+        }
+    }};
+}
+
+/// Hidden outputs `(T, B, H)` of `cell` over `x` `(T, B, I)` from the initial state `s0` `(B, S)`.
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, threads=None))]
+fn forward<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dispatch!(py, x, [s0], |xa, s0a| forward_impl(
+        py, spec, xa, s0a, threads
+    ))
+}
+
+/// Natural logs of the per-step BPTT gradient norms, `(T, B)` float64.
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, v, wrt="state", memory_budget=256<<20, threads=None, out=None))]
+#[allow(clippy::too_many_arguments)]
+fn grad_norms<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    v: Bound<'py, PyAny>,
+    wrt: &str,
+    memory_budget: usize,
+    threads: Option<usize>,
+    out: Option<Bound<'py, PyArrayDyn<f64>>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dispatch!(py, x, [s0, v], |xa, s0a, va| grad_norms_impl(
+        py,
+        spec,
+        xa,
+        s0a,
+        va,
+        wrt,
+        memory_budget,
+        threads,
+        out
+    ))
+}
+
+/// Natural logs of the forward sensitivities `||(d s_t / d s_init) u||`, `(T, B)` float64.
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, u, part="state", threads=None, out=None))]
+#[allow(clippy::too_many_arguments)]
+fn sensitivity<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    u: Bound<'py, PyAny>,
+    part: &str,
+    threads: Option<usize>,
+    out: Option<Bound<'py, PyArrayDyn<f64>>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dispatch!(py, x, [s0, u], |xa, s0a, ua| sensitivity_impl(
+        py, spec, xa, s0a, ua, part, threads, out
+    ))
+}
+
+/// Name of the SIMD level the kernels use on this CPU ("avx512f", "avx2+fma", "generic").
+#[pyfunction]
+fn simd_level() -> &'static str {
+    rnn_core::kernels::isa().name()
+}
+
+/// Segment length the reverse pass would use for `steps` under `memory_budget` bytes.
+#[pyfunction]
+#[pyo3(signature = (spec, steps, memory_budget, double=true))]
+fn plan_segment(
+    spec: &Bound<'_, PyDict>,
+    steps: usize,
+    memory_budget: usize,
+    double: bool,
+) -> PyResult<usize> {
+    if double {
+        let cell = build_cell::<f64>(spec)?;
+        rnn_core::plan_segment(cell.as_ref(), steps, memory_budget).map_err(to_py)
+    } else {
+        let cell = build_cell::<f32>(spec)?;
+        rnn_core::plan_segment(cell.as_ref(), steps, memory_budget).map_err(to_py)
+    }
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(forward, m)?)?;
+    m.add_function(wrap_pyfunction!(grad_norms, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitivity, m)?)?;
+    m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(plan_segment, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

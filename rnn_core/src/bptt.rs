@@ -1,0 +1,245 @@
+//! Reverse pass: per-step gradient norms of `L = v . h_{T-1}` by exact BPTT.
+//!
+//! The adjoint `g_t = dL/ds_t` obeys `g_{t-1} = J_t^T g_t`. It is carried as a
+//! unit vector and an accumulated log-norm (renormalised every step), so the
+//! norms stay exact far below the smallest float. States are kept for the whole
+//! sequence when they fit the memory budget; otherwise every `K ~ sqrt(T)`-th
+//! state is checkpointed and each segment is recomputed on the way back.
+
+use crate::cells::Cell;
+use crate::error::{check_len, Error, Result};
+use crate::kernels::{gemv, sumsq_f64};
+use crate::seq::{check_rows, effective_threads, in_pool, Runner, Seq};
+use crate::Real;
+use rayon::prelude::*;
+
+/// What the per-step norm is taken of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wrt {
+    /// `||dL/dh_t||`, the total derivative through the recurrence.
+    State,
+    /// `||dL/dx_t||`.
+    Input,
+    /// `||dL/dc_t||` (LSTM only).
+    Cell,
+}
+
+impl Wrt {
+    /// Parse "state", "input" or "cell".
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "state" => Ok(Wrt::State),
+            "input" => Ok(Wrt::Input),
+            "cell" => Ok(Wrt::Cell),
+            other => Err(Error::value(
+                "wrt",
+                "one of 'state', 'input', 'cell'",
+                format!("'{other}'"),
+            )),
+        }
+    }
+}
+
+/// Options of [`grad_norms`].
+#[derive(Clone, Copy, Debug)]
+pub struct BpttOptions {
+    /// Quantity whose norm is reported.
+    pub wrt: Wrt,
+    /// Bytes the stored states may take (across the lanes running at once).
+    pub memory_budget: usize,
+    /// Worker threads (None: default pool).
+    pub threads: Option<usize>,
+}
+
+impl Default for BpttOptions {
+    fn default() -> Self {
+        BpttOptions {
+            wrt: Wrt::State,
+            memory_budget: 256 << 20,
+            threads: None,
+        }
+    }
+}
+
+/// Segment length for a sequence of `steps` under `budget` bytes: `steps` when all
+/// states fit (no recomputation), else about `sqrt(steps * S / (S + R))`.
+pub fn plan_segment<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    steps: usize,
+    budget: usize,
+) -> Result<usize> {
+    let (s, r) = (cell.state_dim(), cell.record_dim());
+    let size = std::mem::size_of::<F>();
+    let per_step = (s + r) * size;
+    if steps.saturating_mul(per_step) <= budget {
+        return Ok(steps);
+    }
+    let k = ((steps as f64 * s as f64 / (s + r) as f64).sqrt().ceil() as usize).max(1);
+    let need = (steps.div_ceil(k) * s + (k + 1) * s + k * r) * size;
+    if need > budget {
+        return Err(Error::Resource(format!(
+            "memory_budget of {budget} bytes is too small: checkpointed BPTT over {steps} steps \
+             needs about {need} bytes per batch element running at once"
+        )));
+    }
+    Ok(k)
+}
+
+/// Per-step `ln ||dL/d(.)_t||` for `L = sum_b v_b . h_{T-1,b}`, written into `out`
+/// (`(T, B)`, natural logs; `-inf` where the gradient is exactly zero).
+pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    v: &[F],
+    opts: &BpttOptions,
+    out: &mut [f64],
+) -> Result<()> {
+    seq.check_cell(cell)?;
+    let (steps, batch) = (seq.steps, seq.batch);
+    let (h, s) = (cell.hidden(), cell.state_dim());
+    check_rows("h0", s0, batch, s, "initial state")?;
+    check_rows("v", v, batch, h, "one loss weight vector per batch element")?;
+    check_len("out", out, steps * batch, "T * B")?;
+    if opts.wrt == Wrt::Cell && cell.kind() != "lstm" {
+        return Err(Error::value(
+            "wrt",
+            "'state' or 'input' for a cell without a memory cell ('cell' needs an LSTM)",
+            format!("'cell' for {}", cell.kind()),
+        ));
+    }
+    let running = effective_threads(opts.threads).min(batch).max(1);
+    let seg = plan_segment(cell, steps, opts.memory_budget / running)?;
+    let lane = |b: usize, o: &mut [f64]| {
+        lane_grad(
+            cell,
+            seq,
+            b,
+            &s0[b * s..(b + 1) * s],
+            &v[b * h..(b + 1) * h],
+            opts.wrt,
+            seg,
+            o,
+        )
+    };
+    in_pool(opts.threads, || {
+        if batch == 1 {
+            return lane(0, out);
+        }
+        let cols = (0..batch)
+            .into_par_iter()
+            .map(|b| {
+                let mut o = vec![0.0; steps];
+                lane(b, &mut o).map(|_| o)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (b, col) in cols.iter().enumerate() {
+            for (t, val) in col.iter().enumerate() {
+                out[t * batch + b] = *val;
+            }
+        }
+        Ok(())
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    b: usize,
+    s0: &[F],
+    v: &[F],
+    wrt: Wrt,
+    seg: usize,
+    out: &mut [f64],
+) -> Result<()> {
+    let steps = seq.steps;
+    let (h, s, r, gh) = (
+        cell.hidden(),
+        cell.state_dim(),
+        cell.record_dim(),
+        cell.proj_dim(),
+    );
+    let nseg = steps.div_ceil(seg);
+    let mut run = Runner::new(cell);
+
+    // Pass 1 (only when segmenting): checkpoint the state entering every segment.
+    let mut ckpt = vec![F::ZERO; if nseg > 1 { nseg * s } else { 0 }];
+    if nseg > 1 {
+        let mut state = s0.to_vec();
+        run.stream(seq, b, &mut state, 0, steps, |t, s_prev, _rec| {
+            if t % seg == 0 {
+                ckpt[(t / seg) * s..(t / seg + 1) * s].copy_from_slice(s_prev);
+            }
+            Ok(true)
+        })?;
+    }
+
+    let n0 = sumsq_f64(v).sqrt();
+    if n0 == 0.0 {
+        out.fill(f64::NEG_INFINITY);
+        return Ok(());
+    }
+    let mut g = vec![F::ZERO; s];
+    for j in 0..h {
+        g[j] = F::from_f64(v[j].to_f64() / n0);
+    }
+    let mut log_scale = n0.ln();
+    let mut g_prev = vec![F::ZERO; s];
+    let mut g_xp = vec![F::ZERO; gh];
+    let mut gx = vec![F::ZERO; cell.input()];
+    let mut scratch = vec![F::ZERO; cell.scratch_dim()];
+    let mut states = vec![F::ZERO; (seg.min(steps) + 1) * s];
+    let mut recs = vec![F::ZERO; seg.min(steps) * r];
+    let w = cell.weights();
+
+    for k in (0..nseg).rev() {
+        let t0 = k * seg;
+        let t1 = (t0 + seg).min(steps);
+        if nseg > 1 {
+            states[..s].copy_from_slice(&ckpt[k * s..(k + 1) * s]);
+        } else {
+            states[..s].copy_from_slice(s0);
+        }
+        run.run(seq, b, t0, t1, &mut states, &mut recs)?;
+        for t in (t0..t1).rev() {
+            let j = t - t0;
+            match wrt {
+                Wrt::State => out[t] = log_scale + 0.5 * sumsq_f64(&g[..h]).ln(),
+                Wrt::Cell => out[t] = log_scale + 0.5 * sumsq_f64(&g[h..2 * h]).ln(),
+                Wrt::Input => {}
+            }
+            cell.vjp(
+                &recs[j * r..(j + 1) * r],
+                &states[j * s..(j + 1) * s],
+                &g,
+                &mut g_prev,
+                &mut g_xp,
+                &mut scratch,
+            );
+            if wrt == Wrt::Input {
+                gemv(&w.w_ih_t, gh, &g_xp, &w.zeros[..cell.input()], &mut gx);
+                out[t] = log_scale + 0.5 * sumsq_f64(&gx).ln();
+            }
+            let n2 = sumsq_f64(&g_prev);
+            if !n2.is_finite() {
+                return Err(Error::Numerics(format!(
+                    "the backpropagated gradient overflowed at step {t} (a single step Jacobian \
+                     has entries beyond the {} range)",
+                    F::NAME
+                )));
+            }
+            if n2 == 0.0 {
+                out[..t].fill(f64::NEG_INFINITY);
+                return Ok(());
+            }
+            let n = n2.sqrt();
+            let inv = F::from_f64(1.0 / n);
+            for (gi, pi) in g.iter_mut().zip(&g_prev) {
+                *gi = *pi * inv;
+            }
+            log_scale += n.ln();
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! Elman (vanilla) RNN with optional residual connection and layer norm.
+//!
+//! `a = W_ih x + b_ih + W_hh h + b_hh`, `y = LN(a)` (or `a`),
+//! `h' = phi(y)`, or with a residual weight `alpha`: `h' = h + alpha phi(y)`.
+
+use super::{dtanh, Cell, Weights};
+use crate::error::{check_finite, Error, Result};
+use crate::kernels::{gemv, tanh_inplace};
+use crate::Real;
+
+/// The element-wise nonlinearity `phi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nonlinearity {
+    /// `tanh`.
+    Tanh,
+    /// `max(0, x)`; derivative 1 for x > 0, else 0 (PyTorch's convention at 0).
+    Relu,
+    /// Identity.
+    Linear,
+}
+
+impl Nonlinearity {
+    /// Parse "tanh", "relu" or "linear".
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "tanh" => Ok(Nonlinearity::Tanh),
+            "relu" => Ok(Nonlinearity::Relu),
+            "linear" => Ok(Nonlinearity::Linear),
+            other => Err(Error::value(
+                "nonlinearity",
+                "one of 'tanh', 'relu', 'linear'",
+                format!("'{other}'"),
+            )),
+        }
+    }
+}
+
+/// Layer normalisation of the pre-activation (PyTorch `LayerNorm(H)`):
+/// `y = gamma (a - mean(a)) / sqrt(var(a) + eps) + beta` with the biased variance.
+#[derive(Clone, Debug)]
+pub struct LayerNorm<F> {
+    /// `gamma`, `(H,)`.
+    pub weight: Vec<F>,
+    /// `beta`, `(H,)`.
+    pub bias: Vec<F>,
+    /// Added to the variance (PyTorch's default is 1e-5).
+    pub eps: f64,
+}
+
+/// Elman cell; see the module docs for the equations.
+#[derive(Clone, Debug)]
+pub struct Elman<F> {
+    w: Weights<F>,
+    bias: Vec<F>,
+    nl: Nonlinearity,
+    residual: Option<F>,
+    ln: Option<LayerNorm<F>>,
+}
+
+impl<F: Real> Elman<F> {
+    /// Build from validated weights (`G = 1`).
+    pub fn new(
+        w: Weights<F>,
+        nl: Nonlinearity,
+        residual: Option<f64>,
+        ln: Option<LayerNorm<F>>,
+    ) -> Result<Self> {
+        if w.rows() != w.hidden() {
+            return Err(Error::shape(
+                "weight_hh",
+                format!("{0} rows for an Elman cell of hidden size {0}", w.hidden()),
+                format!("{} rows", w.rows()),
+            ));
+        }
+        if let Some(a) = residual {
+            if !a.is_finite() {
+                return Err(Error::value("residual", "a finite number", format!("{a}")));
+            }
+        }
+        if let Some(ln) = &ln {
+            let h = w.hidden();
+            for (name, v) in [("ln_weight", &ln.weight), ("ln_bias", &ln.bias)] {
+                if v.len() != h {
+                    return Err(Error::shape(
+                        name,
+                        format!("shape ({h},)"),
+                        format!("({},)", v.len()),
+                    ));
+                }
+                check_finite(name, v)?;
+            }
+            if !(ln.eps > 0.0 && ln.eps.is_finite()) {
+                return Err(Error::value(
+                    "ln_eps",
+                    "a positive finite number",
+                    format!("{}", ln.eps),
+                ));
+            }
+        }
+        let bias = w.b_ih.iter().zip(&w.b_hh).map(|(a, b)| *a + *b).collect();
+        Ok(Elman {
+            w,
+            bias,
+            nl,
+            residual: residual.map(F::from_f64),
+            ln,
+        })
+    }
+}
+
+/// Centre-and-scale Jacobian of layer norm applied to `d`, in place:
+/// `d <- (d - mean(d) - z mean(z d)) / sigma`.
+#[inline]
+fn ln_jacobian<F: Real>(z: &[F], inv_sigma: F, d: &mut [F]) {
+    let n = F::from_f64(d.len() as f64);
+    let mut m1 = F::ZERO;
+    let mut m2 = F::ZERO;
+    for (di, zi) in d.iter().zip(z) {
+        m1 += *di;
+        m2 += *di * *zi;
+    }
+    m1 = m1 / n;
+    m2 = m2 / n;
+    for (di, zi) in d.iter_mut().zip(z) {
+        *di = (*di - m1 - *zi * m2) * inv_sigma;
+    }
+}
+
+impl<F: Real> Cell<F> for Elman<F> {
+    fn kind(&self) -> &'static str {
+        "elman"
+    }
+    fn hidden(&self) -> usize {
+        self.w.hidden()
+    }
+    fn input(&self) -> usize {
+        self.w.input()
+    }
+    fn state_dim(&self) -> usize {
+        self.w.hidden()
+    }
+    fn record_dim(&self) -> usize {
+        // phi'(y), then with layer norm the normalised z and 1/sigma.
+        let h = self.w.hidden();
+        if self.ln.is_some() {
+            2 * h + 1
+        } else {
+            h
+        }
+    }
+    fn scratch_dim(&self) -> usize {
+        self.w.hidden()
+    }
+    fn weights(&self) -> &Weights<F> {
+        &self.w
+    }
+    fn proj_bias(&self) -> &[F] {
+        &self.bias
+    }
+
+    fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], scratch: &mut [F]) {
+        let h = self.w.hidden();
+        let y = &mut scratch[..h];
+        gemv(&self.w.w_hh, h, s_prev, &xp[..h], y);
+        if let Some(ln) = &self.ln {
+            let n = h as f64;
+            let mean = y.iter().map(|v| v.to_f64()).sum::<f64>() / n;
+            let var = y.iter().map(|v| (v.to_f64() - mean).powi(2)).sum::<f64>() / n;
+            let inv = 1.0 / (var + ln.eps).sqrt();
+            let (z, inv_slot) = rec[h..].split_at_mut(h);
+            for j in 0..h {
+                let zj = F::from_f64((y[j].to_f64() - mean) * inv);
+                z[j] = zj;
+                y[j] = ln.weight[j] * zj + ln.bias[j];
+            }
+            inv_slot[0] = F::from_f64(inv);
+        }
+        let d = &mut rec[..h];
+        match self.nl {
+            Nonlinearity::Tanh => {
+                tanh_inplace(y);
+                for j in 0..h {
+                    d[j] = dtanh(y[j]);
+                }
+            }
+            Nonlinearity::Relu => {
+                for j in 0..h {
+                    let pos = y[j] > F::ZERO;
+                    d[j] = if pos { F::ONE } else { F::ZERO };
+                    y[j] = if pos { y[j] } else { F::ZERO };
+                }
+            }
+            Nonlinearity::Linear => d.fill(F::ONE),
+        }
+        match self.residual {
+            None => s_next[..h].copy_from_slice(y),
+            Some(alpha) => {
+                for j in 0..h {
+                    s_next[j] = s_prev[j] + alpha * y[j];
+                }
+            }
+        }
+    }
+
+    fn vjp(
+        &self,
+        rec: &[F],
+        _s_prev: &[F],
+        g_next: &[F],
+        g_prev: &mut [F],
+        g_xp: &mut [F],
+        _scratch: &mut [F],
+    ) {
+        let h = self.w.hidden();
+        let alpha = self.residual.unwrap_or(F::ONE);
+        let d = &rec[..h];
+        for j in 0..h {
+            g_xp[j] = d[j] * g_next[j] * alpha;
+        }
+        if let Some(ln) = &self.ln {
+            for j in 0..h {
+                g_xp[j] *= ln.weight[j];
+            }
+            ln_jacobian(&rec[h..2 * h], rec[2 * h], &mut g_xp[..h]);
+        }
+        let skip = if self.residual.is_some() {
+            &g_next[..h]
+        } else {
+            &self.w.zeros[..h]
+        };
+        gemv(&self.w.w_hh_t, h, &g_xp[..h], skip, &mut g_prev[..h]);
+    }
+
+    fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
+        let _ = s_prev;
+        let h = self.w.hidden();
+        let da = &mut scratch[..h];
+        gemv(&self.w.w_hh, h, u_prev, &self.w.zeros[..h], da);
+        if let Some(ln) = &self.ln {
+            ln_jacobian(&rec[h..2 * h], rec[2 * h], da);
+            for j in 0..h {
+                da[j] *= ln.weight[j];
+            }
+        }
+        let d = &rec[..h];
+        match self.residual {
+            None => {
+                for j in 0..h {
+                    u_next[j] = d[j] * da[j];
+                }
+            }
+            Some(alpha) => {
+                for j in 0..h {
+                    u_next[j] = u_prev[j] + alpha * d[j] * da[j];
+                }
+            }
+        }
+    }
+}

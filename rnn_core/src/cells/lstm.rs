@@ -1,0 +1,146 @@
+//! LSTM cell (PyTorch gate order i, f, g, o), state `(h, c)`.
+//!
+//! `[a_i a_f a_g a_o] = W_ih x + b_ih + W_hh h + b_hh`,
+//! `i, f, o = sigmoid(a_.)`, `g = tanh(a_g)`, `c' = f c + i g`, `h' = o tanh(c')`.
+//! The Jacobian is the full `2H x 2H` block matrix of `(h', c')` w.r.t. `(h, c)`.
+
+use super::{dsig, dtanh, Cell, Weights};
+use crate::error::{Error, Result};
+use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
+use crate::Real;
+
+/// LSTM cell; see the module docs for the equations.
+#[derive(Clone, Debug)]
+pub struct Lstm<F> {
+    w: Weights<F>,
+    bias: Vec<F>,
+}
+
+impl<F: Real> Lstm<F> {
+    /// Build from validated weights (`G = 4`).
+    pub fn new(w: Weights<F>) -> Result<Self> {
+        if w.rows() != 4 * w.hidden() {
+            return Err(Error::shape(
+                "weight_hh",
+                format!(
+                    "{} rows (4 gates x hidden size {})",
+                    4 * w.hidden(),
+                    w.hidden()
+                ),
+                format!("{} rows", w.rows()),
+            ));
+        }
+        let bias = w.b_ih.iter().zip(&w.b_hh).map(|(a, b)| *a + *b).collect();
+        Ok(Lstm { w, bias })
+    }
+}
+
+impl<F: Real> Cell<F> for Lstm<F> {
+    fn kind(&self) -> &'static str {
+        "lstm"
+    }
+    fn hidden(&self) -> usize {
+        self.w.hidden()
+    }
+    fn input(&self) -> usize {
+        self.w.input()
+    }
+    fn state_dim(&self) -> usize {
+        2 * self.w.hidden()
+    }
+    fn record_dim(&self) -> usize {
+        // gates i, f, g, o and tanh(c').
+        5 * self.w.hidden()
+    }
+    fn scratch_dim(&self) -> usize {
+        4 * self.w.hidden()
+    }
+    fn weights(&self) -> &Weights<F> {
+        &self.w
+    }
+    fn proj_bias(&self) -> &[F] {
+        &self.bias
+    }
+
+    fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], _scratch: &mut [F]) {
+        let h = self.w.hidden();
+        let (gates, tc) = rec.split_at_mut(4 * h);
+        gemv(&self.w.w_hh, h, &s_prev[..h], &xp[..4 * h], gates);
+        sigmoid_inplace(&mut gates[..2 * h]);
+        tanh_inplace(&mut gates[2 * h..3 * h]);
+        sigmoid_inplace(&mut gates[3 * h..]);
+        let c_prev = &s_prev[h..2 * h];
+        let (h_next, c_next) = s_next.split_at_mut(h);
+        for j in 0..h {
+            let c = gates[h + j] * c_prev[j] + gates[j] * gates[2 * h + j];
+            c_next[j] = c;
+            tc[j] = c;
+        }
+        tanh_inplace(&mut tc[..h]);
+        for j in 0..h {
+            h_next[j] = gates[3 * h + j] * tc[j];
+        }
+    }
+
+    fn vjp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        g_next: &[F],
+        g_prev: &mut [F],
+        g_xp: &mut [F],
+        _scratch: &mut [F],
+    ) {
+        let h = self.w.hidden();
+        let (gi, gf, gg, go) = (
+            &rec[..h],
+            &rec[h..2 * h],
+            &rec[2 * h..3 * h],
+            &rec[3 * h..4 * h],
+        );
+        let tc = &rec[4 * h..5 * h];
+        let c_prev = &s_prev[h..2 * h];
+        let (gh, gc) = g_next.split_at(h);
+        let (gh_prev, gc_prev) = g_prev.split_at_mut(h);
+        for j in 0..h {
+            let dc = gc[j] + gh[j] * go[j] * dtanh(tc[j]);
+            g_xp[j] = dc * gg[j] * dsig(gi[j]);
+            g_xp[h + j] = dc * c_prev[j] * dsig(gf[j]);
+            g_xp[2 * h + j] = dc * gi[j] * dtanh(gg[j]);
+            g_xp[3 * h + j] = gh[j] * tc[j] * dsig(go[j]);
+            gc_prev[j] = dc * gf[j];
+        }
+        gemv(
+            &self.w.w_hh_t,
+            4 * h,
+            &g_xp[..4 * h],
+            &self.w.zeros[..h],
+            gh_prev,
+        );
+    }
+
+    fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
+        let h = self.w.hidden();
+        let (gi, gf, gg, go) = (
+            &rec[..h],
+            &rec[h..2 * h],
+            &rec[2 * h..3 * h],
+            &rec[3 * h..4 * h],
+        );
+        let tc = &rec[4 * h..5 * h];
+        let c_prev = &s_prev[h..2 * h];
+        let da = &mut scratch[..4 * h];
+        gemv(&self.w.w_hh, h, &u_prev[..h], &self.w.zeros[..4 * h], da);
+        let uc = &u_prev[h..2 * h];
+        let (uh_next, uc_next) = u_next.split_at_mut(h);
+        for j in 0..h {
+            let di = dsig(gi[j]) * da[j];
+            let df = dsig(gf[j]) * da[h + j];
+            let dg = dtanh(gg[j]) * da[2 * h + j];
+            let d_o = dsig(go[j]) * da[3 * h + j];
+            let dc = df * c_prev[j] + gf[j] * uc[j] + di * gg[j] + gi[j] * dg;
+            uc_next[j] = dc;
+            uh_next[j] = d_o * tc[j] + go[j] * dtanh(tc[j]) * dc;
+        }
+    }
+}

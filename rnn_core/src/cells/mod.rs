@@ -1,0 +1,185 @@
+//! Recurrent cells: one step forward, its vector-Jacobian product (reverse mode)
+//! and its Jacobian-vector product (forward mode).
+//!
+//! Every cell keeps PyTorch's single-layer layout: `weight_ih (G*H, I)`,
+//! `weight_hh (G*H, H)`, `bias_ih`, `bias_hh (G*H)`. The state `s` of a cell is a
+//! flat vector whose first `H` entries are the output `h`; LSTM appends `c`.
+
+mod elman;
+mod gru;
+mod lstm;
+
+pub use elman::{Elman, LayerNorm, Nonlinearity};
+pub use gru::Gru;
+pub use lstm::Lstm;
+
+use crate::error::{check_finite, Error, Result};
+use crate::Real;
+
+/// One step of a recurrence `s_t = f(s_{t-1}, x_t)` with its exact derivatives.
+///
+/// `xp` is the input projection of the step, `W_ih x_t` plus the biases the cell
+/// folds into it (computed for many steps at once by one matrix product).
+/// `rec` is what the forward step leaves for the derivative passes.
+pub trait Cell<F: Real>: Send + Sync {
+    /// Short name ("elman", "lstm", "gru").
+    fn kind(&self) -> &'static str;
+    /// Hidden size `H`.
+    fn hidden(&self) -> usize;
+    /// Input size `I`.
+    fn input(&self) -> usize;
+    /// Length of the state vector (`H`, or `2H` for LSTM's `(h, c)`).
+    fn state_dim(&self) -> usize;
+    /// Length `G*H` of the input projection.
+    fn proj_dim(&self) -> usize {
+        self.weights().rows()
+    }
+    /// Length of the per-step record.
+    fn record_dim(&self) -> usize;
+    /// Scratch space the step and the derivative products need.
+    fn scratch_dim(&self) -> usize;
+    /// The dense weights.
+    fn weights(&self) -> &Weights<F>;
+    /// Bias added to `W_ih x` to form `xp` (`G*H`).
+    fn proj_bias(&self) -> &[F];
+    /// `s_next = f(s_prev, x)` given `xp` (projection with folded biases); fills `rec`.
+    fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], scratch: &mut [F]);
+    /// Reverse mode: `g_prev = J_s^T g_next` and `g_xp = (d s_next / d xp)^T g_next`.
+    #[allow(clippy::too_many_arguments)]
+    fn vjp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        g_next: &[F],
+        g_prev: &mut [F],
+        g_xp: &mut [F],
+        scratch: &mut [F],
+    );
+    /// Forward mode: `u_next = J_s u_prev`, with `J_s = d s_next / d s_prev`.
+    fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]);
+}
+
+/// Dense weights in PyTorch layout, plus the transposes the derivative passes use.
+#[derive(Clone, Debug)]
+pub struct Weights<F> {
+    hidden: usize,
+    input: usize,
+    rows: usize,
+    /// `(G*H, I)` row-major.
+    pub w_ih: Vec<F>,
+    /// `(I, G*H)` row-major: `W_ih^T`, for `dL/dx = W_ih^T g_xp`.
+    pub w_ih_t: Vec<F>,
+    /// `(G*H, H)` row-major.
+    pub w_hh: Vec<F>,
+    /// `(H, G*H)` row-major: `W_hh^T`, for the reverse pass.
+    pub w_hh_t: Vec<F>,
+    /// `(G*H,)`, zeros when absent.
+    pub b_ih: Vec<F>,
+    /// `(G*H,)`, zeros when absent.
+    pub b_hh: Vec<F>,
+    /// `(max(G*H, H),)` zeros, a bias for products that have none.
+    pub zeros: Vec<F>,
+}
+
+fn transpose<F: Real>(a: &[F], rows: usize, cols: usize) -> Vec<F> {
+    let mut t = vec![F::ZERO; a.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = a[r * cols + c];
+        }
+    }
+    t
+}
+
+impl<F: Real> Weights<F> {
+    /// Validate shapes and values of `G`-gate weights of hidden size `hidden`
+    /// and input size `input`. Biases default to zeros.
+    pub fn new(
+        gates: usize,
+        hidden: usize,
+        input: usize,
+        w_ih: Vec<F>,
+        w_hh: Vec<F>,
+        b_ih: Option<Vec<F>>,
+        b_hh: Option<Vec<F>>,
+    ) -> Result<Self> {
+        if hidden == 0 {
+            return Err(Error::value("hidden size", "at least 1", "0"));
+        }
+        let rows = gates * hidden;
+        let expect = |name: &str, a: &[F], n: usize, shape: String| -> Result<()> {
+            if a.len() == n {
+                Ok(())
+            } else {
+                Err(Error::shape(
+                    name,
+                    format!("{n} elements {shape}"),
+                    format!("{}", a.len()),
+                ))
+            }
+        };
+        expect(
+            "weight_ih",
+            &w_ih,
+            rows * input,
+            format!("({rows}, {input})"),
+        )?;
+        expect(
+            "weight_hh",
+            &w_hh,
+            rows * hidden,
+            format!("({rows}, {hidden})"),
+        )?;
+        check_finite("weight_ih", &w_ih)?;
+        check_finite("weight_hh", &w_hh)?;
+        let bias = |name: &str, b: Option<Vec<F>>| -> Result<Vec<F>> {
+            match b {
+                None => Ok(vec![F::ZERO; rows]),
+                Some(b) => {
+                    expect(name, &b, rows, format!("({rows},)"))?;
+                    check_finite(name, &b)?;
+                    Ok(b)
+                }
+            }
+        };
+        let b_ih = bias("bias_ih", b_ih)?;
+        let b_hh = bias("bias_hh", b_hh)?;
+        Ok(Weights {
+            hidden,
+            input,
+            rows,
+            w_ih_t: transpose(&w_ih, rows, input),
+            w_hh_t: transpose(&w_hh, rows, hidden),
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            zeros: vec![F::ZERO; rows.max(hidden)],
+        })
+    }
+
+    /// Hidden size `H`.
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+    /// Input size `I`.
+    pub fn input(&self) -> usize {
+        self.input
+    }
+    /// `G*H`.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
+/// Logistic derivative from its value: `s (1 - s)`.
+#[inline(always)]
+pub(crate) fn dsig<F: Real>(s: F) -> F {
+    s * (F::ONE - s)
+}
+
+/// Tanh derivative from its value: `1 - t^2`.
+#[inline(always)]
+pub(crate) fn dtanh<F: Real>(t: F) -> F {
+    F::ONE - t * t
+}

@@ -1,0 +1,72 @@
+//! The forward pass: hidden outputs `h_t` for every step.
+
+use crate::cells::Cell;
+use crate::error::{check_len, Result};
+use crate::seq::{check_rows, check_state, in_pool, par_each, Seq, PROJ_BLOCK};
+use crate::Real;
+
+/// Per batch element: its running state and one block of outputs.
+struct Lane<F> {
+    state: Vec<F>,
+    next: Vec<F>,
+    proj: Vec<F>,
+    rec: Vec<F>,
+    scratch: Vec<F>,
+    out: Vec<F>,
+}
+
+/// Run the recurrence from `s0` (`(B, S)`) and write `h_t` into `out` (`(T, B, H)`).
+pub fn forward<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    out: &mut [F],
+    threads: Option<usize>,
+) -> Result<()> {
+    seq.check_cell(cell)?;
+    let (steps, batch) = (seq.steps, seq.batch);
+    let (h, s) = (cell.hidden(), cell.state_dim());
+    check_rows("h0", s0, batch, s, "initial state")?;
+    check_len("out", out, steps * batch * h, "T * B * H")?;
+    let mut lanes: Vec<Lane<F>> = (0..batch)
+        .map(|b| Lane {
+            state: s0[b * s..(b + 1) * s].to_vec(),
+            next: vec![F::ZERO; s],
+            proj: vec![F::ZERO; PROJ_BLOCK * cell.proj_dim()],
+            rec: vec![F::ZERO; cell.record_dim()],
+            scratch: vec![F::ZERO; cell.scratch_dim()],
+            out: vec![F::ZERO; PROJ_BLOCK * h],
+        })
+        .collect();
+    let gh = cell.proj_dim();
+    in_pool(threads, || {
+        for t0 in (0..steps).step_by(PROJ_BLOCK) {
+            let t1 = (t0 + PROJ_BLOCK).min(steps);
+            par_each(&mut lanes, |b, ln| {
+                seq.project(cell, b, t0, t1, &mut ln.proj)?;
+                for t in t0..t1 {
+                    let j = t - t0;
+                    cell.step(
+                        &ln.proj[j * gh..(j + 1) * gh],
+                        &ln.state,
+                        &mut ln.next,
+                        &mut ln.rec,
+                        &mut ln.scratch,
+                    );
+                    check_state(&ln.next, t)?;
+                    std::mem::swap(&mut ln.state, &mut ln.next);
+                    ln.out[j * h..(j + 1) * h].copy_from_slice(&ln.state[..h]);
+                }
+                Ok(())
+            })?;
+            for (b, ln) in lanes.iter().enumerate() {
+                for t in t0..t1 {
+                    let j = t - t0;
+                    let dst = (t * batch + b) * h;
+                    out[dst..dst + h].copy_from_slice(&ln.out[j * h..(j + 1) * h]);
+                }
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,143 @@
+//! Forward mode: how much of an initial-state perturbation survives each step.
+//!
+//! `u_t = J_t u_{t-1}` with `u_{-1} = u`, streamed with the trajectory in
+//! `O(S)` memory per lane whatever `T` is; carried as a unit vector plus an
+//! accumulated log-norm like the reverse pass.
+
+use crate::cells::Cell;
+use crate::error::{check_len, Error, Result};
+use crate::kernels::sumsq_f64;
+use crate::seq::{check_rows, in_pool, Runner, Seq};
+use crate::Real;
+use rayon::prelude::*;
+
+/// Which part of the state perturbation is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The whole state (LSTM: `(h, c)`).
+    State,
+    /// The output `h` only.
+    Hidden,
+}
+
+impl Part {
+    /// Parse "state" or "hidden".
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "state" => Ok(Part::State),
+            "hidden" => Ok(Part::Hidden),
+            other => Err(Error::value(
+                "part",
+                "'state' or 'hidden'",
+                format!("'{other}'"),
+            )),
+        }
+    }
+}
+
+/// Per-step `ln ||(d s_t / d s_init) u||` into `out` (`(T, B)`), where `s_init` is the
+/// initial state and `s_t` the state after step `t`.
+pub fn sensitivity<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    u: &[F],
+    part: Part,
+    threads: Option<usize>,
+    out: &mut [f64],
+) -> Result<()> {
+    seq.check_cell(cell)?;
+    let (steps, batch, s) = (seq.steps, seq.batch, cell.state_dim());
+    check_rows("h0", s0, batch, s, "initial state")?;
+    check_rows(
+        "u",
+        u,
+        batch,
+        s,
+        "one initial-state perturbation per batch element",
+    )?;
+    check_len("out", out, steps * batch, "T * B")?;
+    let lane = |b: usize, o: &mut [f64]| {
+        lane_sens(
+            cell,
+            seq,
+            b,
+            &s0[b * s..(b + 1) * s],
+            &u[b * s..(b + 1) * s],
+            part,
+            o,
+        )
+    };
+    in_pool(threads, || {
+        if batch == 1 {
+            return lane(0, out);
+        }
+        let cols = (0..batch)
+            .into_par_iter()
+            .map(|b| {
+                let mut o = vec![0.0; steps];
+                lane(b, &mut o).map(|_| o)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (b, col) in cols.iter().enumerate() {
+            for (t, val) in col.iter().enumerate() {
+                out[t * batch + b] = *val;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn lane_sens<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    b: usize,
+    s0: &[F],
+    u0: &[F],
+    part: Part,
+    out: &mut [f64],
+) -> Result<()> {
+    let s = cell.state_dim();
+    let reported = match part {
+        Part::State => s,
+        Part::Hidden => cell.hidden(),
+    };
+    let n0 = sumsq_f64(u0).sqrt();
+    if n0 == 0.0 {
+        out.fill(f64::NEG_INFINITY);
+        return Ok(());
+    }
+    let mut u: Vec<F> = u0.iter().map(|x| F::from_f64(x.to_f64() / n0)).collect();
+    let mut u_next = vec![F::ZERO; s];
+    let mut scratch = vec![F::ZERO; cell.scratch_dim()];
+    let mut log_scale = n0.ln();
+    let mut state = s0.to_vec();
+    let mut zero_from = None;
+    Runner::new(cell).stream(seq, b, &mut state, 0, seq.steps, |t, s_prev, rec| {
+        cell.jvp(rec, s_prev, &u, &mut u_next, &mut scratch);
+        out[t] = log_scale + 0.5 * sumsq_f64(&u_next[..reported]).ln();
+        let n2 = sumsq_f64(&u_next);
+        if !n2.is_finite() {
+            return Err(Error::Numerics(format!(
+                "the propagated perturbation overflowed at step {t} (a step Jacobian has entries \
+                 beyond the {} range)",
+                F::NAME
+            )));
+        }
+        if n2 == 0.0 {
+            zero_from = Some(t + 1);
+            return Ok(false);
+        }
+        let n = n2.sqrt();
+        let inv = F::from_f64(1.0 / n);
+        for (ui, vi) in u.iter_mut().zip(&u_next) {
+            *ui = *vi * inv;
+        }
+        log_scale += n.ln();
+        Ok(true)
+    })?;
+    if let Some(t) = zero_from {
+        out[t..].fill(f64::NEG_INFINITY);
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Hot small kernels: matrix-vector products and activations.
+//!
+//! Every kernel is written once as plain Rust over fixed-width lane arrays and
+//! compiled several times: for the baseline target and, on x86-64, inside
+//! `#[target_feature]` functions for AVX2+FMA and AVX-512. The instruction set
+//! is detected once at run time ([`isa`]), so one binary runs on any x86-64 or
+//! aarch64 CPU and uses the widest registers present. [`reference`] holds the
+//! plain loops every fast path is tested against.
+
+mod act;
+mod gemv;
+pub mod reference;
+
+pub use act::{sigmoid_inplace, tanh_inplace};
+pub use gemv::gemv;
+
+use std::sync::OnceLock;
+
+/// The instruction-set level the fast paths use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// Whatever the compilation target guarantees (SSE2 on x86-64, NEON on aarch64).
+    Generic,
+    /// AVX2 with fused multiply-add.
+    Avx2Fma,
+    /// AVX-512F (with FMA).
+    Avx512,
+}
+
+impl Isa {
+    /// Lower-case name, as reported to users and benchmarks.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Generic => "generic",
+            Isa::Avx2Fma => "avx2+fma",
+            Isa::Avx512 => "avx512f",
+        }
+    }
+}
+
+fn detect() -> Isa {
+    // LONGDEP_SIMD=generic|avx2 caps the level (for tests and comparisons).
+    let cap = std::env::var("LONGDEP_SIMD").unwrap_or_default();
+    #[cfg(target_arch = "x86_64")]
+    {
+        let avx512 = is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma");
+        let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+        match cap.as_str() {
+            "generic" => Isa::Generic,
+            "avx2" if avx2 => Isa::Avx2Fma,
+            _ if avx512 && cap != "avx2" => Isa::Avx512,
+            _ if avx2 => Isa::Avx2Fma,
+            _ => Isa::Generic,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = cap;
+        Isa::Generic
+    }
+}
+
+/// The instruction-set level detected on this CPU (cached after the first call).
+pub fn isa() -> Isa {
+    static LEVEL: OnceLock<Isa> = OnceLock::new();
+    *LEVEL.get_or_init(detect)
+}
+
+/// `a * b + c`, fused when the caller was compiled with FMA.
+#[inline(always)]
+pub(crate) fn fmadd<F: crate::Real, const FMA: bool>(a: F, b: F, c: F) -> F {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// Sum of squares accumulated in f64 (norms never underflow in f32 arithmetic).
+#[inline]
+pub fn sumsq_f64<F: crate::Real>(a: &[F]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let chunks = a.chunks_exact(4);
+    let rem = chunks.remainder();
+    for c in chunks {
+        for j in 0..4 {
+            let v = c[j].to_f64();
+            acc[j] += v * v;
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for v in rem {
+        let v = v.to_f64();
+        s += v * v;
+    }
+    s
+}

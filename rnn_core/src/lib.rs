@@ -1,0 +1,22 @@
+//! `rnn_core`: exact forward passes, BPTT gradient norms and forward-mode
+//! sensitivities of recurrent cells (Elman, LSTM, GRU) over very long sequences.
+//!
+//! Pure Rust, no Python. Everything is generic over `f32`/`f64` ([`Real`]); norms
+//! are carried in the log domain so that they stay finite far below the float range.
+
+pub mod bptt;
+pub mod cells;
+pub mod error;
+pub mod forward;
+pub mod jvp;
+pub mod kernels;
+mod real;
+pub mod seq;
+
+pub use bptt::{grad_norms, plan_segment, BpttOptions, Wrt};
+pub use cells::{Cell, Elman, Gru, LayerNorm, Lstm, Nonlinearity, Weights};
+pub use error::{Error, Result};
+pub use forward::forward;
+pub use jvp::{sensitivity, Part};
+pub use real::Real;
+pub use seq::Seq;

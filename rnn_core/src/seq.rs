@@ -1,0 +1,269 @@
+//! Input sequences, the input projection, and batch parallelism shared by the passes.
+
+use crate::cells::Cell;
+use crate::error::{check_finite, Error, Result};
+use crate::Real;
+use rayon::prelude::*;
+
+/// Steps per block of the input projection: one matrix product per block.
+pub const PROJ_BLOCK: usize = 256;
+
+/// A batch of sequences laid out `(T, B, I)` row-major.
+#[derive(Clone, Copy, Debug)]
+pub struct Seq<'a, F> {
+    /// The data, `steps * batch * input` values.
+    pub x: &'a [F],
+    /// `T`.
+    pub steps: usize,
+    /// `B`.
+    pub batch: usize,
+    /// `I`.
+    pub input: usize,
+}
+
+impl<'a, F: Real> Seq<'a, F> {
+    /// Validate the layout against a cell and that every value is finite.
+    pub fn new(x: &'a [F], steps: usize, batch: usize, input: usize) -> Result<Self> {
+        if steps == 0 {
+            return Err(Error::value(
+                "x",
+                "at least one time step (T >= 1)",
+                "T = 0",
+            ));
+        }
+        if batch == 0 {
+            return Err(Error::value(
+                "x",
+                "at least one batch element (B >= 1)",
+                "B = 0",
+            ));
+        }
+        let n = steps
+            .checked_mul(batch)
+            .and_then(|v| v.checked_mul(input))
+            .ok_or_else(|| {
+                Error::shape("x", "a size that fits in memory", "an overflowing size")
+            })?;
+        if x.len() != n {
+            return Err(Error::shape(
+                "x",
+                format!("{n} values for shape ({steps}, {batch}, {input})"),
+                format!("{} values", x.len()),
+            ));
+        }
+        check_finite("x", x)?;
+        Ok(Seq {
+            x,
+            steps,
+            batch,
+            input,
+        })
+    }
+
+    /// Fail unless the input size matches the cell's.
+    pub fn check_cell<C: Cell<F> + ?Sized>(&self, cell: &C) -> Result<()> {
+        if self.input != cell.input() {
+            return Err(Error::shape(
+                "x",
+                format!(
+                    "shape (T, B, {0}) to match weight_ih ({1}, {0})",
+                    cell.input(),
+                    cell.proj_dim()
+                ),
+                format!("({}, {}, {})", self.steps, self.batch, self.input),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `out[(t - t0) * G*H + r] = bias[r] + sum_k W_ih[r, k] x[t, b, k]` for `t` in `t0..t1`,
+    /// as one matrix product.
+    pub fn project<C: Cell<F> + ?Sized>(
+        &self,
+        cell: &C,
+        b: usize,
+        t0: usize,
+        t1: usize,
+        out: &mut [F],
+    ) -> Result<()> {
+        let gh = cell.proj_dim();
+        let n = t1 - t0;
+        let bias = cell.proj_bias();
+        for row in out[..n * gh].chunks_exact_mut(gh) {
+            row.copy_from_slice(bias);
+        }
+        let i = self.input;
+        let start = (t0 * self.batch + b) * i;
+        F::gemm_acc(
+            n,
+            i,
+            gh,
+            (&self.x[start..], self.batch * i, 1),
+            (&cell.weights().w_ih, 1, i),
+            (&mut out[..n * gh], gh),
+        )
+    }
+}
+
+/// Check an initial state/vector of `batch` rows of `dim` values.
+pub fn check_rows<F: Real>(
+    name: &str,
+    a: &[F],
+    batch: usize,
+    dim: usize,
+    what: &str,
+) -> Result<()> {
+    if a.len() != batch * dim {
+        return Err(Error::shape(
+            name,
+            format!("shape ({batch}, {dim}) ({what})"),
+            format!("{} values", a.len()),
+        ));
+    }
+    check_finite(name, a)
+}
+
+/// Fail with a numerics error if the state left the float range.
+#[inline]
+pub fn check_state<F: Real>(s: &[F], t: usize) -> Result<()> {
+    if s.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::Numerics(format!(
+            "the hidden state left the {} range at step {t} (overflow to inf/NaN); \
+             the forward trajectory cannot be computed. Lower the spectral radius or the \
+             input scale, or use float64",
+            F::NAME
+        )))
+    }
+}
+
+/// Run `f` inside a pool of `threads` threads (None: the default pool, sized by
+/// LONGDEP_NUM_THREADS or the number of cores).
+pub fn in_pool<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+    match threads.or_else(env_threads) {
+        Some(0) => Err(Error::value("threads", "a positive number of threads", "0")),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| Error::Resource(format!("cannot start {n} threads: {e}")))?
+            .install(f),
+        None => f(),
+    }
+}
+
+/// `f(b, item_b)` for every item, in parallel (serially for a single item).
+pub fn par_each<T: Send>(
+    items: &mut [T],
+    f: impl Fn(usize, &mut T) -> Result<()> + Send + Sync,
+) -> Result<()> {
+    if items.len() == 1 {
+        return f(0, &mut items[0]);
+    }
+    items
+        .par_iter_mut()
+        .enumerate()
+        .try_for_each(|(b, it)| f(b, it))
+}
+
+fn env_threads() -> Option<usize> {
+    std::env::var("LONGDEP_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+}
+
+/// Number of threads a call with `threads` would use.
+pub fn effective_threads(threads: Option<usize>) -> usize {
+    threads
+        .or_else(env_threads)
+        .unwrap_or_else(rayon::current_num_threads)
+}
+
+/// Runs a cell forward over a lane, projecting the input in blocks.
+pub struct Runner<'c, F, C: ?Sized> {
+    cell: &'c C,
+    proj: Vec<F>,
+    scratch: Vec<F>,
+    next: Vec<F>,
+    rec: Vec<F>,
+}
+
+impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
+    /// Buffers for `cell`.
+    pub fn new(cell: &'c C) -> Self {
+        Runner {
+            cell,
+            proj: vec![F::ZERO; PROJ_BLOCK * cell.proj_dim()],
+            scratch: vec![F::ZERO; cell.scratch_dim()],
+            next: vec![F::ZERO; cell.state_dim()],
+            rec: vec![F::ZERO; cell.record_dim()],
+        }
+    }
+
+    /// Run steps `t0..t1` of lane `b`, keeping every state: `states` holds
+    /// `s_{t0-1}` in row 0 on entry and `s_t` in row `t - t0 + 1` on exit; row
+    /// `t - t0` of `recs` receives the record of step `t`.
+    pub fn run(
+        &mut self,
+        seq: &Seq<'_, F>,
+        b: usize,
+        t0: usize,
+        t1: usize,
+        states: &mut [F],
+        recs: &mut [F],
+    ) -> Result<()> {
+        let (s, r, gh) = (
+            self.cell.state_dim(),
+            self.cell.record_dim(),
+            self.cell.proj_dim(),
+        );
+        for b0 in (t0..t1).step_by(PROJ_BLOCK) {
+            let b1 = (b0 + PROJ_BLOCK).min(t1);
+            seq.project(self.cell, b, b0, b1, &mut self.proj)?;
+            for t in b0..b1 {
+                let j = t - t0;
+                let (prev, next) = states.split_at_mut((j + 1) * s);
+                let xp = &self.proj[(t - b0) * gh..(t - b0 + 1) * gh];
+                self.cell.step(
+                    xp,
+                    &prev[j * s..],
+                    &mut next[..s],
+                    &mut recs[j * r..(j + 1) * r],
+                    &mut self.scratch,
+                );
+                check_state(&next[..s], t)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stream steps `t0..t1` of lane `b` from `state` (updated in place), calling
+    /// `each(t, s_prev, rec)` after every step while it returns `true`.
+    pub fn stream(
+        &mut self,
+        seq: &Seq<'_, F>,
+        b: usize,
+        state: &mut Vec<F>,
+        t0: usize,
+        t1: usize,
+        mut each: impl FnMut(usize, &[F], &[F]) -> Result<bool>,
+    ) -> Result<()> {
+        let gh = self.cell.proj_dim();
+        for b0 in (t0..t1).step_by(PROJ_BLOCK) {
+            let b1 = (b0 + PROJ_BLOCK).min(t1);
+            seq.project(self.cell, b, b0, b1, &mut self.proj)?;
+            for t in b0..b1 {
+                let xp = &self.proj[(t - b0) * gh..(t - b0 + 1) * gh];
+                self.cell
+                    .step(xp, state, &mut self.next, &mut self.rec, &mut self.scratch);
+                check_state(&self.next, t)?;
+                if !each(t, state, &self.rec)? {
+                    return Ok(());
+                }
+                std::mem::swap(state, &mut self.next);
+            }
+        }
+        Ok(())
+    }
+}
