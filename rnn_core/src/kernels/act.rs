@@ -5,15 +5,15 @@
 //! ulp on that interval), and `expm1(y) = 2^n expm1(r) + (2^n - 1)`. No branches,
 //! so the loops compile to SIMD selects and blends.
 
-use super::{isa, Isa};
+use super::{isa, usable, Isa};
 use crate::Real;
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 
-/// `expm1(y)` for `y <= 0` (arguments below the normal range are clamped; the
-/// result is then -1 to within the precision).
+/// `(2^n, expm1(r))` with `y = n ln2 + r`, for `y <= 0` (arguments below the normal
+/// range are clamped to its edge).
 #[inline(always)]
-fn expm1_nonpos<F: Real>(y: F) -> F {
+fn reduce<F: Real>(y: F) -> (F, F) {
     let lim = F::MIN_EXP * F::from_f64(std::f64::consts::LN_2);
     let y = y.max(lim);
     let t = y * F::from_f64(LOG2E) + F::ROUND_MAGIC;
@@ -24,9 +24,21 @@ fn expm1_nonpos<F: Real>(y: F) -> F {
     for k in (0..c.len() - 1).rev() {
         p = p * r + F::from_f64(c[k]);
     }
-    let em = r + r * r * p;
-    let s = F::pow2_from_magic(t);
+    (F::pow2_from_magic(t), r + r * r * p)
+}
+
+/// `expm1(y)` for `y <= 0`.
+#[inline(always)]
+fn expm1_nonpos<F: Real>(y: F) -> F {
+    let (s, em) = reduce(y);
     s * em + (s - F::ONE)
+}
+
+/// `exp(y)` for `y <= 0` (no cancellation for large |y|).
+#[inline(always)]
+fn exp_nonpos<F: Real>(y: F) -> F {
+    let (s, em) = reduce(y);
+    s * em + s
 }
 
 /// `tanh(x) = sign(x) * (-e) / (2 + e)` with `e = expm1(-2|x|)`: no cancellation
@@ -45,7 +57,7 @@ fn tanh1<F: Real>(x: F) -> F {
 /// `sigmoid(x)` from `e = exp(-|x|)`: `1/(1+e)` for x >= 0, `e/(1+e)` below.
 #[inline(always)]
 fn sigmoid1<F: Real>(x: F) -> F {
-    let e = F::ONE + expm1_nonpos(-x.abs());
+    let e = exp_nonpos(-x.abs());
     let s = F::ONE / (F::ONE + e);
     if x < F::ZERO {
         e * s
@@ -62,7 +74,7 @@ fn map<F: Real>(a: &mut [F], f: impl Fn(F) -> F) {
 }
 
 macro_rules! dispatched {
-    ($(#[$doc:meta])* $name:ident, $elem:ident, $avx2:ident, $avx512:ident) => {
+    ($(#[$doc:meta])* $name:ident, $name_at:ident, $elem:ident, $avx2:ident, $avx512:ident) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         fn $avx2<F: Real>(a: &mut [F]) {
@@ -78,12 +90,18 @@ macro_rules! dispatched {
         $(#[$doc])*
         #[inline]
         pub fn $name<F: Real>(a: &mut [F]) {
-            match isa() {
+            $name_at(isa(), a)
+        }
+
+        /// The same, compiled for a chosen level (generic when this CPU lacks it).
+        #[inline]
+        pub fn $name_at<F: Real>(level: Isa, a: &mut [F]) {
+            match usable(level) {
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: Avx512 is reported only when avx512f and fma were detected at run time.
+                // SAFETY: `usable` gives Avx512 only when avx512f and fma were detected at run time.
                 Isa::Avx512 => unsafe { $avx512(a) },
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: Avx2Fma is reported only when avx2 and fma were detected at run time.
+                // SAFETY: `usable` gives Avx2Fma only when avx2 and fma were detected at run time.
                 Isa::Avx2Fma => unsafe { $avx2(a) },
                 _ => map(a, $elem::<F>),
             }
@@ -94,6 +112,7 @@ macro_rules! dispatched {
 dispatched!(
     /// In-place `tanh`, within a few ulp of the standard library's.
     tanh_inplace,
+    tanh_inplace_at,
     tanh1,
     tanh_avx2,
     tanh_avx512
@@ -101,6 +120,7 @@ dispatched!(
 dispatched!(
     /// In-place logistic sigmoid `1 / (1 + exp(-x))`, within a few ulp.
     sigmoid_inplace,
+    sigmoid_inplace_at,
     sigmoid1,
     sigmoid_avx2,
     sigmoid_avx512

@@ -11,8 +11,8 @@ mod act;
 mod gemv;
 pub mod reference;
 
-pub use act::{sigmoid_inplace, tanh_inplace};
-pub use gemv::gemv;
+pub use act::{sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at};
+pub use gemv::{gemv_t, gemv_t_at};
 
 use std::sync::OnceLock;
 
@@ -64,6 +64,30 @@ fn detect() -> Isa {
 pub fn isa() -> Isa {
     static LEVEL: OnceLock<Isa> = OnceLock::new();
     *LEVEL.get_or_init(detect)
+}
+
+/// Whether this CPU can run kernels compiled for `level`.
+pub fn supported(level: Isa) -> bool {
+    match level {
+        Isa::Generic => true,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma"),
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => false,
+    }
+}
+
+/// `level` if this CPU supports it, else [`Isa::Generic`]: the dispatch never runs
+/// instructions the CPU lacks, whatever the caller asks for.
+#[inline]
+pub(crate) fn usable(level: Isa) -> Isa {
+    if level == Isa::Generic || level == isa() || supported(level) {
+        level
+    } else {
+        Isa::Generic
+    }
 }
 
 /// `a * b + c`, fused when the caller was compiled with FMA.

@@ -1,0 +1,228 @@
+//! Reverse and forward passes against central finite differences of the forward map.
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::{elman, gru, lstm, Rng};
+use rnn_core::{grad_norms, sensitivity, BpttOptions, Cell, Nonlinearity, Part, Seq, Wrt};
+
+/// Final state after running steps `t0..` from `s` (single lane, plain loop over `Cell::step`).
+fn run_from(cell: &dyn Cell<f64>, x: &[f64], t0: usize, steps: usize, s: &[f64]) -> Vec<f64> {
+    let (i, gh) = (cell.input(), cell.proj_dim());
+    let w = &cell.weights().w_ih;
+    let mut cur = s.to_vec();
+    let mut next = vec![0.0; cell.state_dim()];
+    let mut rec = vec![0.0; cell.record_dim()];
+    let mut scratch = vec![0.0; cell.scratch_dim()];
+    for t in t0..steps {
+        let xt = &x[t * i..(t + 1) * i];
+        let xp: Vec<f64> = (0..gh)
+            .map(|r| cell.proj_bias()[r] + (0..i).map(|k| w[r * i + k] * xt[k]).sum::<f64>())
+            .collect();
+        cell.step(&xp, &cur, &mut next, &mut rec, &mut scratch);
+        std::mem::swap(&mut cur, &mut next);
+    }
+    cur
+}
+
+fn loss(cell: &dyn Cell<f64>, x: &[f64], t0: usize, steps: usize, s: &[f64], v: &[f64]) -> f64 {
+    let sf = run_from(cell, x, t0, steps, s);
+    v.iter().zip(&sf).map(|(a, b)| a * b).sum()
+}
+
+fn cells(rng: &mut Rng, h: usize, i: usize) -> Vec<Box<dyn Cell<f64>>> {
+    vec![
+        Box::new(elman(rng, h, i, Nonlinearity::Tanh, None, false)),
+        Box::new(elman(rng, h, i, Nonlinearity::Relu, None, false)),
+        Box::new(elman(rng, h, i, Nonlinearity::Tanh, Some(0.7), false)),
+        Box::new(elman(rng, h, i, Nonlinearity::Tanh, None, true)),
+        Box::new(elman(rng, h, i, Nonlinearity::Linear, Some(0.3), true)),
+        Box::new(lstm(rng, h, i)),
+        Box::new(gru(rng, h, i)),
+    ]
+}
+
+fn rel_err(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+#[test]
+fn bptt_norms_match_central_differences() {
+    let mut rng = Rng::new(7);
+    let (h, i, steps) = (5, 3, 9);
+    for cell in cells(&mut rng, h, i) {
+        let cell = cell.as_ref();
+        let s = cell.state_dim();
+        let x = rng.vec(steps * i, 1.0);
+        let s0 = rng.vec(s, 0.5);
+        let v = rng.vec(h, 1.0);
+        let seq = Seq::new(&x, steps, 1, i).unwrap();
+        let mut got_h = vec![0.0; steps];
+        let mut got_x = vec![0.0; steps];
+        let opts = BpttOptions::default();
+        grad_norms(cell, &seq, &s0, &v, &opts, &mut got_h).unwrap();
+        grad_norms(
+            cell,
+            &seq,
+            &s0,
+            &v,
+            &BpttOptions {
+                wrt: Wrt::Input,
+                ..opts
+            },
+            &mut got_x,
+        )
+        .unwrap();
+        let mut got_c = vec![0.0; steps];
+        if cell.kind() == "lstm" {
+            grad_norms(
+                cell,
+                &seq,
+                &s0,
+                &v,
+                &BpttOptions {
+                    wrt: Wrt::Cell,
+                    ..opts
+                },
+                &mut got_c,
+            )
+            .unwrap();
+        }
+        let mut vfull = vec![0.0; s];
+        vfull[..h].copy_from_slice(&v);
+        let eps = 1e-6;
+        for t in 0..steps {
+            // State after step t, then the gradient of L w.r.t. each of its entries.
+            let st = run_from(cell, &x, 0, t + 1, &s0);
+            let mut g = vec![0.0; s];
+            for (j, gj) in g.iter_mut().enumerate() {
+                let (mut a, mut b) = (st.clone(), st.clone());
+                a[j] += eps;
+                b[j] -= eps;
+                *gj = (loss(cell, &x, t + 1, steps, &a, &vfull)
+                    - loss(cell, &x, t + 1, steps, &b, &vfull))
+                    / (2.0 * eps);
+            }
+            let nh = g[..h].iter().map(|v| v * v).sum::<f64>().sqrt();
+            assert!(
+                rel_err(got_h[t].exp(), nh) < 1e-6,
+                "{} state t={t}: {} vs {nh}",
+                cell.kind(),
+                got_h[t].exp()
+            );
+            if cell.kind() == "lstm" {
+                let nc = g[h..].iter().map(|v| v * v).sum::<f64>().sqrt();
+                assert!(
+                    rel_err(got_c[t].exp(), nc) < 1e-6,
+                    "lstm cell t={t}: {} vs {nc}",
+                    got_c[t].exp()
+                );
+            }
+            // Input gradient: perturb x_t.
+            let st_prev = run_from(cell, &x, 0, t, &s0);
+            let mut gx = vec![0.0; i];
+            for (k, gk) in gx.iter_mut().enumerate() {
+                let (mut xa, mut xb) = (x.clone(), x.clone());
+                xa[t * i + k] += eps;
+                xb[t * i + k] -= eps;
+                *gk = (loss(cell, &xa, t, steps, &st_prev, &vfull)
+                    - loss(cell, &xb, t, steps, &st_prev, &vfull))
+                    / (2.0 * eps);
+            }
+            let nx = gx.iter().map(|v| v * v).sum::<f64>().sqrt();
+            assert!(
+                rel_err(got_x[t].exp(), nx) < 1e-6,
+                "{} input t={t}: {} vs {nx}",
+                cell.kind(),
+                got_x[t].exp()
+            );
+        }
+    }
+}
+
+#[test]
+fn forward_sensitivity_matches_central_differences() {
+    let mut rng = Rng::new(11);
+    let (h, i, steps) = (4, 2, 8);
+    for cell in cells(&mut rng, h, i) {
+        let cell = cell.as_ref();
+        let s = cell.state_dim();
+        let x = rng.vec(steps * i, 1.0);
+        let s0 = rng.vec(s, 0.5);
+        let u = rng.vec(s, 1.0);
+        let seq = Seq::new(&x, steps, 1, i).unwrap();
+        let mut got = vec![0.0; steps];
+        sensitivity(cell, &seq, &s0, &u, Part::State, None, &mut got).unwrap();
+        let eps = 1e-6;
+        for t in 0..steps {
+            let a: Vec<f64> = s0.iter().zip(&u).map(|(p, q)| p + eps * q).collect();
+            let b: Vec<f64> = s0.iter().zip(&u).map(|(p, q)| p - eps * q).collect();
+            let (fa, fb) = (
+                run_from(cell, &x, 0, t + 1, &a),
+                run_from(cell, &x, 0, t + 1, &b),
+            );
+            let n = fa
+                .iter()
+                .zip(&fb)
+                .map(|(p, q)| ((p - q) / (2.0 * eps)).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(
+                rel_err(got[t].exp(), n) < 1e-6,
+                "{} t={t}: {} vs {n}",
+                cell.kind(),
+                got[t].exp()
+            );
+        }
+    }
+}
+
+#[test]
+fn checkpointed_reverse_pass_equals_stored_one() {
+    let mut rng = Rng::new(3);
+    let (h, i, steps, batch) = (6, 2, 1000, 3);
+    for cell in cells(&mut rng, h, i) {
+        let cell = cell.as_ref();
+        let s = cell.state_dim();
+        let x = rng.vec(steps * batch * i, 1.0);
+        let s0 = rng.vec(batch * s, 0.5);
+        let v = rng.vec(batch * h, 1.0);
+        let seq = Seq::new(&x, steps, batch, i).unwrap();
+        let big = BpttOptions::default();
+        // A budget that forces ~sqrt(T) segments.
+        let small = BpttOptions {
+            memory_budget: 40_000,
+            ..big
+        };
+        assert!(rnn_core::plan_segment(cell, steps, small.memory_budget / 2).unwrap() < steps);
+        let (mut a, mut b) = (vec![0.0; steps * batch], vec![0.0; steps * batch]);
+        grad_norms(cell, &seq, &s0, &v, &big, &mut a).unwrap();
+        grad_norms(cell, &seq, &s0, &v, &small, &mut b).unwrap();
+        assert_eq!(a, b, "{}", cell.kind());
+        // Batch lanes are independent: lane 1 alone gives the same column.
+        let x1: Vec<f64> = (0..steps)
+            .flat_map(|t| x[(t * batch + 1) * i..(t * batch + 2) * i].to_vec())
+            .collect();
+        let seq1 = Seq::new(&x1, steps, 1, i).unwrap();
+        let mut c = vec![0.0; steps];
+        grad_norms(cell, &seq1, &s0[s..2 * s], &v[h..2 * h], &big, &mut c).unwrap();
+        for t in 0..steps {
+            assert_eq!(c[t], a[t * batch + 1]);
+        }
+    }
+}
+
+#[test]
+fn too_small_budget_is_an_error_not_a_crash() {
+    let mut rng = Rng::new(5);
+    let cell = lstm(&mut rng, 8, 1);
+    let x = vec![0.0; 10_000];
+    let seq = Seq::new(&x, 10_000, 1, 1).unwrap();
+    let mut out = vec![0.0; 10_000];
+    let opts = BpttOptions {
+        memory_budget: 100,
+        ..Default::default()
+    };
+    let err = grad_norms(&cell, &seq, &[0.0; 16], &[1.0; 8], &opts, &mut out).unwrap_err();
+    assert!(err.to_string().contains("memory_budget"), "{err}");
+}
