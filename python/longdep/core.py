@@ -18,6 +18,11 @@ __all__ = ["DEFAULT_MEMORY_BUDGET", "forward", "grad_norms", "sensitivity"]
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
 
 
+def _python_impl(cell: Any) -> bool:
+    """Cells computed in Python (attention) implement the quantities as methods."""
+    return bool(getattr(cell, "_longdep_python_impl", False))
+
+
 def _check_cell(cell: Any) -> RecurrentCell:
     if not isinstance(cell, RecurrentCell):
         raise DTypeError(
@@ -139,6 +144,8 @@ def forward(cell: RecurrentCell, x: Any, h0: Any = None, *, threads: int | None 
     >>> ld.forward(cell, np.ones((4, 1))).ravel().tolist()
     [1.0, 2.0, 3.0, 4.0]
     """
+    if _python_impl(cell):
+        return cell.forward(x, h0, threads=threads)
     cell = _check_cell(cell)
     arr, dtype, two_d = _prepare_x(cell, x)
     s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
@@ -188,6 +195,8 @@ def grad_norms(
     >>> ld.grad_norms(cell, np.zeros((3, 1)), np.array([3.0, 4.0])).tolist()
     [1.25, 2.5, 5.0]
     """
+    if _python_impl(cell):
+        return cell.grad_norms(x, v, h0, wrt=wrt, log=log, threads=threads, out=out)
     cell = _check_cell(cell)
     wrt = choice("wrt", wrt, ("state", "input", "cell"))
     if wrt == "cell" and not isinstance(cell, LSTM):
@@ -236,6 +245,8 @@ def sensitivity(
     >>> ld.sensitivity(cell, np.zeros((3, 1)), np.array([3.0, 4.0])).tolist()
     [2.5, 1.25, 0.625]
     """
+    if _python_impl(cell):
+        return cell.sensitivity(x, u, h0, log=log, part=part, threads=threads, out=out)
     cell = _check_cell(cell)
     part = choice("part", part, ("state", "hidden"))
     arr, dtype, two_d = _prepare_x(cell, x)
