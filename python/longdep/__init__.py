@@ -9,8 +9,15 @@ and GRU cells over very long sequences, computed by a Rust core.
 from __future__ import annotations
 
 from . import _core
-from .cells import GRU, LSTM, Elman, RecurrentCell
-from .core import DEFAULT_MEMORY_BUDGET, forward, grad_norms, sensitivity
+from .cells import GRU, LRU, LSTM, Elman, RecurrentCell
+from .core import (
+    DEFAULT_MEMORY_BUDGET,
+    forward,
+    grad_norms,
+    jacobian_norms,
+    lyapunov_spectrum,
+    sensitivity,
+)
 from .errors import (
     ArgumentError,
     BudgetError,
@@ -25,6 +32,7 @@ __version__: str = _core.__version__
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",
     "GRU",
+    "LRU",
     "LSTM",
     "ArgumentError",
     "BudgetError",
@@ -37,6 +45,8 @@ __all__ = [
     "__version__",
     "forward",
     "grad_norms",
+    "jacobian_norms",
+    "lyapunov_spectrum",
     "sensitivity",
     "simd_level",
 ]

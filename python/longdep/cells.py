@@ -16,7 +16,7 @@ import numpy as np
 from ._validate import as_float_array, choice, require_finite, shape_str
 from .errors import ArgumentError, ShapeError
 
-__all__ = ["GRU", "LSTM", "Elman", "RecurrentCell"]
+__all__ = ["GRU", "LRU", "LSTM", "Elman", "RecurrentCell"]
 
 
 def _tensor_to_numpy(t: Any) -> np.ndarray:
@@ -279,3 +279,120 @@ class GRU(RecurrentCell):
 
     kind = "gru"
     gates = 3
+
+
+class LRU(RecurrentCell):
+    """Linear recurrent unit (Orvieto et al. 2023): a diagonal complex recurrence.
+
+    ``h_t = lambda * h_{t-1} + gamma * (B x_t)`` over ``H`` complex units, with
+    ``lambda = exp(-exp(nu_log) + i exp(theta_log))`` and
+    ``gamma = exp(gamma_log)`` (default ``sqrt(1 - |lambda|^2)``, the paper's
+    normalisation). Its real hidden vector is ``[Re h, Im h]`` of length ``2H``:
+    ``hidden_size == state_size == 2H`` and ``v``/``u`` have ``2H`` entries.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> cell = ld.LRU.random(4, 1, r_min=0.99, r_max=0.99, seed=0)
+    >>> np.allclose(np.abs(cell.eigenvalues), 0.99)
+    True
+    """
+
+    kind = "lru"
+    gates = 1
+
+    def __init__(
+        self,
+        nu_log: Any,
+        theta_log: Any,
+        B_re: Any,
+        B_im: Any,
+        *,
+        gamma_log: Any = None,
+    ) -> None:
+        nu = as_float_array("nu_log", nu_log, np.float64, ndim=(1,))
+        units = nu.shape[0]
+        if units == 0:
+            raise ShapeError("nu_log must have at least one unit (H >= 1); got shape (0,)")
+        theta = as_float_array("theta_log", theta_log, np.float64, ndim=(1,))
+        if theta.shape != (units,):
+            raise ShapeError(f"theta_log must have shape ({units},) to match nu_log; got {shape_str(theta.shape)}")
+        b_re = as_float_array("B_re", B_re, np.float64, ndim=(2,))
+        b_im = as_float_array("B_im", B_im, np.float64, ndim=(2,))
+        if b_re.shape[0] != units or b_re.shape[1] == 0:
+            raise ShapeError(f"B_re must have shape ({units}, I) with I >= 1; got {shape_str(b_re.shape)}")
+        if b_im.shape != b_re.shape:
+            raise ShapeError(f"B_im must have shape {shape_str(b_re.shape)} like B_re; got {shape_str(b_im.shape)}")
+        for name, arr in (("nu_log", nu), ("theta_log", theta), ("B_re", b_re), ("B_im", b_im)):
+            require_finite(name, arr)
+        lam = np.exp(-np.exp(nu) + 1j * np.exp(theta))
+        if gamma_log is None:
+            gamma = np.sqrt(np.maximum(1.0 - np.abs(lam) ** 2, 0.0))
+        else:
+            g = self._bias("gamma_log", gamma_log, units)
+            assert g is not None
+            gamma = np.exp(g)
+        self.nu_log, self.theta_log, self.B_re, self.B_im = nu, theta, b_re, b_im
+        self.gamma = gamma
+        self.eigenvalues = lam
+        self.weight_ih = np.vstack([gamma[:, None] * b_re, gamma[:, None] * b_im])
+        self.weight_hh = np.zeros((0, 2 * units))
+        self.bias_ih = self.bias_hh = None
+        self._cache = {}
+
+    @classmethod
+    def random(
+        cls,
+        units: int,
+        input_size: int = 1,
+        *,
+        r_min: float = 0.9,
+        r_max: float = 0.999,
+        max_phase: float = 2 * np.pi,
+        seed: int = 0,
+    ) -> LRU:
+        """The paper's initialisation: ``|lambda|`` uniform on the ring ``[r_min, r_max]``,
+        phase uniform in ``[0, max_phase]``, ``B ~ CN(0, 1/I)``, gamma normalisation."""
+        if not (0 <= r_min <= r_max < 1):
+            raise ArgumentError(f"r_min, r_max must satisfy 0 <= r_min <= r_max < 1; got {r_min}, {r_max}")
+        if units < 1 or input_size < 1:
+            raise ArgumentError(f"units and input_size must be >= 1; got {units}, {input_size}")
+        rng = np.random.default_rng(seed)
+        u1, u2 = rng.uniform(size=units), rng.uniform(size=units)
+        mod2 = u1 * (r_max**2 - r_min**2) + r_min**2
+        nu_log = np.log(-0.5 * np.log(mod2))
+        theta_log = np.log(np.maximum(max_phase * u2, 1e-12))
+        b = rng.normal(size=(2, units, input_size)) / np.sqrt(2 * input_size)
+        return cls(nu_log, theta_log, b[0], b[1])
+
+    @property
+    def units(self) -> int:
+        """Number of complex units H."""
+        return int(self.nu_log.shape[0])
+
+    @property
+    def hidden_size(self) -> int:
+        """2H: the real vector [Re h, Im h]."""
+        return 2 * self.units
+
+    @property
+    def state_size(self) -> int:
+        return 2 * self.units
+
+    def spec(self, dtype: np.dtype | type = np.float64) -> dict[str, Any]:
+        key = np.dtype(dtype).name
+        if key not in self._cache:
+            self._cache[key] = {
+                "kind": "lru",
+                "weight_ih": np.ascontiguousarray(self.weight_ih, dtype=dtype),
+                "lambda_re": np.ascontiguousarray(self.eigenvalues.real, dtype=dtype),
+                "lambda_im": np.ascontiguousarray(self.eigenvalues.imag, dtype=dtype),
+            }
+        return self._cache[key]
+
+    def __repr__(self) -> str:
+        mod = np.abs(self.eigenvalues)
+        return (
+            f"LRU(input_size={self.input_size}, units={self.units}, "
+            f"|lambda| in [{mod.min():.4g}, {mod.max():.4g}])"
+        )

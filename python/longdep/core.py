@@ -12,7 +12,14 @@ from ._validate import as_float_array, choice, compute_dtype, shape_str
 from .cells import LSTM, RecurrentCell
 from .errors import ArgumentError, DTypeError, ShapeError
 
-__all__ = ["DEFAULT_MEMORY_BUDGET", "forward", "grad_norms", "sensitivity"]
+__all__ = [
+    "DEFAULT_MEMORY_BUDGET",
+    "forward",
+    "grad_norms",
+    "jacobian_norms",
+    "lyapunov_spectrum",
+    "sensitivity",
+]
 
 #: Bytes the reverse pass may spend on stored states before it switches to checkpointing.
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
@@ -26,7 +33,8 @@ def _python_impl(cell: Any) -> bool:
 def _check_cell(cell: Any) -> RecurrentCell:
     if not isinstance(cell, RecurrentCell):
         raise DTypeError(
-            f"cell must be a longdep cell (ld.Elman, ld.LSTM, ld.GRU); got {type(cell).__name__}"
+            f"cell must be a longdep recurrent cell (ld.Elman, ld.LSTM, ld.GRU, ld.LRU); "
+            f"got {type(cell).__name__}"
         )
     return cell
 
@@ -192,7 +200,7 @@ def grad_norms(
     --------
     >>> import numpy as np, longdep as ld
     >>> cell = ld.Elman(np.ones((2, 1)), 0.5 * np.eye(2), nonlinearity="linear")
-    >>> ld.grad_norms(cell, np.zeros((3, 1)), np.array([3.0, 4.0])).tolist()
+    >>> ld.grad_norms(cell, np.zeros((3, 1)), np.array([3.0, 4.0])).round(12).tolist()
     [1.25, 2.5, 5.0]
     """
     if _python_impl(cell):
@@ -242,7 +250,7 @@ def sensitivity(
     --------
     >>> import numpy as np, longdep as ld
     >>> cell = ld.Elman(np.ones((2, 1)), 0.5 * np.eye(2), nonlinearity="linear")
-    >>> ld.sensitivity(cell, np.zeros((3, 1)), np.array([3.0, 4.0])).tolist()
+    >>> ld.sensitivity(cell, np.zeros((3, 1)), np.array([3.0, 4.0])).round(12).tolist()
     [2.5, 1.25, 0.625]
     """
     if _python_impl(cell):
@@ -259,4 +267,95 @@ def sensitivity(
         np.exp(res, out=res)
     if out is not None:
         return out
+    return res[:, 0] if two_d else res
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ArgumentError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def lyapunov_spectrum(
+    cell: RecurrentCell,
+    x: Any,
+    k: int,
+    h0: Any = None,
+    *,
+    warmup: int = 0,
+    return_local: bool = False,
+    threads: int | None = None,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """The ``k`` largest Lyapunov exponents (nats per step) of the driven network.
+
+    The tangent frame ``Q_0`` (first ``k`` identity columns) is pushed through each
+    step Jacobian and re-orthonormalised by QR, ``J_t Q_{t-1} = Q_t R_t``; the
+    exponents are the means of ``ln |R_t,ii|`` over the steps ``t >= warmup``. For an
+    LSTM the state is ``(h, c)``. A recurrence with invariant coordinate planes (the
+    LRU's diagonal one) keeps the identity frame inside the first ``k`` coordinates,
+    so there the values are those of the units the frame starts in, not the sorted top ``k``.
+
+    Returns
+    -------
+    ndarray
+        ``(k,)`` for 2-D ``x``, ``(B, k)`` for 3-D; with ``return_local=True`` also the
+        per-step values ``(T, k)`` / ``(T, B, k)``.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> q = np.linalg.qr(np.random.default_rng(0).normal(size=(4, 4)))[0]
+    >>> cell = ld.Elman(np.ones((4, 1)), 0.5 * q, nonlinearity="linear")
+    >>> np.allclose(ld.lyapunov_spectrum(cell, np.zeros((50, 1)), 2), np.log(0.5))
+    True
+    """
+    if _python_impl(cell):
+        raise ArgumentError(f"{type(cell).__name__} has no recurrent state, so no Lyapunov spectrum")
+    cell = _check_cell(cell)
+    k = _positive_int("k", k)
+    if k > cell.state_size:
+        raise ArgumentError(f"k must be at most the state size {cell.state_size}; got {k}")
+    if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or warmup < 0:
+        raise ArgumentError(f"warmup must be a non-negative integer; got {warmup!r}")
+    arr, dtype, two_d = _prepare_x(cell, x)
+    if warmup >= arr.shape[0]:
+        raise ArgumentError(f"warmup must be smaller than T = {arr.shape[0]}; got {warmup}")
+    s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
+    res = _core.lyapunov_spectrum(
+        cell.spec(dtype), arr, s0, k, int(warmup), bool(return_local), _threads(threads)
+    )
+    if return_local:
+        mean, local = res
+        return (mean[0], local[:, 0, :]) if two_d else (mean, local)
+    return res[0] if two_d else res
+
+
+def jacobian_norms(
+    cell: RecurrentCell,
+    x: Any,
+    h0: Any = None,
+    *,
+    every: int = 1,
+    threads: int | None = None,
+) -> np.ndarray:
+    """Spectral norm ``||d s_t / d s_{t-1}||_2`` of the step Jacobian at steps 0, every, ...
+
+    Returns ``(ceil(T / every),)`` for 2-D ``x``, ``(ceil(T / every), B)`` for 3-D.
+    Each evaluated step builds the dense ``S x S`` Jacobian (S forward-mode products),
+    so use ``every`` for long sequences.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> cell = ld.Elman(np.ones((3, 1)), 0.7 * np.eye(3), nonlinearity="linear")
+    >>> ld.jacobian_norms(cell, np.zeros((4, 1)), every=2).round(12).tolist()
+    [0.7, 0.7]
+    """
+    if _python_impl(cell):
+        raise ArgumentError(f"{type(cell).__name__} has no recurrent state, so no step Jacobian")
+    cell = _check_cell(cell)
+    every = _positive_int("every", every)
+    arr, dtype, two_d = _prepare_x(cell, x)
+    s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
+    res = _core.jacobian_norms(cell.spec(dtype), arr, s0, every, _threads(threads))
     return res[:, 0] if two_d else res

@@ -10,6 +10,7 @@ use numpy::{
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use rnn_core::Lru;
 use rnn_core::{
     BpttOptions, Cell, Elman, Error, Gru, LayerNorm, Lstm, Nonlinearity, Part, Real, Seq, Weights,
     Wrt,
@@ -110,8 +111,22 @@ fn build_cell<F: Real + Element>(spec: &Bound<'_, PyDict>) -> PyResult<Box<dyn C
         .ok_or_else(|| to_py(Error::value("kind", "a cell kind", "nothing")))?
         .extract()?;
     let (w_ih, sih) = required::<F>(spec, "weight_ih")?;
-    let (w_hh, shh) = required::<F>(spec, "weight_hh")?;
     let (rows, input) = matrix_dims("weight_ih", &sih)?;
+    if kind == "lru" {
+        let (lam_re, _) = required::<F>(spec, "lambda_re")?;
+        let (lam_im, _) = required::<F>(spec, "lambda_im")?;
+        if rows % 2 != 0 {
+            return Err(to_py(Error::shape(
+                "weight_ih",
+                "an even number of rows (2H)",
+                format!("{rows}"),
+            )));
+        }
+        return Ok(Box::new(
+            Lru::new(rows / 2, input, w_ih, lam_re, lam_im).map_err(to_py)?,
+        ));
+    }
+    let (w_hh, shh) = required::<F>(spec, "weight_hh")?;
     let (rows_hh, hidden) = matrix_dims("weight_hh", &shh)?;
     let gates = match kind.as_str() {
         "elman" => 1,
@@ -412,6 +427,98 @@ fn sensitivity<'py>(
     ))
 }
 
+fn lyapunov_impl<'py, F: Real + Element>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    k: usize,
+    warmup: usize,
+    return_local: bool,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cell = build_cell::<F>(spec)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
+    let cell = cell.as_ref();
+    let spec_out = compute(py, move || {
+        let seq = Seq::new(xs, t, b, i)?;
+        rnn_core::lyapunov_spectrum(cell, &seq, s0s, k, warmup, return_local, threads)
+    })?;
+    let mean = PyArray1::from_vec(py, spec_out.exponents)
+        .reshape([b, k])?
+        .into_any();
+    match spec_out.local {
+        None => Ok(mean),
+        Some(l) => {
+            let local = PyArray1::from_vec(py, l).reshape([t, b, k])?.into_any();
+            Ok((mean, local).into_pyobject(py)?.into_any())
+        }
+    }
+}
+
+fn jacobian_norms_impl<'py, F: Real + Element>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    every: usize,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cell = build_cell::<F>(spec)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
+    let cell = cell.as_ref();
+    let out = compute(py, move || {
+        let seq = Seq::new(xs, t, b, i)?;
+        rnn_core::jacobian_norms(cell, &seq, s0s, every, threads)
+    })?;
+    let rows = out.len() / b.max(1);
+    Ok(PyArray1::from_vec(py, out).reshape([rows, b])?.into_any())
+}
+
+/// The `k` largest Lyapunov exponents `(B, k)` (and the local ones `(T, B, k)` on request).
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, k, warmup=0, return_local=false, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn lyapunov_spectrum<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    k: usize,
+    warmup: usize,
+    return_local: bool,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dispatch!(py, x, [s0], |xa, s0a| lyapunov_impl(
+        py,
+        spec,
+        xa,
+        s0a,
+        k,
+        warmup,
+        return_local,
+        threads
+    ))
+}
+
+/// Spectral norms of the step Jacobians at every `every`-th step, `(ceil(T/every), B)`.
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, every=1, threads=None))]
+fn jacobian_norms<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    every: usize,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dispatch!(py, x, [s0], |xa, s0a| jacobian_norms_impl(
+        py, spec, xa, s0a, every, threads
+    ))
+}
+
 /// Name of the SIMD level the kernels use on this CPU ("avx512f", "avx2+fma", "generic").
 #[pyfunction]
 fn simd_level() -> &'static str {
@@ -442,6 +549,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(grad_norms, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(lyapunov_spectrum, m)?)?;
+    m.add_function(wrap_pyfunction!(jacobian_norms, m)?)?;
     m.add_function(wrap_pyfunction!(plan_segment, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

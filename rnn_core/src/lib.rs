@@ -14,13 +14,15 @@ pub mod error;
 pub mod forward;
 pub mod jvp;
 pub mod kernels;
+pub mod lyapunov;
 mod real;
 pub mod seq;
 
 pub use bptt::{grad_norms, plan_segment, BpttOptions, Wrt};
-pub use cells::{Cell, Elman, Gru, LayerNorm, Lstm, Nonlinearity, Weights};
+pub use cells::{Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Weights};
 pub use error::{Error, Result};
 pub use forward::forward;
 pub use jvp::{sensitivity, Part};
+pub use lyapunov::{jacobian_norms, lyapunov_spectrum, Spectrum};
 pub use real::Real;
 pub use seq::Seq;

@@ -7,10 +7,12 @@
 
 mod elman;
 mod gru;
+mod lru;
 mod lstm;
 
 pub use elman::{Elman, LayerNorm, Nonlinearity};
 pub use gru::Gru;
+pub use lru::Lru;
 pub use lstm::Lstm;
 
 use crate::error::{check_finite, Error, Result};
@@ -77,7 +79,7 @@ pub struct Weights<F> {
     pub b_ih: Vec<F>,
     /// `(G*H,)`, zeros when absent.
     pub b_hh: Vec<F>,
-    /// `(max(G*H, H),)` zeros, a bias for products that have none.
+    /// `(max(G*H, H, I),)` zeros, a bias for products that have none.
     pub zeros: Vec<F>,
 }
 
@@ -154,7 +156,35 @@ impl<F: Real> Weights<F> {
             w_hh,
             b_ih,
             b_hh,
-            zeros: vec![F::ZERO; rows.max(hidden)],
+            zeros: vec![F::ZERO; rows.max(hidden).max(input)],
+        })
+    }
+
+    /// Input weights only, for cells whose recurrence is not a dense matrix
+    /// (`w_hh` and its transpose stay empty): `hidden` rows of `input` columns.
+    pub fn input_only(hidden: usize, input: usize, w_ih: Vec<F>) -> Result<Self> {
+        if hidden == 0 {
+            return Err(Error::value("hidden size", "at least 1", "0"));
+        }
+        if w_ih.len() != hidden * input {
+            return Err(Error::shape(
+                "weight_ih",
+                format!("{} elements ({hidden}, {input})", hidden * input),
+                format!("{}", w_ih.len()),
+            ));
+        }
+        check_finite("weight_ih", &w_ih)?;
+        Ok(Weights {
+            hidden,
+            input,
+            rows: hidden,
+            w_ih_t: transpose(&w_ih, hidden, input),
+            w_ih,
+            w_hh: Vec::new(),
+            w_hh_t: Vec::new(),
+            b_ih: vec![F::ZERO; hidden],
+            b_hh: vec![F::ZERO; hidden],
+            zeros: vec![F::ZERO; hidden.max(input)],
         })
     }
 
