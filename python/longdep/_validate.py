@@ -24,7 +24,9 @@ def _to_numpy(name: str, a: Any) -> np.ndarray:
     try:
         arr = np.asarray(a)
     except Exception as exc:  # ragged lists and the like
-        raise DTypeError(f"{name} must be a numeric array-like; got {type(a).__name__} ({exc})") from None
+        raise DTypeError(
+            f"{name} must be a numeric array-like; got {type(a).__name__} ({exc})"
+        ) from None
     return arr
 
 
@@ -36,7 +38,9 @@ def compute_dtype(name: str, a: Any) -> np.dtype:
         return np.dtype(np.float32) if arr.dtype.itemsize <= 4 else np.dtype(np.float64)
     if kind in "biu":
         return np.dtype(np.float64)
-    raise DTypeError(f"{name} must be a real numeric array (float, int or bool); got dtype {arr.dtype}")
+    raise DTypeError(
+        f"{name} must be a real numeric array (float, int or bool); got dtype {arr.dtype}"
+    )
 
 
 def as_float_array(

@@ -46,7 +46,9 @@ class RecurrentCell:
         g = self.gates
         rows, hidden = w_hh.shape
         if hidden == 0:
-            raise ShapeError(f"weight_hh must have at least one column (H >= 1); got shape {shape_str(w_hh.shape)}")
+            raise ShapeError(
+                f"weight_hh must have at least one column (H >= 1); got shape {shape_str(w_hh.shape)}"
+            )
         if rows != g * hidden:
             what = "square (H, H)" if g == 1 else f"shape ({g}*H, H) with {g} gates"
             raise ShapeError(
@@ -119,12 +121,15 @@ class RecurrentCell:
         return {}
 
     @classmethod
-    def from_state_dict(cls, state: Mapping[str, Any], *, layer: int = 0, **kwargs: Any) -> RecurrentCell:
+    def from_state_dict(
+        cls, state: Mapping[str, Any], *, layer: int = 0, **kwargs: Any
+    ) -> RecurrentCell:
         """Build from PyTorch parameter names (``weight_ih_l0`` ... or ``weight_ih`` of a *Cell).
 
         Extra keyword arguments (e.g. ``nonlinearity``) are passed to the constructor.
         """
         suffixes = (f"_l{layer}", "")
+
         def get(name: str, required: bool = True) -> np.ndarray | None:
             for suf in suffixes:
                 if name + suf in state:
@@ -152,7 +157,9 @@ class RecurrentCell:
         """
         layers = getattr(module, "num_layers", 1)
         if layers != 1:
-            raise ArgumentError(f"module must be single-layer (num_layers=1); got num_layers={layers}")
+            raise ArgumentError(
+                f"module must be single-layer (num_layers=1); got num_layers={layers}"
+            )
         if getattr(module, "bidirectional", False):
             raise ArgumentError("module must be unidirectional; got bidirectional=True")
         if getattr(module, "proj_size", 0):
@@ -168,7 +175,9 @@ class RecurrentCell:
         return cls.from_state_dict(state, **kwargs)
 
     def __repr__(self) -> str:
-        opts = "".join(f", {k}={v!r}" for k, v in self._options().items() if v is not None and v is not False)
+        opts = "".join(
+            f", {k}={v!r}" for k, v in self._options().items() if v is not None and v is not False
+        )
         bias = self.bias_ih is not None or self.bias_hh is not None
         return (
             f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size}"
@@ -226,13 +235,17 @@ class Elman(RecurrentCell):
         self.layer_norm = bool(layer_norm)
         h = self.hidden_size
         if not self.layer_norm and (ln_weight is not None or ln_bias is not None):
-            raise ArgumentError("ln_weight/ln_bias were given but layer_norm=False; pass layer_norm=True")
+            raise ArgumentError(
+                "ln_weight/ln_bias were given but layer_norm=False; pass layer_norm=True"
+            )
         if not (isinstance(ln_eps, (int, float)) and np.isfinite(ln_eps) and ln_eps > 0):
             raise ArgumentError(f"ln_eps must be a positive finite number; got {ln_eps!r}")
         self.ln_eps = float(ln_eps)
         self.ln_weight = self.ln_bias = None
         if self.layer_norm:
-            self.ln_weight = self._bias("ln_weight", np.ones(h) if ln_weight is None else ln_weight, h)
+            self.ln_weight = self._bias(
+                "ln_weight", np.ones(h) if ln_weight is None else ln_weight, h
+            )
             self.ln_bias = self._bias("ln_bias", np.zeros(h) if ln_bias is None else ln_bias, h)
 
     @property
@@ -316,13 +329,19 @@ class LRU(RecurrentCell):
             raise ShapeError("nu_log must have at least one unit (H >= 1); got shape (0,)")
         theta = as_float_array("theta_log", theta_log, np.float64, ndim=(1,))
         if theta.shape != (units,):
-            raise ShapeError(f"theta_log must have shape ({units},) to match nu_log; got {shape_str(theta.shape)}")
+            raise ShapeError(
+                f"theta_log must have shape ({units},) to match nu_log; got {shape_str(theta.shape)}"
+            )
         b_re = as_float_array("B_re", B_re, np.float64, ndim=(2,))
         b_im = as_float_array("B_im", B_im, np.float64, ndim=(2,))
         if b_re.shape[0] != units or b_re.shape[1] == 0:
-            raise ShapeError(f"B_re must have shape ({units}, I) with I >= 1; got {shape_str(b_re.shape)}")
+            raise ShapeError(
+                f"B_re must have shape ({units}, I) with I >= 1; got {shape_str(b_re.shape)}"
+            )
         if b_im.shape != b_re.shape:
-            raise ShapeError(f"B_im must have shape {shape_str(b_re.shape)} like B_re; got {shape_str(b_im.shape)}")
+            raise ShapeError(
+                f"B_im must have shape {shape_str(b_re.shape)} like B_re; got {shape_str(b_im.shape)}"
+            )
         for name, arr in (("nu_log", nu), ("theta_log", theta), ("B_re", b_re), ("B_im", b_im)):
             require_finite(name, arr)
         lam = np.exp(-np.exp(nu) + 1j * np.exp(theta))
@@ -354,7 +373,9 @@ class LRU(RecurrentCell):
         """The paper's initialisation: ``|lambda|`` uniform on the ring ``[r_min, r_max]``,
         phase uniform in ``[0, max_phase]``, ``B ~ CN(0, 1/I)``, gamma normalisation."""
         if not (0 <= r_min <= r_max < 1):
-            raise ArgumentError(f"r_min, r_max must satisfy 0 <= r_min <= r_max < 1; got {r_min}, {r_max}")
+            raise ArgumentError(
+                f"r_min, r_max must satisfy 0 <= r_min <= r_max < 1; got {r_min}, {r_max}"
+            )
         if units < 1 or input_size < 1:
             raise ArgumentError(f"units and input_size must be >= 1; got {units}, {input_size}")
         rng = np.random.default_rng(seed)

@@ -55,13 +55,17 @@ def _prepare_x(cell: RecurrentCell, x: Any) -> tuple[np.ndarray, np.dtype, bool]
             f"x must have shape {want} to match weight_ih {shape_str(cell.weight_ih.shape)}; got {got}"
         )
     if t == 0:
-        raise ShapeError(f"x must have at least one time step (T >= 1) in shape {expect}; got T = 0")
+        raise ShapeError(
+            f"x must have at least one time step (T >= 1) in shape {expect}; got T = 0"
+        )
     if b == 0:
         raise ShapeError("x must have at least one batch element (B >= 1); got B = 0")
     return arr, dtype, two_d
 
 
-def _rows(name: str, a: Any, batch: int, dim: int, dtype: np.dtype, two_d: bool, what: str) -> np.ndarray:
+def _rows(
+    name: str, a: Any, batch: int, dim: int, dtype: np.dtype, two_d: bool, what: str
+) -> np.ndarray:
     """(B, dim) from `a` of shape (dim,) (broadcast over the batch) or (B, dim)."""
     arr = as_float_array(name, a, dtype)
     if arr.shape == (dim,):
@@ -126,7 +130,9 @@ def _prepare_out(out: Any, t: int, b: int, two_d: bool) -> np.ndarray | None:
     return out.reshape(t, b)
 
 
-def forward(cell: RecurrentCell, x: Any, h0: Any = None, *, threads: int | None = None) -> np.ndarray:
+def forward(
+    cell: RecurrentCell, x: Any, h0: Any = None, *, threads: int | None = None
+) -> np.ndarray:
     """Hidden outputs of `cell` over the sequence `x`.
 
     Parameters
@@ -211,8 +217,14 @@ def grad_norms(
         raise ArgumentError(
             f"wrt='cell' needs an LSTM (the only cell with a memory cell c); got {type(cell).__name__}"
         )
-    if isinstance(memory_budget, bool) or not isinstance(memory_budget, (int, np.integer)) or memory_budget < 1:
-        raise ArgumentError(f"memory_budget must be a positive number of bytes; got {memory_budget!r}")
+    if (
+        isinstance(memory_budget, bool)
+        or not isinstance(memory_budget, (int, np.integer))
+        or memory_budget < 1
+    ):
+        raise ArgumentError(
+            f"memory_budget must be a positive number of bytes; got {memory_budget!r}"
+        )
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, _ = arr.shape
     s0 = _initial_state(cell, h0, b, dtype, two_d)
@@ -310,7 +322,9 @@ def lyapunov_spectrum(
     True
     """
     if _python_impl(cell):
-        raise ArgumentError(f"{type(cell).__name__} has no recurrent state, so no Lyapunov spectrum")
+        raise ArgumentError(
+            f"{type(cell).__name__} has no recurrent state, so no Lyapunov spectrum"
+        )
     cell = _check_cell(cell)
     k = _positive_int("k", k)
     if k > cell.state_size:

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{elman, gru, lstm, Rng};
-use rnn_core::{grad_norms, sensitivity, BpttOptions, Cell, Nonlinearity, Part, Seq, Wrt};
+use rnn_core::{grad_norms, sensitivity, BpttOptions, Cell, Lru, Nonlinearity, Part, Seq, Wrt};
 
 /// Final state after running steps `t0..` from `s` (single lane, plain loop over `Cell::step`).
 fn run_from(cell: &dyn Cell<f64>, x: &[f64], t0: usize, steps: usize, s: &[f64]) -> Vec<f64> {
@@ -39,7 +39,24 @@ fn cells(rng: &mut Rng, h: usize, i: usize) -> Vec<Box<dyn Cell<f64>>> {
         Box::new(elman(rng, h, i, Nonlinearity::Linear, Some(0.3), true)),
         Box::new(lstm(rng, h, i)),
         Box::new(gru(rng, h, i)),
+        Box::new(lru(rng, h, i)),
     ]
+}
+
+fn lru(rng: &mut Rng, h: usize, i: usize) -> Lru<f64> {
+    let modulus: Vec<f64> = rng.vec(h, 0.05).iter().map(|v| 0.93 + v).collect();
+    let phase = rng.vec(h, 3.0);
+    let re = modulus
+        .iter()
+        .zip(&phase)
+        .map(|(m, p)| m * p.cos())
+        .collect();
+    let im = modulus
+        .iter()
+        .zip(&phase)
+        .map(|(m, p)| m * p.sin())
+        .collect();
+    Lru::new(h, i, rng.vec(2 * h * i, 1.0), re, im).unwrap()
 }
 
 fn rel_err(a: f64, b: f64) -> f64 {
@@ -49,10 +66,10 @@ fn rel_err(a: f64, b: f64) -> f64 {
 #[test]
 fn bptt_norms_match_central_differences() {
     let mut rng = Rng::new(7);
-    let (h, i, steps) = (5, 3, 9);
-    for cell in cells(&mut rng, h, i) {
+    let (i, steps) = (3, 9);
+    for cell in cells(&mut rng, 5, i) {
         let cell = cell.as_ref();
-        let s = cell.state_dim();
+        let (h, s) = (cell.hidden(), cell.state_dim());
         let x = rng.vec(steps * i, 1.0);
         let s0 = rng.vec(s, 0.5);
         let v = rng.vec(h, 1.0);
@@ -180,10 +197,10 @@ fn forward_sensitivity_matches_central_differences() {
 #[test]
 fn checkpointed_reverse_pass_equals_stored_one() {
     let mut rng = Rng::new(3);
-    let (h, i, steps, batch) = (6, 2, 1000, 3);
-    for cell in cells(&mut rng, h, i) {
+    let (i, steps, batch) = (2, 1000, 3);
+    for cell in cells(&mut rng, 6, i) {
         let cell = cell.as_ref();
-        let s = cell.state_dim();
+        let (h, s) = (cell.hidden(), cell.state_dim());
         let x = rng.vec(steps * batch * i, 1.0);
         let s0 = rng.vec(batch * s, 0.5);
         let v = rng.vec(batch * h, 1.0);
@@ -225,4 +242,32 @@ fn too_small_budget_is_an_error_not_a_crash() {
     };
     let err = grad_norms(&cell, &seq, &[0.0; 16], &[1.0; 8], &opts, &mut out).unwrap_err();
     assert!(err.to_string().contains("memory_budget"), "{err}");
+}
+
+#[test]
+fn lyapunov_of_scaled_orthogonal_linear_map_is_ln_rho() {
+    // W = rho * R(phi) (a rotation): every exponent is ln rho exactly.
+    let rho: f64 = 0.8;
+    let (c, s) = (0.3f64.cos(), 0.3f64.sin());
+    let w = rnn_core::Weights::new(
+        1,
+        2,
+        1,
+        vec![1.0, 1.0],
+        vec![rho * c, -rho * s, rho * s, rho * c],
+        None,
+        None,
+    )
+    .unwrap();
+    let cell = rnn_core::Elman::new(w, Nonlinearity::Linear, None, None).unwrap();
+    let x = vec![0.3; 500];
+    let seq = Seq::new(&x, 500, 1, 1).unwrap();
+    let sp = rnn_core::lyapunov_spectrum(&cell, &seq, &[0.0, 0.0], 2, 10, true, None).unwrap();
+    for e in &sp.exponents {
+        assert!((e - rho.ln()).abs() < 1e-12, "{e}");
+    }
+    assert_eq!(sp.local.unwrap().len(), 1000);
+    let norms = rnn_core::jacobian_norms(&cell, &seq, &[0.0, 0.0], 7, None).unwrap();
+    assert_eq!(norms.len(), 500usize.div_ceil(7));
+    assert!(norms.iter().all(|n| (n - rho).abs() < 1e-12));
 }
