@@ -427,6 +427,7 @@ fn sensitivity<'py>(
     ))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn lyapunov_impl<'py, F: Real + Element>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
@@ -519,6 +520,33 @@ fn jacobian_norms<'py>(
     ))
 }
 
+/// Seconds per call of the SIMD matrix-vector kernel on a `rows x cols` matrix
+/// (the machine's bound for one recurrent product per step).
+#[pyfunction]
+#[pyo3(signature = (rows, cols, reps=2000, double=false))]
+fn gemv_seconds(
+    py: Python<'_>,
+    rows: usize,
+    cols: usize,
+    reps: usize,
+    double: bool,
+) -> PyResult<f64> {
+    if rows == 0 || cols == 0 {
+        return Err(to_py(Error::value(
+            "rows/cols",
+            "positive sizes",
+            format!("{rows} x {cols}"),
+        )));
+    }
+    compute(py, move || {
+        Ok(if double {
+            rnn_core::kernels::time_gemv::<f64>(rows, cols, reps)
+        } else {
+            rnn_core::kernels::time_gemv::<f32>(rows, cols, reps)
+        })
+    })
+}
+
 /// Name of the SIMD level the kernels use on this CPU ("avx512f", "avx2+fma", "generic").
 #[pyfunction]
 fn simd_level() -> &'static str {
@@ -549,6 +577,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(grad_norms, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(gemv_seconds, m)?)?;
     m.add_function(wrap_pyfunction!(lyapunov_spectrum, m)?)?;
     m.add_function(wrap_pyfunction!(jacobian_norms, m)?)?;
     m.add_function(wrap_pyfunction!(plan_segment, m)?)?;

@@ -8,7 +8,7 @@
 
 use crate::cells::Cell;
 use crate::error::{check_len, Error, Result};
-use crate::kernels::{gemv_t, sumsq_f64};
+use crate::kernels::{gemv, sumsq_f64};
 use crate::seq::{check_rows, effective_threads, in_pool, Runner, Seq};
 use crate::Real;
 use rayon::prelude::*;
@@ -218,7 +218,7 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
                 &mut scratch,
             );
             if wrt == Wrt::Input {
-                gemv_t(&w.w_ih, &g_xp, &w.zeros[..cell.input()], &mut gx);
+                gemv(&w.p_ih_t, &g_xp, &w.zeros[..cell.input()], &mut gx);
                 out[t] = log_scale + 0.5 * sumsq_f64(&gx).ln();
             }
             let n2 = sumsq_f64(&g_prev);

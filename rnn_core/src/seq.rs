@@ -94,6 +94,20 @@ impl<'a, F: Real> Seq<'a, F> {
         }
         let i = self.input;
         let start = (t0 * self.batch + b) * i;
+        if i <= 4 {
+            // Narrow inputs: the product is a few scaled columns of W_ih added to each
+            // row; a direct loop beats packing for a general matrix product.
+            let wt = &cell.weights().w_ih_t;
+            for (j, row) in out[..n * gh].chunks_exact_mut(gh).enumerate() {
+                let xt = &self.x[start + j * self.batch * i..start + j * self.batch * i + i];
+                for (k, xk) in xt.iter().enumerate() {
+                    for (o, w) in row.iter_mut().zip(&wt[k * gh..(k + 1) * gh]) {
+                        *o += *w * *xk;
+                    }
+                }
+            }
+            return Ok(());
+        }
         F::gemm_acc(
             n,
             i,

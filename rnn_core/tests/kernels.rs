@@ -6,7 +6,7 @@ mod common;
 
 use common::Rng;
 use rnn_core::kernels::{
-    gemv_t_at, reference, sigmoid_inplace_at, supported, tanh_inplace_at, Isa,
+    block_rows, gemv_at, reference, sigmoid_inplace_at, supported, tanh_inplace_at, Isa, Packed,
 };
 
 const LEVELS: [Isa; 3] = [Isa::Generic, Isa::Avx2Fma, Isa::Avx512];
@@ -42,13 +42,11 @@ fn check_gemv_at<F: rnn_core::Real>(level: Isa, tol: f64) {
                 let (w, x, b) = (&w[offset..], &x[offset..], &b[offset..]);
                 let mut fast = vec![F::ZERO; rows + offset];
                 let mut slow = vec![F::ZERO; rows];
-                let mut wt = vec![F::ZERO; rows * cols + offset];
-                for r in 0..rows {
-                    for k in 0..cols {
-                        wt[offset + k * rows + r] = w[r * cols + k];
-                    }
+                // The level's own panel height and an awkward one.
+                for block in [block_rows(level, std::mem::size_of::<F>()), 24] {
+                    let p = Packed::with_block(w, rows, cols, block);
+                    gemv_at(level, &p, x, b, &mut fast[offset..]);
                 }
-                gemv_t_at(level, &wt[offset..], x, b, &mut fast[offset..]);
                 reference::gemv(w, cols, x, b, &mut slow);
                 for r in 0..rows {
                     // Bound by the sum of |terms| (summation order differs).

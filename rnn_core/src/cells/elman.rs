@@ -5,7 +5,7 @@
 
 use super::{dtanh, Cell, Weights};
 use crate::error::{check_finite, Error, Result};
-use crate::kernels::{gemv_t, tanh_inplace};
+use crate::kernels::{gemv, tanh_inplace};
 use crate::Real;
 
 /// The element-wise nonlinearity `phi`.
@@ -161,7 +161,7 @@ impl<F: Real> Cell<F> for Elman<F> {
     fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], scratch: &mut [F]) {
         let h = self.w.hidden();
         let y = &mut scratch[..h];
-        gemv_t(&self.w.w_hh_t, &s_prev[..h], &xp[..h], y);
+        gemv(&self.w.p_hh, &s_prev[..h], &xp[..h], y);
         if let Some(ln) = &self.ln {
             let n = h as f64;
             let mean = y.iter().map(|v| v.to_f64()).sum::<f64>() / n;
@@ -228,14 +228,14 @@ impl<F: Real> Cell<F> for Elman<F> {
         } else {
             &self.w.zeros[..h]
         };
-        gemv_t(&self.w.w_hh, &g_xp[..h], skip, &mut g_prev[..h]);
+        gemv(&self.w.p_hh_t, &g_xp[..h], skip, &mut g_prev[..h]);
     }
 
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
         let _ = s_prev;
         let h = self.w.hidden();
         let da = &mut scratch[..h];
-        gemv_t(&self.w.w_hh_t, &u_prev[..h], &self.w.zeros[..h], da);
+        gemv(&self.w.p_hh, &u_prev[..h], &self.w.zeros[..h], da);
         if let Some(ln) = &self.ln {
             ln_jacobian(&rec[h..2 * h], rec[2 * h], da);
             for j in 0..h {

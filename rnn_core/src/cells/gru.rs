@@ -5,7 +5,7 @@
 
 use super::{dsig, dtanh, Cell, Weights};
 use crate::error::{Error, Result};
-use crate::kernels::{gemv_t, sigmoid_inplace, tanh_inplace};
+use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
 
 /// GRU cell; see the module docs for the equations.
@@ -73,7 +73,7 @@ impl<F: Real> Cell<F> for Gru<F> {
     fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], scratch: &mut [F]) {
         let h = self.w.hidden();
         let hh = &mut scratch[..3 * h];
-        gemv_t(&self.w.w_hh_t, &s_prev[..h], &self.rec_bias, hh);
+        gemv(&self.w.p_hh, &s_prev[..h], &self.rec_bias, hh);
         let (rz, rest) = rec.split_at_mut(2 * h);
         let (n, hn) = rest.split_at_mut(h);
         for j in 0..2 * h {
@@ -122,7 +122,7 @@ impl<F: Real> Cell<F> for Gru<F> {
             direct[j] = g * z[j];
         }
         // g_prev = z * g + W_hh^T dhh: the product adds onto the direct path.
-        gemv_t(&self.w.w_hh, dhh, direct, &mut g_prev[..h]);
+        gemv(&self.w.p_hh_t, dhh, direct, &mut g_prev[..h]);
     }
 
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
@@ -134,7 +134,7 @@ impl<F: Real> Cell<F> for Gru<F> {
             &rec[3 * h..4 * h],
         );
         let dhh = &mut scratch[..3 * h];
-        gemv_t(&self.w.w_hh_t, &u_prev[..h], &self.w.zeros[..3 * h], dhh);
+        gemv(&self.w.p_hh, &u_prev[..h], &self.w.zeros[..3 * h], dhh);
         for j in 0..h {
             let dr = dsig(r[j]) * dhh[j];
             let dz = dsig(z[j]) * dhh[h + j];

@@ -6,7 +6,7 @@
 
 use super::{dsig, dtanh, Cell, Weights};
 use crate::error::{Error, Result};
-use crate::kernels::{gemv_t, sigmoid_inplace, tanh_inplace};
+use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
 
 /// LSTM cell; see the module docs for the equations.
@@ -65,7 +65,7 @@ impl<F: Real> Cell<F> for Lstm<F> {
     fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], _scratch: &mut [F]) {
         let h = self.w.hidden();
         let (gates, tc) = rec.split_at_mut(4 * h);
-        gemv_t(&self.w.w_hh_t, &s_prev[..h], &xp[..4 * h], gates);
+        gemv(&self.w.p_hh, &s_prev[..h], &xp[..4 * h], gates);
         sigmoid_inplace(&mut gates[..2 * h]);
         tanh_inplace(&mut gates[2 * h..3 * h]);
         sigmoid_inplace(&mut gates[3 * h..]);
@@ -110,7 +110,7 @@ impl<F: Real> Cell<F> for Lstm<F> {
             g_xp[3 * h + j] = gh[j] * tc[j] * dsig(go[j]);
             gc_prev[j] = dc * gf[j];
         }
-        gemv_t(&self.w.w_hh, &g_xp[..4 * h], &self.w.zeros[..h], gh_prev);
+        gemv(&self.w.p_hh_t, &g_xp[..4 * h], &self.w.zeros[..h], gh_prev);
     }
 
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
@@ -124,7 +124,7 @@ impl<F: Real> Cell<F> for Lstm<F> {
         let tc = &rec[4 * h..5 * h];
         let c_prev = &s_prev[h..2 * h];
         let da = &mut scratch[..4 * h];
-        gemv_t(&self.w.w_hh_t, &u_prev[..h], &self.w.zeros[..4 * h], da);
+        gemv(&self.w.p_hh, &u_prev[..h], &self.w.zeros[..4 * h], da);
         let uc = &u_prev[h..2 * h];
         let (uh_next, uc_next) = u_next.split_at_mut(h);
         for j in 0..h {

@@ -16,6 +16,7 @@ pub use lru::Lru;
 pub use lstm::Lstm;
 
 use crate::error::{check_finite, Error, Result};
+use crate::kernels::Packed;
 use crate::Real;
 
 /// One step of a recurrence `s_t = f(s_{t-1}, x_t)` with its exact derivatives.
@@ -79,6 +80,12 @@ pub struct Weights<F> {
     pub b_ih: Vec<F>,
     /// `(G*H,)`, zeros when absent.
     pub b_hh: Vec<F>,
+    /// `W_hh` packed for the forward product `W_hh h`.
+    pub p_hh: Packed<F>,
+    /// `W_hh^T` packed for the reverse product `W_hh^T g`.
+    pub p_hh_t: Packed<F>,
+    /// `W_ih^T` packed for input gradients `W_ih^T g_xp`.
+    pub p_ih_t: Packed<F>,
     /// `(max(G*H, H, I),)` zeros, a bias for products that have none.
     pub zeros: Vec<F>,
 }
@@ -146,12 +153,17 @@ impl<F: Real> Weights<F> {
         };
         let b_ih = bias("bias_ih", b_ih)?;
         let b_hh = bias("bias_hh", b_hh)?;
+        let w_ih_t = transpose(&w_ih, rows, input);
+        let w_hh_t = transpose(&w_hh, rows, hidden);
         Ok(Weights {
             hidden,
             input,
             rows,
-            w_ih_t: transpose(&w_ih, rows, input),
-            w_hh_t: transpose(&w_hh, rows, hidden),
+            p_hh: Packed::new(&w_hh, rows, hidden),
+            p_hh_t: Packed::new(&w_hh_t, hidden, rows),
+            p_ih_t: Packed::new(&w_ih_t, input, rows),
+            w_ih_t,
+            w_hh_t,
             w_ih,
             w_hh,
             b_ih,
@@ -174,11 +186,15 @@ impl<F: Real> Weights<F> {
             ));
         }
         check_finite("weight_ih", &w_ih)?;
+        let w_ih_t = transpose(&w_ih, hidden, input);
         Ok(Weights {
             hidden,
             input,
             rows: hidden,
-            w_ih_t: transpose(&w_ih, hidden, input),
+            p_hh: Packed::default(),
+            p_hh_t: Packed::default(),
+            p_ih_t: Packed::new(&w_ih_t, input, hidden),
+            w_ih_t,
             w_ih,
             w_hh: Vec::new(),
             w_hh_t: Vec::new(),

@@ -1,104 +1,168 @@
-//! `y = bias + A x` for a small dense `A` given column by column (the recurrent
-//! product of every step).
+//! `y = bias + A x` for a small dense `A` (the recurrent product of every step).
 //!
-//! The kernel takes `A^T` in row-major order, so column `k` of `A` is contiguous,
-//! and accumulates `y += x[k] * A[:, k]` over a block of rows held in registers.
-//! No horizontal reductions; one load per fused multiply-add.
+//! `A` is packed once into row panels ([`Packed`]): each panel holds a block of
+//! rows column by column, so the kernel streams through memory in order and
+//! accumulates `y[block] += x[k] * A[block, k]` in registers. No horizontal
+//! reductions; one load per fused multiply-add.
 
 use super::{fmadd, isa, usable, Isa};
 use crate::Real;
 
-/// Rows `r0..r0 + B` of the product, accumulated in a register block of `B` lanes.
+/// Rows of one register block for `level` and element size (eight vector registers).
+pub fn block_rows(level: Isa, elem_bytes: usize) -> usize {
+    let lanes_bytes = match level {
+        Isa::Avx512 => 64,
+        Isa::Avx2Fma => 32,
+        Isa::Generic => 16,
+    };
+    8 * lanes_bytes / elem_bytes
+}
+
+/// A row-major `rows x cols` matrix repacked into panels of `block` rows, each panel
+/// stored column by column (`panel[k * nb + j] = A[r0 + j, k]`).
+#[derive(Clone, Debug, Default)]
+pub struct Packed<F> {
+    rows: usize,
+    cols: usize,
+    block: usize,
+    data: Vec<F>,
+}
+
+impl<F: Real> Packed<F> {
+    /// Pack row-major `a` (`rows x cols`) with the block of the detected level.
+    pub fn new(a: &[F], rows: usize, cols: usize) -> Self {
+        Self::with_block(a, rows, cols, block_rows(isa(), std::mem::size_of::<F>()))
+    }
+
+    /// Pack with an explicit panel height.
+    pub fn with_block(a: &[F], rows: usize, cols: usize, block: usize) -> Self {
+        debug_assert!(a.len() >= rows * cols && block > 0);
+        let mut data = Vec::with_capacity(rows * cols);
+        let mut r0 = 0;
+        while r0 < rows {
+            let nb = block.min(rows - r0);
+            for k in 0..cols {
+                for j in 0..nb {
+                    data.push(a[(r0 + j) * cols + k]);
+                }
+            }
+            r0 += nb;
+        }
+        Packed {
+            rows,
+            cols,
+            block,
+            data,
+        }
+    }
+
+    /// Number of rows of `A`.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns of `A`.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+}
+
+/// Rows `j0..j0 + B` of one panel of height `nb`, accumulated in `B` register lanes.
 #[inline(always)]
 fn block<F: Real, const FMA: bool, const B: usize>(
-    at: &[F],
-    rows: usize,
-    r0: usize,
+    panel: &[F],
+    nb: usize,
+    j0: usize,
     x: &[F],
     bias: &[F],
     y: &mut [F],
 ) {
     let mut acc = [F::ZERO; B];
-    acc.copy_from_slice(&bias[r0..r0 + B]);
+    acc.copy_from_slice(&bias[j0..j0 + B]);
     for (k, xk) in x.iter().enumerate() {
-        let col = &at[k * rows + r0..k * rows + r0 + B];
+        let col = &panel[k * nb + j0..k * nb + j0 + B];
         for j in 0..B {
             acc[j] = fmadd::<F, FMA>(col[j], *xk, acc[j]);
         }
     }
-    y[r0..r0 + B].copy_from_slice(&acc);
+    y[j0..j0 + B].copy_from_slice(&acc);
 }
 
-/// The kernel body, compiled once per instruction set: blocks of `B` rows, then
-/// blocks of 8, then single rows.
+/// The kernel body, compiled once per instruction set.
 #[inline(always)]
-fn body<F: Real, const FMA: bool, const B: usize>(at: &[F], x: &[F], bias: &[F], y: &mut [F]) {
-    let rows = y.len();
+fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
+    let (rows, cols) = (a.rows, a.cols);
+    let x = &x[..cols];
     let mut r0 = 0;
-    while r0 + B <= rows {
-        block::<F, FMA, B>(at, rows, r0, x, bias, y);
-        r0 += B;
-    }
-    while r0 + 8 <= rows {
-        block::<F, FMA, 8>(at, rows, r0, x, bias, y);
-        r0 += 8;
-    }
     while r0 < rows {
-        block::<F, FMA, 1>(at, rows, r0, x, bias, y);
-        r0 += 1;
+        let nb = a.block.min(rows - r0);
+        let panel = &a.data[r0 * cols..(r0 + nb) * cols];
+        let (b, yy) = (&bias[r0..r0 + nb], &mut y[r0..r0 + nb]);
+        let mut j0 = 0;
+        while j0 + B <= nb {
+            block::<F, FMA, B>(panel, nb, j0, x, b, yy);
+            j0 += B;
+        }
+        while j0 + 8 <= nb {
+            block::<F, FMA, 8>(panel, nb, j0, x, b, yy);
+            j0 += 8;
+        }
+        while j0 < nb {
+            block::<F, FMA, 1>(panel, nb, j0, x, b, yy);
+            j0 += 1;
+        }
+        r0 += nb;
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn body_avx2<F: Real>(at: &[F], x: &[F], bias: &[F], y: &mut [F]) {
-    // Eight 256-bit accumulators.
+fn body_avx2<F: Real>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
     if std::mem::size_of::<F>() == 4 {
-        body::<F, true, 64>(at, x, bias, y)
+        body::<F, true, 64>(a, x, bias, y)
     } else {
-        body::<F, true, 32>(at, x, bias, y)
+        body::<F, true, 32>(a, x, bias, y)
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn body_avx512<F: Real>(at: &[F], x: &[F], bias: &[F], y: &mut [F]) {
-    // Eight 512-bit accumulators.
+fn body_avx512<F: Real>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
     if std::mem::size_of::<F>() == 4 {
-        body::<F, true, 128>(at, x, bias, y)
+        body::<F, true, 128>(a, x, bias, y)
     } else {
-        body::<F, true, 64>(at, x, bias, y)
+        body::<F, true, 64>(a, x, bias, y)
     }
 }
 
-/// `y[r] = bias[r] + sum_k A[r, k] x[k]` where `at` is `A^T` row-major
-/// (`x.len()` rows of `y.len()` values each).
+/// `y[r] = bias[r] + sum_k A[r, k] x[k]` for a packed `A` (`x` has at least
+/// `A.cols()` values; `y` and `bias` at least `A.rows()`).
 ///
 /// Uses the widest instruction set detected at run time; agrees with
-/// [`super::reference::gemv`] on `A` up to rounding.
+/// [`super::reference::gemv`] up to rounding.
 #[inline]
-pub fn gemv_t<F: Real>(at: &[F], x: &[F], bias: &[F], y: &mut [F]) {
-    gemv_t_at(isa(), at, x, bias, y)
+pub fn gemv<F: Real>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
+    gemv_at(isa(), a, x, bias, y)
 }
 
-/// [`gemv_t`] compiled for a chosen instruction-set level (falls back to the generic
+/// [`gemv`] compiled for a chosen instruction-set level (falls back to the generic
 /// build when this CPU lacks it); for tests and comparisons.
 #[inline]
-pub fn gemv_t_at<F: Real>(level: Isa, at: &[F], x: &[F], bias: &[F], y: &mut [F]) {
-    debug_assert!(at.len() >= x.len() * y.len() && bias.len() >= y.len());
+pub fn gemv_at<F: Real>(level: Isa, a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
+    debug_assert!(x.len() >= a.cols && bias.len() >= a.rows && y.len() >= a.rows);
     match usable(level) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `usable` returns Avx512 only when it is the detected level or
         // `is_x86_feature_detected!` found avx512f and fma on this CPU.
-        Isa::Avx512 => unsafe { body_avx512(at, x, bias, y) },
+        Isa::Avx512 => unsafe { body_avx512(a, x, bias, y) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `usable` returns Avx2Fma only when avx2 and fma were detected at run time.
-        Isa::Avx2Fma => unsafe { body_avx2(at, x, bias, y) },
+        Isa::Avx2Fma => unsafe { body_avx2(a, x, bias, y) },
         _ => {
             if std::mem::size_of::<F>() == 4 {
-                body::<F, false, 32>(at, x, bias, y)
+                body::<F, false, 32>(a, x, bias, y)
             } else {
-                body::<F, false, 16>(at, x, bias, y)
+                body::<F, false, 16>(a, x, bias, y)
             }
         }
     }

@@ -12,7 +12,7 @@ mod gemv;
 pub mod reference;
 
 pub use act::{sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at};
-pub use gemv::{gemv_t, gemv_t_at};
+pub use gemv::{block_rows, gemv, gemv_at, Packed};
 
 use std::sync::OnceLock;
 
@@ -118,4 +118,32 @@ pub fn sumsq_f64<F: crate::Real>(a: &[F]) -> f64 {
         s += v * v;
     }
     s
+}
+
+/// Seconds per call of the dispatched [`gemv`] on a `rows x cols` matrix, the
+/// best of five timings of `reps` chained calls (each input is the previous
+/// output's prefix, so calls cannot overlap). The machine's bound for a method
+/// that needs that product once per step.
+pub fn time_gemv<F: crate::Real>(rows: usize, cols: usize, reps: usize) -> f64 {
+    let a: Vec<F> = (0..rows * cols)
+        .map(|i| F::from_f64(((i * 7919) % 1000) as f64 / 1000.0 - 0.5))
+        .collect();
+    let a = Packed::new(&a, rows, cols);
+    let bias = vec![F::ZERO; rows];
+    let n = rows.max(cols);
+    let mut x = vec![F::from_f64(0.01); n];
+    let mut y = vec![F::ZERO; n];
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t0 = std::time::Instant::now();
+        for _ in 0..reps {
+            gemv(&a, &x[..cols], &bias, &mut y[..rows]);
+            for (xi, yi) in x.iter_mut().zip(&y) {
+                *xi = *yi * F::from_f64(1e-3);
+            }
+        }
+        best = best.min(t0.elapsed().as_secs_f64() / reps.max(1) as f64);
+    }
+    std::hint::black_box(&x);
+    best
 }
