@@ -16,6 +16,9 @@ use rnn_core::{
     Wrt,
 };
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 /// Raise the `longdep.errors` class that matches `e`.
 fn to_py(e: Error) -> PyErr {
@@ -24,6 +27,7 @@ fn to_py(e: Error) -> PyErr {
         Error::Value { .. } => "ArgumentError",
         Error::NonFinite { .. } | Error::Numerics(_) => "NumericsError",
         Error::Resource(_) => "BudgetError",
+        Error::Cancelled => "LongdepError",
     };
     raise(class, e.to_string())
 }
@@ -41,9 +45,56 @@ fn raise(class: &str, msg: String) -> PyErr {
     })
 }
 
-/// Run `f` without the GIL; a Rust panic becomes a `LongdepError`, never an abort.
-fn compute<T: Send>(py: Python<'_>, f: impl FnOnce() -> rnn_core::Result<T> + Send) -> PyResult<T> {
-    let res = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
+/// Run `f` on a worker thread without the GIL, and check for signals every
+/// 100 ms while it runs: Ctrl-C sets the cancel flag, the computation stops at
+/// its next block of steps, and the KeyboardInterrupt propagates. A Rust panic
+/// becomes a `LongdepError`, never an abort.
+fn compute<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce(&AtomicBool) -> rnn_core::Result<T> + Send,
+) -> PyResult<T> {
+    let cancel = AtomicBool::new(false);
+    let finished = (Mutex::new(false), Condvar::new());
+    let res = std::thread::scope(|scope| {
+        let (cancel, finished) = (&cancel, &finished);
+        let worker = scope.spawn(move || {
+            let r = catch_unwind(AssertUnwindSafe(|| f(cancel)));
+            *finished.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            finished.1.notify_all();
+            r
+        });
+        let wait = |limit: Option<Duration>| {
+            let guard = finished.0.lock().unwrap_or_else(|e| e.into_inner());
+            match limit {
+                Some(d) => {
+                    let (g, _) = finished
+                        .1
+                        .wait_timeout_while(guard, d, |done| !*done)
+                        .unwrap_or_else(|e| e.into_inner());
+                    *g
+                }
+                None => *finished
+                    .1
+                    .wait_while(guard, |done| !*done)
+                    .unwrap_or_else(|e| e.into_inner()),
+            }
+        };
+        loop {
+            if py.detach(|| wait(Some(Duration::from_millis(100)))) {
+                break;
+            }
+            if let Err(e) = py.check_signals() {
+                cancel.store(true, Ordering::Relaxed);
+                py.detach(|| wait(None));
+                let _ = worker.join();
+                return Err(e);
+            }
+        }
+        match worker.join() {
+            Ok(r) => Ok(r),
+            Err(p) => Ok(Err(p)),
+        }
+    })?;
     match res {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(to_py(e)),
@@ -224,8 +275,8 @@ fn forward_impl<'py, F: Real + Element>(
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
     let h = cell.hidden();
-    let out = compute(py, || {
-        let seq = Seq::new(xs, t, b, i)?;
+    let out = compute(py, |cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
         let mut out = vec![F::ZERO; t * b * h];
         rnn_core::forward(cell.as_ref(), &seq, s0s, &mut out, threads)?;
         Ok(out)
@@ -239,7 +290,7 @@ fn with_out<'py>(
     out: Option<Bound<'py, PyArrayDyn<f64>>>,
     t: usize,
     b: usize,
-    f: impl FnOnce(&mut [f64]) -> rnn_core::Result<()> + Send,
+    f: impl FnOnce(&mut [f64], &AtomicBool) -> rnn_core::Result<()> + Send,
 ) -> PyResult<Bound<'py, PyAny>> {
     match out {
         Some(arr) => {
@@ -265,13 +316,13 @@ fn with_out<'py>(
                         "a non-contiguous array",
                     ))
                 })?;
-                compute(py, || f(dst))?;
+                compute(py, |c| f(dst, c))?;
             }
             Ok(arr.into_any())
         }
         None => {
             let mut buf = vec![0.0f64; t * b];
-            compute(py, || f(&mut buf))?;
+            compute(py, |c| f(&mut buf, c))?;
             Ok(PyArray1::from_vec(py, buf).reshape([t, b])?.into_any())
         }
     }
@@ -299,8 +350,8 @@ fn grad_norms_impl<'py, F: Real + Element>(
         threads,
     };
     let cell = cell.as_ref();
-    with_out(py, out, t, b, move |dst| {
-        let seq = Seq::new(xs, t, b, i)?;
+    with_out(py, out, t, b, move |dst, cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
         rnn_core::grad_norms(cell, &seq, s0s, vs, &opts, dst)
     })
 }
@@ -321,8 +372,8 @@ fn sensitivity_impl<'py, F: Real + Element>(
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s, us) = (slice("x", &x)?, slice("h0", &s0)?, slice("u", &u)?);
     let cell = cell.as_ref();
-    with_out(py, out, t, b, move |dst| {
-        let seq = Seq::new(xs, t, b, i)?;
+    with_out(py, out, t, b, move |dst, cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
         rnn_core::sensitivity(cell, &seq, s0s, us, part, threads, dst)
     })
 }
@@ -442,8 +493,8 @@ fn lyapunov_impl<'py, F: Real + Element>(
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
     let cell = cell.as_ref();
-    let spec_out = compute(py, move || {
-        let seq = Seq::new(xs, t, b, i)?;
+    let spec_out = compute(py, move |cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
         rnn_core::lyapunov_spectrum(cell, &seq, s0s, k, warmup, return_local, threads)
     })?;
     let mean = PyArray1::from_vec(py, spec_out.exponents)
@@ -470,8 +521,8 @@ fn jacobian_norms_impl<'py, F: Real + Element>(
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
     let cell = cell.as_ref();
-    let out = compute(py, move || {
-        let seq = Seq::new(xs, t, b, i)?;
+    let out = compute(py, move |cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
         rnn_core::jacobian_norms(cell, &seq, s0s, every, threads)
     })?;
     let rows = out.len() / b.max(1);
@@ -538,7 +589,7 @@ fn gemv_seconds(
             format!("{rows} x {cols}"),
         )));
     }
-    compute(py, move || {
+    compute(py, move |_| {
         Ok(if double {
             rnn_core::kernels::time_gemv::<f64>(rows, cols, reps)
         } else {

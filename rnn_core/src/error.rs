@@ -27,6 +27,9 @@ pub enum Error {
     /// The computation left the floating-point range.
     #[error("{0}")]
     Numerics(String),
+    /// The caller cancelled the computation (e.g. Ctrl-C).
+    #[error("cancelled")]
+    Cancelled,
     /// A resource limit (memory budget, thread pool) cannot be met.
     #[error("{0}")]
     Resource(String),

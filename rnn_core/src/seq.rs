@@ -4,6 +4,7 @@ use crate::cells::Cell;
 use crate::error::{check_finite, Error, Result};
 use crate::Real;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Steps per block of the input projection: one matrix product per block.
 pub const PROJ_BLOCK: usize = 256;
@@ -19,6 +20,8 @@ pub struct Seq<'a, F> {
     pub batch: usize,
     /// `I`.
     pub input: usize,
+    /// Set from another thread to stop the computation at the next block of steps.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a, F: Real> Seq<'a, F> {
@@ -57,7 +60,23 @@ impl<'a, F: Real> Seq<'a, F> {
             steps,
             batch,
             input,
+            cancel: None,
         })
+    }
+
+    /// The same sequence, stopping with [`Error::Cancelled`] once `flag` is set.
+    pub fn with_cancel(mut self, flag: &'a AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Fail with [`Error::Cancelled`] if the caller asked to stop.
+    #[inline]
+    pub fn check_cancel(&self) -> Result<()> {
+        match self.cancel {
+            Some(f) if f.load(Ordering::Relaxed) => Err(Error::Cancelled),
+            _ => Ok(()),
+        }
     }
 
     /// Fail unless the input size matches the cell's.
@@ -86,6 +105,7 @@ impl<'a, F: Real> Seq<'a, F> {
         t1: usize,
         out: &mut [F],
     ) -> Result<()> {
+        self.check_cancel()?;
         let gh = cell.proj_dim();
         let n = t1 - t0;
         let bias = cell.proj_bias();
