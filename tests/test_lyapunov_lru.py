@@ -3,9 +3,10 @@ written here from the equations."""
 
 from __future__ import annotations
 
-import longdep as ld
 import numpy as np
 import pytest
+
+import longdep as ld
 
 
 def _numpy_elman_jacobians(cell: ld.Elman, x: np.ndarray) -> list[np.ndarray]:
