@@ -1,0 +1,62 @@
+# Hand-written stubs of the compiled module (checked with `python -m mypy.stubtest longdep._core`).
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+__all__ = [
+    "__version__",
+    "forward",
+    "gemv_seconds",
+    "grad_norms",
+    "jacobian_norms",
+    "lyapunov_spectrum",
+    "plan_segment",
+    "sensitivity",
+    "simd_level",
+]
+
+def forward(
+    spec: dict[str, Any], x: npt.NDArray[Any], s0: npt.NDArray[Any], threads: int | None = None
+) -> npt.NDArray[Any]: ...
+def grad_norms(
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    v: npt.NDArray[Any],
+    wrt: str = "state",
+    memory_budget: int = ...,
+    threads: int | None = None,
+    out: npt.NDArray[np.float64] | None = None,
+) -> npt.NDArray[np.float64]: ...
+def sensitivity(
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    u: npt.NDArray[Any],
+    part: str = "state",
+    threads: int | None = None,
+    out: npt.NDArray[np.float64] | None = None,
+) -> npt.NDArray[np.float64]: ...
+def lyapunov_spectrum(
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    k: int,
+    warmup: int = 0,
+    return_local: bool = False,
+    threads: int | None = None,
+) -> Any: ...
+def jacobian_norms(
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    every: int = 1,
+    threads: int | None = None,
+) -> npt.NDArray[np.float64]: ...
+def gemv_seconds(rows: int, cols: int, reps: int = 2000, double: bool = False) -> float: ...
+def simd_level() -> str: ...
+def plan_segment(
+    spec: dict[str, Any], steps: int, memory_budget: int, double: bool = True
+) -> int: ...
