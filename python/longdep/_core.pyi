@@ -12,6 +12,7 @@ __all__ = [
     "grad_norms",
     "jacobian_norms",
     "lyapunov_spectrum",
+    "param_grads",
     "plan_segment",
     "sensitivity",
     "simd_level",
@@ -55,6 +56,14 @@ def jacobian_norms(
     every: int = 1,
     threads: int | None = None,
 ) -> npt.NDArray[np.float64]: ...
+def param_grads(
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    dh: npt.NDArray[Any],
+    memory_budget: int = ...,
+    threads: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def gemv_seconds(rows: int, cols: int, reps: int = 2000, double: bool = False) -> float: ...
 def simd_level() -> str: ...
 def plan_segment(

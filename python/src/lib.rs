@@ -571,6 +571,56 @@ fn jacobian_norms<'py>(
     ))
 }
 
+fn param_grads_impl<'py, F: Real + Element>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    dh: PyReadonlyArrayDyn<'py, F>,
+    memory_budget: usize,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cell = build_cell::<F>(spec)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s, dhs) = (slice("x", &x)?, slice("h0", &s0)?, slice("dh", &dh)?);
+    let s = cell.state_dim();
+    let cell = cell.as_ref();
+    let g = compute(py, move |cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
+        rnn_core::param_grads(cell, &seq, s0s, dhs, memory_budget, threads)
+    })?;
+    let params = PyArray1::from_vec(py, g.params).into_any();
+    let ds0 = PyArray1::from_vec(py, g.initial_state)
+        .reshape([b, s])?
+        .into_any();
+    Ok((params, ds0).into_pyobject(py)?.into_any())
+}
+
+/// Exact BPTT of a loss given `dh` `(T, B, H)` = dL/dh_t: the flat parameter
+/// gradient (summed over the batch) and dL/ds_init `(B, S)`, both float64.
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, dh, memory_budget=256<<20, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn param_grads<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    dh: Bound<'py, PyAny>,
+    memory_budget: usize,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dispatch!(py, x, [s0, dh], |xa, s0a, dha| param_grads_impl(
+        py,
+        spec,
+        xa,
+        s0a,
+        dha,
+        memory_budget,
+        threads
+    ))
+}
+
 /// Seconds per call of the SIMD matrix-vector kernel on a `rows x cols` matrix
 /// (the machine's bound for one recurrent product per step).
 #[pyfunction]
@@ -629,6 +679,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(gemv_seconds, m)?)?;
+    m.add_function(wrap_pyfunction!(param_grads, m)?)?;
     m.add_function(wrap_pyfunction!(lyapunov_spectrum, m)?)?;
     m.add_function(wrap_pyfunction!(jacobian_norms, m)?)?;
     m.add_function(wrap_pyfunction!(plan_segment, m)?)?;

@@ -142,6 +142,55 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     })
 }
 
+/// Visit steps `T-1, ..., 0` of lane `b` in reverse, calling `each(t, rec_t, s_{t-1})`.
+///
+/// With `seg < T` the states entering every `seg`-th step are checkpointed in a
+/// first forward pass and each segment is recomputed on the way back; with
+/// `seg == T` every record is kept. Stops early when `each` returns `false`.
+pub fn reverse_sweep<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    b: usize,
+    s0: &[F],
+    seg: usize,
+    mut each: impl FnMut(usize, &[F], &[F]) -> Result<bool>,
+) -> Result<()> {
+    let steps = seq.steps;
+    let (s, r) = (cell.state_dim(), cell.record_dim());
+    let seg = seg.clamp(1, steps);
+    let nseg = steps.div_ceil(seg);
+    let mut run = Runner::new(cell);
+    let mut ckpt = vec![F::ZERO; if nseg > 1 { nseg * s } else { 0 }];
+    if nseg > 1 {
+        let mut state = s0.to_vec();
+        run.stream(seq, b, &mut state, 0, steps, |t, s_prev, _rec| {
+            if t % seg == 0 {
+                ckpt[(t / seg) * s..(t / seg + 1) * s].copy_from_slice(s_prev);
+            }
+            Ok(true)
+        })?;
+    }
+    let mut states = vec![F::ZERO; (seg + 1) * s];
+    let mut recs = vec![F::ZERO; seg * r];
+    for k in (0..nseg).rev() {
+        let t0 = k * seg;
+        let t1 = (t0 + seg).min(steps);
+        if nseg > 1 {
+            states[..s].copy_from_slice(&ckpt[k * s..(k + 1) * s]);
+        } else {
+            states[..s].copy_from_slice(s0);
+        }
+        run.run(seq, b, t0, t1, &mut states, &mut recs)?;
+        for t in (t0..t1).rev() {
+            let j = t - t0;
+            if !each(t, &recs[j * r..(j + 1) * r], &states[j * s..(j + 1) * s])? {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     cell: &C,
@@ -153,28 +202,7 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     seg: usize,
     out: &mut [f64],
 ) -> Result<()> {
-    let steps = seq.steps;
-    let (h, s, r, gh) = (
-        cell.hidden(),
-        cell.state_dim(),
-        cell.record_dim(),
-        cell.proj_dim(),
-    );
-    let nseg = steps.div_ceil(seg);
-    let mut run = Runner::new(cell);
-
-    // Pass 1 (only when segmenting): checkpoint the state entering every segment.
-    let mut ckpt = vec![F::ZERO; if nseg > 1 { nseg * s } else { 0 }];
-    if nseg > 1 {
-        let mut state = s0.to_vec();
-        run.stream(seq, b, &mut state, 0, steps, |t, s_prev, _rec| {
-            if t % seg == 0 {
-                ckpt[(t / seg) * s..(t / seg + 1) * s].copy_from_slice(s_prev);
-            }
-            Ok(true)
-        })?;
-    }
-
+    let (h, s, gh) = (cell.hidden(), cell.state_dim(), cell.proj_dim());
     let n0 = sumsq_f64(v).sqrt();
     if n0 == 0.0 {
         out.fill(f64::NEG_INFINITY);
@@ -189,57 +217,125 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     let mut g_xp = vec![F::ZERO; gh];
     let mut gx = vec![F::ZERO; cell.input()];
     let mut scratch = vec![F::ZERO; cell.scratch_dim()];
-    let mut states = vec![F::ZERO; (seg.min(steps) + 1) * s];
-    let mut recs = vec![F::ZERO; seg.min(steps) * r];
     let w = cell.weights();
+    reverse_sweep(cell, seq, b, s0, seg, |t, rec, s_prev| {
+        match wrt {
+            Wrt::State => out[t] = log_scale + 0.5 * sumsq_f64(&g[..h]).ln(),
+            Wrt::Cell => out[t] = log_scale + 0.5 * sumsq_f64(&g[h..2 * h]).ln(),
+            Wrt::Input => {}
+        }
+        cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);
+        if wrt == Wrt::Input {
+            gemv(&w.p_ih_t, &g_xp, &w.zeros[..cell.input()], &mut gx);
+            out[t] = log_scale + 0.5 * sumsq_f64(&gx).ln();
+        }
+        let n2 = sumsq_f64(&g_prev);
+        if !n2.is_finite() {
+            return Err(Error::Numerics(format!(
+                "the backpropagated gradient overflowed at step {t} (a single step Jacobian \
+                 has entries beyond the {} range)",
+                F::NAME
+            )));
+        }
+        if n2 == 0.0 {
+            out[..t].fill(f64::NEG_INFINITY);
+            return Ok(false);
+        }
+        let n = n2.sqrt();
+        let inv = F::from_f64(1.0 / n);
+        for (gi, pi) in g.iter_mut().zip(&g_prev) {
+            *gi = *pi * inv;
+        }
+        log_scale += n.ln();
+        Ok(true)
+    })
+}
 
-    for k in (0..nseg).rev() {
-        let t0 = k * seg;
-        let t1 = (t0 + seg).min(steps);
-        if nseg > 1 {
-            states[..s].copy_from_slice(&ckpt[k * s..(k + 1) * s]);
-        } else {
-            states[..s].copy_from_slice(s0);
-        }
-        run.run(seq, b, t0, t1, &mut states, &mut recs)?;
-        for t in (t0..t1).rev() {
-            let j = t - t0;
-            match wrt {
-                Wrt::State => out[t] = log_scale + 0.5 * sumsq_f64(&g[..h]).ln(),
-                Wrt::Cell => out[t] = log_scale + 0.5 * sumsq_f64(&g[h..2 * h]).ln(),
-                Wrt::Input => {}
-            }
-            cell.vjp(
-                &recs[j * r..(j + 1) * r],
-                &states[j * s..(j + 1) * s],
-                &g,
-                &mut g_prev,
-                &mut g_xp,
-                &mut scratch,
-            );
-            if wrt == Wrt::Input {
-                gemv(&w.p_ih_t, &g_xp, &w.zeros[..cell.input()], &mut gx);
-                out[t] = log_scale + 0.5 * sumsq_f64(&gx).ln();
-            }
-            let n2 = sumsq_f64(&g_prev);
-            if !n2.is_finite() {
-                return Err(Error::Numerics(format!(
-                    "the backpropagated gradient overflowed at step {t} (a single step Jacobian \
-                     has entries beyond the {} range)",
-                    F::NAME
-                )));
-            }
-            if n2 == 0.0 {
-                out[..t].fill(f64::NEG_INFINITY);
-                return Ok(());
-            }
-            let n = n2.sqrt();
-            let inv = F::from_f64(1.0 / n);
-            for (gi, pi) in g.iter_mut().zip(&g_prev) {
-                *gi = *pi * inv;
-            }
-            log_scale += n.ln();
-        }
+/// Gradients of a loss whose derivative w.r.t. every output `h_t` is given.
+pub struct ParamGrads {
+    /// `dL/dtheta` summed over the batch, in the cell's parameter layout
+    /// (see [`Cell::accumulate_grads`]).
+    pub params: Vec<f64>,
+    /// `dL/ds_init`, `(B, S)`.
+    pub initial_state: Vec<f64>,
+}
+
+/// Exact BPTT of `L` given `dh[t, b, :] = dL/dh_t` (the loss's direct dependence on
+/// each output): parameter gradients and the gradient of the initial state.
+pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    dh: &[F],
+    memory_budget: usize,
+    threads: Option<usize>,
+) -> Result<ParamGrads> {
+    seq.check_cell(cell)?;
+    let (steps, batch) = (seq.steps, seq.batch);
+    let (h, s, gh, i) = (
+        cell.hidden(),
+        cell.state_dim(),
+        cell.proj_dim(),
+        cell.input(),
+    );
+    check_rows("h0", s0, batch, s, "initial state")?;
+    if dh.len() != steps * batch * h {
+        return Err(Error::shape(
+            "dh",
+            format!("shape ({steps}, {batch}, {h}) (dL/dh_t for every step)"),
+            format!("{} values", dh.len()),
+        ));
     }
-    Ok(())
+    crate::error::check_finite("dh", dh)?;
+    let running = effective_threads(threads).min(batch).max(1);
+    let seg = plan_segment(cell, steps, memory_budget / running)?;
+    let lanes = in_pool(threads, || {
+        (0..batch)
+            .into_par_iter()
+            .map(|b| {
+                let mut acc = vec![0.0f64; cell.param_len()];
+                let mut g = vec![F::ZERO; s];
+                let mut g_prev = vec![F::ZERO; s];
+                let mut g_xp = vec![F::ZERO; gh];
+                let mut scratch = vec![F::ZERO; cell.scratch_dim()];
+                let mut scratch2 = vec![F::ZERO; cell.scratch_dim().max(gh)];
+                reverse_sweep(
+                    cell,
+                    seq,
+                    b,
+                    &s0[b * s..(b + 1) * s],
+                    seg,
+                    |t, rec, s_prev| {
+                        let d = &dh[(t * batch + b) * h..(t * batch + b + 1) * h];
+                        for (gj, dj) in g.iter_mut().zip(d) {
+                            *gj += *dj;
+                        }
+                        cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);
+                        let x = &seq.x[(t * batch + b) * i..(t * batch + b + 1) * i];
+                        cell.accumulate_grads(rec, s_prev, x, &g, &g_xp, &mut scratch2, &mut acc);
+                        std::mem::swap(&mut g, &mut g_prev);
+                        Ok(true)
+                    },
+                )?;
+                Ok((acc, g))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut params = vec![0.0; cell.param_len()];
+    let mut initial_state = Vec::with_capacity(batch * s);
+    for (acc, g) in &lanes {
+        for (p, a) in params.iter_mut().zip(acc) {
+            *p += *a;
+        }
+        initial_state.extend(g.iter().map(|v| v.to_f64()));
+    }
+    if params.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Numerics(
+            "the parameter gradient overflowed (inf/NaN); lower the learning rate or clip".into(),
+        ));
+    }
+    Ok(ParamGrads {
+        params,
+        initial_state,
+    })
 }

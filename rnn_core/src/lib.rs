@@ -18,7 +18,9 @@ pub mod lyapunov;
 mod real;
 pub mod seq;
 
-pub use bptt::{grad_norms, plan_segment, BpttOptions, Wrt};
+pub use bptt::{
+    grad_norms, param_grads, plan_segment, reverse_sweep, BpttOptions, ParamGrads, Wrt,
+};
 pub use cells::{Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Weights};
 pub use error::{Error, Result};
 pub use forward::forward;

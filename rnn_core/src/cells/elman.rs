@@ -3,7 +3,7 @@
 //! `a = W_ih x + b_ih + W_hh h + b_hh`, `y = LN(a)` (or `a`),
 //! `h' = phi(y)`, or with a residual weight `alpha`: `h' = h + alpha phi(y)`.
 
-use super::{dtanh, Cell, Weights};
+use super::{dense_grads, dtanh, Cell, Weights};
 use crate::error::{check_finite, Error, Result};
 use crate::kernels::{gemv, tanh_inplace};
 use crate::Real;
@@ -229,6 +229,37 @@ impl<F: Real> Cell<F> for Elman<F> {
             &self.w.zeros[..h]
         };
         gemv(&self.w.p_hh_t, &g_xp[..h], skip, &mut g_prev[..h]);
+    }
+
+    fn param_len(&self) -> usize {
+        let h = self.w.hidden();
+        let extra = if self.ln.is_some() { 2 * h } else { 0 };
+        h * (self.w.input() + h + 2) + extra
+    }
+
+    /// Layout `[W_ih | W_hh | b_ih | b_hh]`, then `[ln_weight | ln_bias]` with layer norm.
+    fn accumulate_grads(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        x: &[F],
+        g_next: &[F],
+        g_xp: &[F],
+        _scratch: &mut [F],
+        acc: &mut [f64],
+    ) {
+        let h = self.w.hidden();
+        dense_grads(&self.w, x, &s_prev[..h], g_xp, g_xp, acc);
+        if self.ln.is_some() {
+            let base = h * (self.w.input() + h + 2);
+            let alpha = self.residual.unwrap_or(F::ONE).to_f64();
+            let (d, z) = (&rec[..h], &rec[h..2 * h]);
+            for j in 0..h {
+                let dy = alpha * d[j].to_f64() * g_next[j].to_f64();
+                acc[base + j] += dy * z[j].to_f64();
+                acc[base + h + j] += dy;
+            }
+        }
     }
 
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {

@@ -3,7 +3,7 @@
 //! `r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)`, `z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)`,
 //! `n = tanh(W_in x + b_in + r (W_hn h + b_hn))`, `h' = (1 - z) n + z h`.
 
-use super::{dsig, dtanh, Cell, Weights};
+use super::{dense_grads, dsig, dtanh, Cell, Weights};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
@@ -123,6 +123,26 @@ impl<F: Real> Cell<F> for Gru<F> {
         }
         // g_prev = z * g + W_hh^T dhh: the product adds onto the direct path.
         gemv(&self.w.p_hh_t, dhh, direct, &mut g_prev[..h]);
+    }
+
+    /// The recurrent path of `n` is gated: `d(W_hn h + b_hn) = r * da_n`.
+    fn accumulate_grads(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        x: &[F],
+        _g_next: &[F],
+        g_xp: &[F],
+        scratch: &mut [F],
+        acc: &mut [f64],
+    ) {
+        let h = self.w.hidden();
+        let d_hh = &mut scratch[..3 * h];
+        d_hh[..2 * h].copy_from_slice(&g_xp[..2 * h]);
+        for j in 0..h {
+            d_hh[2 * h + j] = g_xp[2 * h + j] * rec[j];
+        }
+        dense_grads(&self.w, x, &s_prev[..h], g_xp, d_hh, acc);
     }
 
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {

@@ -106,6 +106,45 @@ impl<F: Real> Cell<F> for Lru<F> {
         g_xp[..2 * n].copy_from_slice(&g_next[..2 * n]);
     }
 
+    /// Layout `[W_ih (2H x I) | lambda_re (H) | lambda_im (H)]`.
+    fn param_len(&self) -> usize {
+        let n = self.lam_re.len();
+        2 * n * self.w.input() + 2 * n
+    }
+
+    fn accumulate_grads(
+        &self,
+        _rec: &[F],
+        s_prev: &[F],
+        x: &[F],
+        g_next: &[F],
+        _g_xp: &[F],
+        _scratch: &mut [F],
+        acc: &mut [f64],
+    ) {
+        let n = self.lam_re.len();
+        let i = self.w.input();
+        let (a_w, a_lam) = acc.split_at_mut(2 * n * i);
+        for r in 0..2 * n {
+            let g = g_next[r].to_f64();
+            for (a, xk) in a_w[r * i..(r + 1) * i].iter_mut().zip(x) {
+                *a += g * xk.to_f64();
+            }
+        }
+        let (re, im) = s_prev[..2 * n].split_at(n);
+        let (gr, gi) = g_next[..2 * n].split_at(n);
+        for j in 0..n {
+            let (gr, gi, re, im) = (
+                gr[j].to_f64(),
+                gi[j].to_f64(),
+                re[j].to_f64(),
+                im[j].to_f64(),
+            );
+            a_lam[j] += gr * re + gi * im;
+            a_lam[n + j] += gi * re - gr * im;
+        }
+    }
+
     fn jvp(&self, _rec: &[F], _s_prev: &[F], u_prev: &[F], u_next: &mut [F], _scratch: &mut [F]) {
         let n = self.lam_re.len();
         let (ur, ui) = u_prev[..2 * n].split_at(n);

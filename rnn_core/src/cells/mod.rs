@@ -60,6 +60,70 @@ pub trait Cell<F: Real>: Send + Sync {
     );
     /// Forward mode: `u_next = J_s u_prev`, with `J_s = d s_next / d s_prev`.
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]);
+
+    /// Number of trainable parameters, laid out as `[W_ih | W_hh | b_ih | b_hh | extra]`
+    /// (row-major, PyTorch shapes); the extras are cell-specific.
+    fn param_len(&self) -> usize {
+        let w = self.weights();
+        w.rows() * (w.input() + w.hidden() + 2)
+    }
+
+    /// Add one step's parameter gradient to `acc` given the adjoint `g_next` of
+    /// `s_next`, the `g_xp` that [`Cell::vjp`] produced for it, and the input `x`.
+    ///
+    /// The default covers cells whose pre-activation is `xp + W_hh h + b_hh`:
+    /// `dW_ih += g_xp x^T`, `dW_hh += g_xp h^T`, `db_ih = db_hh += g_xp`.
+    #[allow(clippy::too_many_arguments)]
+    fn accumulate_grads(
+        &self,
+        _rec: &[F],
+        s_prev: &[F],
+        x: &[F],
+        _g_next: &[F],
+        g_xp: &[F],
+        _scratch: &mut [F],
+        acc: &mut [f64],
+    ) {
+        dense_grads(
+            self.weights(),
+            x,
+            &s_prev[..self.weights().hidden()],
+            g_xp,
+            g_xp,
+            acc,
+        );
+    }
+}
+
+/// `dW_ih += d_in x^T`, `dW_hh += d_hh h^T`, `db_ih += d_in`, `db_hh += d_hh` in the
+/// `[W_ih | W_hh | b_ih | b_hh]` layout of `acc`.
+pub(crate) fn dense_grads<F: Real>(
+    w: &Weights<F>,
+    x: &[F],
+    h: &[F],
+    d_in: &[F],
+    d_hh: &[F],
+    acc: &mut [f64],
+) {
+    let (rows, i, hd) = (w.rows(), w.input(), w.hidden());
+    let (a_ih, rest) = acc.split_at_mut(rows * i);
+    let (a_hh, rest) = rest.split_at_mut(rows * hd);
+    let (a_bih, a_bhh) = rest.split_at_mut(rows);
+    for r in 0..rows {
+        let (di, dh) = (d_in[r].to_f64(), d_hh[r].to_f64());
+        a_bih[r] += di;
+        a_bhh[r] += dh;
+        if di != 0.0 {
+            for (a, xk) in a_ih[r * i..(r + 1) * i].iter_mut().zip(x) {
+                *a += di * xk.to_f64();
+            }
+        }
+        if dh != 0.0 {
+            for (a, hk) in a_hh[r * hd..(r + 1) * hd].iter_mut().zip(h) {
+                *a += dh * hk.to_f64();
+            }
+        }
+    }
 }
 
 /// Dense weights in PyTorch layout, plus the transposes the derivative passes use.

@@ -1,0 +1,134 @@
+//! Parameter gradients by BPTT against central finite differences.
+
+mod common;
+
+use common::Rng;
+use rnn_core::{
+    forward, param_grads, Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Seq, Weights,
+};
+
+/// Build a cell of `kind` from the flat parameter layout of `Cell::accumulate_grads`.
+fn build(kind: &str, h: usize, i: usize, p: &[f64]) -> Box<dyn Cell<f64>> {
+    if kind == "lru" {
+        let w = p[..2 * h * i].to_vec();
+        let lam = &p[2 * h * i..];
+        return Box::new(Lru::new(h, i, w, lam[..h].to_vec(), lam[h..2 * h].to_vec()).unwrap());
+    }
+    let g = match kind {
+        "lstm" => 4,
+        "gru" => 3,
+        _ => 1,
+    };
+    let r = g * h;
+    let (w_ih, rest) = p.split_at(r * i);
+    let (w_hh, rest) = rest.split_at(r * h);
+    let (b_ih, rest) = rest.split_at(r);
+    let (b_hh, extra) = rest.split_at(r);
+    let w = Weights::new(
+        g,
+        h,
+        i,
+        w_ih.to_vec(),
+        w_hh.to_vec(),
+        Some(b_ih.to_vec()),
+        Some(b_hh.to_vec()),
+    )
+    .unwrap();
+    match kind {
+        "lstm" => Box::new(Lstm::new(w).unwrap()),
+        "gru" => Box::new(Gru::new(w).unwrap()),
+        "elman_ln" => {
+            let ln = LayerNorm {
+                weight: extra[..h].to_vec(),
+                bias: extra[h..2 * h].to_vec(),
+                eps: 1e-5,
+            };
+            Box::new(Elman::new(w, Nonlinearity::Tanh, Some(0.6), Some(ln)).unwrap())
+        }
+        _ => Box::new(Elman::new(w, Nonlinearity::Tanh, None, None).unwrap()),
+    }
+}
+
+/// `L = sum_t dh_t . h_t` for one lane.
+fn loss(cell: &dyn Cell<f64>, x: &[f64], steps: usize, s0: &[f64], dh: &[f64]) -> f64 {
+    let seq = Seq::new(x, steps, 1, cell.input()).unwrap();
+    let mut out = vec![0.0; steps * cell.hidden()];
+    forward(cell, &seq, s0, &mut out, None).unwrap();
+    out.iter().zip(dh).map(|(a, b)| a * b).sum()
+}
+
+#[test]
+fn parameter_and_initial_state_gradients_match_central_differences() {
+    let mut rng = Rng::new(21);
+    let (h, i, steps) = (4, 3, 7);
+    let mut checkpointed = 0;
+    for kind in ["elman", "elman_ln", "lstm", "gru", "lru"] {
+        let n = build(kind, h, i, &vec![0.1; 100_000]).param_len();
+        let mut p = rng.vec(n, 0.6);
+        if kind == "lru" {
+            // Keep |lambda| below 1.
+            for v in p[2 * h * i..].iter_mut() {
+                *v *= 0.9;
+            }
+        }
+        if kind == "elman_ln" {
+            for v in p[n - 2 * h..n - h].iter_mut() {
+                *v += 1.0;
+            }
+        }
+        let cell = build(kind, h, i, &p);
+        let s = cell.state_dim();
+        let hh = cell.hidden();
+        let x = rng.vec(steps * i, 1.0);
+        let s0 = rng.vec(s, 0.5);
+        let dh = rng.vec(steps * hh, 1.0);
+        let seq = Seq::new(&x, steps, 1, i).unwrap();
+        let got = param_grads(cell.as_ref(), &seq, &s0, &dh, 1 << 30, None).unwrap();
+        let eps = 1e-6;
+        for k in 0..n {
+            let (mut a, mut b) = (p.clone(), p.clone());
+            a[k] += eps;
+            b[k] -= eps;
+            let fd = (loss(build(kind, h, i, &a).as_ref(), &x, steps, &s0, &dh)
+                - loss(build(kind, h, i, &b).as_ref(), &x, steps, &s0, &dh))
+                / (2.0 * eps);
+            let err = (got.params[k] - fd).abs();
+            assert!(
+                err < 1e-6 * (1.0 + fd.abs()),
+                "{kind} param {k}: {} vs {fd}",
+                got.params[k]
+            );
+        }
+        for k in 0..s {
+            let (mut a, mut b) = (s0.clone(), s0.clone());
+            a[k] += eps;
+            b[k] -= eps;
+            let fd = (loss(cell.as_ref(), &x, steps, &a, &dh)
+                - loss(cell.as_ref(), &x, steps, &b, &dh))
+                / (2.0 * eps);
+            let err = (got.initial_state[k] - fd).abs();
+            assert!(
+                err < 1e-6 * (1.0 + fd.abs()),
+                "{kind} h0[{k}]: {} vs {fd}",
+                got.initial_state[k]
+            );
+        }
+        // A checkpointed reverse pass gives the same gradients.
+        let budget = steps * (s + cell.record_dim()) * 8 * 3 / 4;
+        if let Ok(seg) = rnn_core::plan_segment(cell.as_ref(), steps, budget) {
+            assert!(seg < steps);
+            checkpointed += 1;
+            let small = param_grads(cell.as_ref(), &seq, &s0, &dh, budget, None).unwrap();
+            for (u, w) in small.params.iter().zip(&got.params) {
+                assert!(
+                    (u - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                    "{kind}: checkpointed {u} vs {w}"
+                );
+            }
+        }
+    }
+    assert!(
+        checkpointed >= 3,
+        "only {checkpointed} cells exercised checkpointing"
+    );
+}
