@@ -1,0 +1,202 @@
+"""The ``longdep`` command: batch sweeps, their summaries and reports, the dashboard, benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="longdep")
+def main() -> None:
+    """Measure how gradients vanish or explode in recurrent networks over long sequences.
+
+    \b
+    Examples:
+      longdep sweep examples/radius-scan.toml --out results/
+      longdep collect results/
+      longdep report results/
+      longdep dashboard
+    """
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Results folder: one <case>.parquet per case.",
+)
+@click.option("--resume", is_flag=True, help="Skip cases whose file already exists.")
+@click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes [default: one per core].",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Run on a Dask cluster, e.g. tcp://host:8786 (pip install 'longdep[distributed]').",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Validate the config and list the cases; run nothing."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
+def sweep(
+    config: Path,
+    out: Path,
+    resume: bool,
+    workers: int | None,
+    scheduler: str | None,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
+    """Run every case of the sweep CONFIG (TOML) and write one Parquet file per case.
+
+    The [grid] lists are crossed with the seeds. Each file is written under a temporary
+    name and renamed when complete, so a sweep stopped at any moment (Ctrl-C, kill -9)
+    leaves only complete files; --resume then runs exactly the missing cases. A
+    progress bar shows on a terminal, a line every 10 s otherwise (CI logs).
+
+    \b
+    Examples:
+      longdep sweep examples/radius-scan.toml --out results/radius-scan
+      longdep sweep big.toml --out results/big --resume --workers 8
+      longdep sweep big.toml --out /shared/big --scheduler tcp://head:8786
+    """
+    from .sweep import SweepConfigError, SweepError, load_config, run_sweep
+
+    try:
+        cfg = load_config(config)
+    except SweepConfigError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
+    if dry_run:
+        click.echo(f"{cfg.name}: {len(cfg.cases)} cases, quantity {cfg.quantity}")
+        for note in cfg.notes:
+            click.echo(f"note: {note}")
+        for case in cfg.cases:
+            click.echo(f"  {case.filename}")
+        return
+    try:
+        run_sweep(
+            cfg,
+            out,
+            resume=resume,
+            workers=workers,
+            scheduler=scheduler,
+            progress=not quiet,
+        )
+    except SweepError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        sys.exit(128 + int(signum))
+
+
+@main.command()
+@click.argument("results", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def collect(results: Path) -> None:
+    """Write RESULTS/summary.parquet and summary.csv: one row per case, parameters and metrics.
+
+    \b
+    Example:
+      longdep collect results/radius-scan
+    """
+    from .sweep import SweepError
+    from .sweep import collect as collect_
+
+    try:
+        df = collect_(results)
+    except SweepError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{len(df)} cases -> {results / 'summary.parquet'}, {results / 'summary.csv'}")
+
+
+@main.command()
+@click.argument("results", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the report [default: RESULTS/report].",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="PNG pixel scale.",
+)
+def report(results: Path, out: Path | None, scale: float) -> None:
+    """Render charts (PNG and SVG) and report.md for the sweep results in RESULTS.
+
+    Charts: decay curves per cell coloured by spectral radius (log distance axis),
+    memory horizon and decay rate against the swept parameter. Also refreshes the
+    summary table (as `longdep collect`).
+
+    \b
+    Example:
+      longdep report results/radius-scan && open results/radius-scan/report/report.md
+    """
+    from .report import render_report
+    from .sweep import SweepError
+
+    try:
+        files = render_report(results, out, scale=scale)
+    except SweepError as e:
+        raise click.ClickException(str(e)) from None
+    for f in files:
+        click.echo(str(f))
+
+
+def _bench_script() -> Path | None:
+    """benches/bench_core.py of this checkout (editable install) or of the working directory."""
+    here = Path(__file__).resolve().parents[2] / "benches" / "bench_core.py"
+    for candidate in (here, Path.cwd() / "benches" / "bench_core.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(args: tuple[str, ...]) -> None:
+    """Run the benchmark (benches/bench_core.py); every argument is passed on to it.
+
+    \b
+    Examples:
+      longdep bench --quick
+      longdep bench --help        (the benchmark's own options)
+    """
+    script = _bench_script()
+    if script is None:
+        raise click.ClickException(
+            "benches/bench_core.py not found: run `longdep bench` from a longdep checkout"
+        )
+    try:
+        code = subprocess.call([sys.executable, str(script), *args], env=os.environ.copy())
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

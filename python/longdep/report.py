@@ -1,0 +1,404 @@
+"""Charts and a markdown summary of a sweep's results folder (``longdep report DIR``).
+
+The chart builders return Altair charts, so they can be checked without rendering;
+:func:`render_report` turns them into PNG and SVG with vl-convert and writes
+``report.md`` beside them.
+
+- ``curves``: the log-norm curve of every configuration (mean over seeds) against the
+  distance on a log axis, one panel per cell, coloured by spectral radius (or by the
+  parameter the sweep varies).
+- ``horizon``: memory horizon against the swept parameter, log scale; one line per cell.
+- ``decay``: decay rate (``lyapunov``: the largest Lyapunov exponent) against it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .sweep import SweepError, _write_atomic, collect, read_curves
+
+__all__ = ["curves_chart", "decay_chart", "horizon_chart", "render_report"]
+
+#: Numeric parameters that make a good x axis, most telling first.
+_X_CANDIDATES = (
+    "spectral_radius",
+    "hidden",
+    "length",
+    "gain",
+    "r_max",
+    "r_min",
+    "input_scale",
+    "residual",
+    "chrono",
+    "forget_bias",
+    "batch",
+    "input_size",
+)
+_CATEGORICAL = ("init", "nonlinearity", "layer_norm", "dtype")
+_SETTINGS = ("sweep", "quantity", "n_points", "wrt", "k", "warmup")
+_LN10 = math.log(10.0)
+_THRESHOLD = "1e-6"
+
+_SYMBOL = {
+    "spectral_radius": "ρ",
+    "hidden": "H",
+    "length": "T",
+    "gain": "gain",
+    "r_max": "r_max",
+    "r_min": "r_min",
+}
+
+
+def _alt() -> Any:
+    import altair as alt
+
+    return alt
+
+
+def _varied(df: pd.DataFrame, cols: Sequence[str]) -> list[str]:
+    """Columns of ``cols`` present in ``df`` with more than one distinct non-null value."""
+    return [c for c in cols if c in df and df[c].dropna().astype(str).nunique() > 1]
+
+
+def _x_param(summary: pd.DataFrame) -> str:
+    varied = _varied(summary, _X_CANDIDATES)
+    if varied:
+        return varied[0]
+    varied = _varied(summary, _CATEGORICAL)
+    return varied[0] if varied else "cell"
+
+
+def _group_cols(summary: pd.DataFrame) -> list[str]:
+    """The parameters that tell configurations apart (seeds excluded)."""
+    params = [c for c in (*_X_CANDIDATES, *_CATEGORICAL) if c in summary]
+    return ["cell", *_varied(summary, params)]
+
+
+def _titles(summary: pd.DataFrame) -> tuple[str, str]:
+    quantity = str(summary["quantity"].iloc[0])
+    if quantity == "grad_norms":
+        wrt = str(summary["wrt"].iloc[0]) if "wrt" in summary else "state"
+        of = {"state": "∂L/∂h_t", "input": "∂L/∂x_t", "cell": "∂L/∂c_t"}.get(wrt, "∂L/∂h_t")
+        return "distance from the loss (steps, log scale)", f"log₁₀ ‖{of}‖"
+    if quantity == "sensitivity":
+        return "steps since the perturbation (log scale)", "log₁₀ ‖∂h_t/∂h_0 · u‖"
+    return "steps (log scale)", "log₁₀ growth of the leading tangent vector"
+
+
+def _label(key: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float) and value.is_integer() and key not in ("spectral_radius",):
+        value = int(value)
+    return f"{_SYMBOL.get(key, key)} = {value}"
+
+
+def curves_chart(curves: pd.DataFrame, summary: pd.DataFrame) -> Any:
+    """Mean log-norm curve per configuration against distance (log x), panel per cell."""
+    alt = _alt()
+    group = _group_cols(summary)
+    colour_key = next((c for c in _varied(summary, ("spectral_radius",))), None)
+    colour_key = colour_key or next((c for c in group if c != "cell"), "cell")
+    df = curves[curves["distance"] >= 1].copy()
+    keys = [c for c in group if c in df]
+    for c in keys:
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    df["log10_norm"] = df["log_norm"] / _LN10
+    mean = (
+        df.groupby([*keys, "distance"], dropna=False, sort=True)["log10_norm"].mean().reset_index()
+    )
+    mean = mean[np.isfinite(mean["log10_norm"])]
+    mean["series"] = mean[keys].astype(str).agg(" ".join, axis=1)
+    mean["colour"] = [_label(colour_key, v) for v in mean[colour_key]]
+    x_title, y_title = _titles(summary)
+    n_seeds = summary["seed"].nunique() if "seed" in summary else 1
+    seeds = f"mean over {n_seeds} seeds" if n_seeds > 1 else "one seed"
+    numeric = colour_key in _X_CANDIDATES
+    colour = alt.Color(
+        "colour:N",
+        title=_SYMBOL.get(colour_key, colour_key),
+        sort=_sorted_labels(mean, colour_key) if numeric else "ascending",
+        scale=alt.Scale(scheme="viridis") if numeric else alt.Undefined,
+    )
+    chart = (
+        alt.Chart(mean[["cell", "distance", "log10_norm", "series", "colour"]])
+        .mark_line(strokeWidth=1.5, opacity=0.85)
+        .encode(
+            x=alt.X("distance:Q", scale=alt.Scale(type="log"), title=x_title),
+            y=alt.Y("log10_norm:Q", title=y_title),
+            color=colour,
+            detail="series:N",
+            tooltip=["series:N", "distance:Q", alt.Tooltip("log10_norm:Q", format=".4g")],
+        )
+        .properties(width=260, height=220)
+    )
+    title = alt.TitleParams(
+        "Decay curves",
+        subtitle=f"{y_title} against {x_title.split(' (')[0]}; {seeds}; a straight falling line is exponential vanishing",
+        anchor="start",
+    )
+    if summary["cell"].nunique() > 1:
+        order = [c for c in ("elman", "lstm", "gru", "lru", "attention") if c in set(mean["cell"])]
+        return chart.facet(column=alt.Column("cell:N", title=None, sort=order), title=title)
+    return chart.properties(title=title)
+
+
+def _sorted_labels(df: pd.DataFrame, key: str) -> list[str]:
+    values = sorted({v for v in df[key] if v is not None and not pd.isna(v)})
+    labels = [_label(key, v) for v in values]
+    return [*labels, "n/a"] if df[key].isna().any() else labels
+
+
+def _per_config(summary: pd.DataFrame, value: str) -> pd.DataFrame:
+    """Seed rows plus a ``mean`` per configuration, ready for a line-and-points chart."""
+    group = _group_cols(summary)
+    df = summary.copy()
+    for c in group:
+        df[c] = df[c].astype(object).where(df[c].notna(), "n/a")
+    return df[[*group, value, *(["seed"] if "seed" in df else []), "length"]]
+
+
+def _x_encoding(alt: Any, x: str) -> Any:
+    title = {
+        "spectral_radius": "spectral radius ρ of W_hh",
+        "hidden": "hidden size H",
+        "length": "sequence length T (steps)",
+        "gain": "recurrent gain",
+    }.get(x, x)
+    if x in _X_CANDIDATES:
+        log = x in ("hidden", "length", "chrono")
+        return alt.X(
+            f"{x}:Q", title=title, scale=alt.Scale(type="log" if log else "linear", zero=False)
+        )
+    return alt.X(f"{x}:N", title=title)
+
+
+def _colour_and_detail(summary: pd.DataFrame, x: str) -> tuple[str, list[str]]:
+    group = _group_cols(summary)
+    rest = [c for c in group if c not in (x, "cell")]
+    return "cell", rest
+
+
+def horizon_chart(summary: pd.DataFrame) -> Any:
+    """Memory horizon against the swept parameter (log y); ▲ marks "not reached within T"."""
+    alt = _alt()
+    x = _x_param(summary)
+    df = _per_config(summary, "memory_horizon")
+    df = df[df[x] != "n/a"] if x in df else df
+    reached = np.isfinite(df["memory_horizon"].astype(float))
+    df = df.assign(
+        horizon=np.where(reached, df["memory_horizon"].astype(float), df["length"].astype(float)),
+        within_T=np.where(reached, "yes", f"no: never below {_THRESHOLD} (plotted at T)"),
+    )
+    df["horizon"] = df["horizon"].clip(lower=1.0)
+    colour, rest = _colour_and_detail(summary, x)
+    base = alt.Chart(df).encode(
+        x=_x_encoding(alt, x),
+        color=alt.Color(f"{colour}:N", title=colour),
+    )
+    y_title = f"memory horizon (steps to fall below {_THRESHOLD} of the start, log scale)"
+    y = alt.Y("horizon:Q", scale=alt.Scale(type="log"), title=y_title)
+    points = base.mark_point(filled=True, size=40, opacity=0.6).encode(
+        y=y,
+        shape=alt.Shape("within_T:N", title="reached within T"),
+        tooltip=[*(f"{c}:N" for c in _group_cols(summary)), "horizon:Q", "within_T:N"],
+    )
+    line = base.mark_line().encode(
+        y=alt.Y("median(horizon):Q", scale=alt.Scale(type="log"), title=y_title),
+        detail=[f"{c}:N" for c in rest] or alt.Undefined,
+    )
+    title = alt.TitleParams(
+        "Memory horizon",
+        subtitle="points: one per seed; line: median over seeds; higher = longer memory",
+        anchor="start",
+    )
+    return (line + points).properties(width=420, height=260, title=title)
+
+
+def decay_chart(summary: pd.DataFrame) -> Any:
+    """Decay rate (ln-norm per step) against the swept parameter; lyapunov: lambda_1."""
+    alt = _alt()
+    x = _x_param(summary)
+    lyap = str(summary["quantity"].iloc[0]) == "lyapunov" and "lyapunov_1" in summary
+    value = "lyapunov_1" if lyap else "decay_rate"
+    df = _per_config(summary, value)
+    df = df[df[x] != "n/a"] if x in df else df
+    df = df[np.isfinite(df[value].astype(float))]
+    colour, rest = _colour_and_detail(summary, x)
+    y_title = (
+        "largest Lyapunov exponent λ₁ (nats per step)"
+        if lyap
+        else "decay rate (slope of ln-norm per step)"
+    )
+    base = alt.Chart(df).encode(x=_x_encoding(alt, x), color=alt.Color(f"{colour}:N", title=colour))
+    points = base.mark_point(filled=True, size=40, opacity=0.6).encode(
+        y=alt.Y(f"{value}:Q", title=y_title),
+        tooltip=[
+            *(f"{c}:N" for c in _group_cols(summary)),
+            alt.Tooltip(f"{value}:Q", format=".4g"),
+        ],
+    )
+    line = base.mark_line().encode(
+        y=alt.Y(f"mean({value}):Q", title=y_title),
+        detail=[f"{c}:N" for c in rest] or alt.Undefined,
+    )
+    zero = (
+        alt.Chart(pd.DataFrame({"y": [0.0]}))
+        .mark_rule(strokeDash=[4, 4], color="gray")
+        .encode(y="y:Q")
+    )
+    title = alt.TitleParams(
+        "Lyapunov exponent" if lyap else "Decay rate",
+        subtitle="below the dashed zero line gradients vanish, above it they explode; line: mean over seeds",
+        anchor="start",
+    )
+    return (zero + line + points).properties(width=420, height=260, title=title)
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "∞" if v > 0 else "-∞"
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _markdown_table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    rows = [[_fmt(v) for v in row] for row in df.itertuples(index=False)]
+    out = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    group = _group_cols(summary)
+    df = summary.copy()
+    for c in group:
+        df[c] = df[c].astype(object).where(df[c].notna(), "–")
+    agg: dict[str, Any] = {"seeds": ("seed", "nunique")}
+    for col, how in (
+        ("decay_rate", "mean"),
+        ("memory_horizon", "median"),
+        ("lyapunov_1", "mean"),
+        ("exp_r2", "mean"),
+        ("power_r2", "mean"),
+        ("elapsed_s", "sum"),
+    ):
+        if col in df:
+            agg[f"{col} ({how})"] = (col, how)
+    if "regime" in df:
+        agg["regime"] = ("regime", lambda s: s.iloc[0] if s.nunique() == 1 else "mixed")
+    table = df.groupby(group, sort=False, dropna=False).agg(**agg).reset_index()
+    return table.sort_values(group, key=_sort_key, kind="stable").reset_index(drop=True)
+
+
+def _sort_key(s: pd.Series) -> pd.Series:
+    if s.name == "cell":
+        order = {c: i for i, c in enumerate(("elman", "lstm", "gru", "lru", "attention"))}
+        return s.map(lambda v: order.get(v, 99))
+    return s.map(lambda v: (0, float(v)) if isinstance(v, (int, float)) else (1, str(v)))
+
+
+def _render(chart: Any, folder: Path, stem: str, scale: float) -> list[Path]:
+    try:
+        import vl_convert as vlc
+    except ImportError:
+        raise SweepError(
+            "rendering charts needs vl-convert-python: pip install vl-convert-python"
+        ) from None
+    spec = chart.to_dict()
+    png = vlc.vegalite_to_png(spec, scale=scale)
+    svg = vlc.vegalite_to_svg(spec).encode()
+    paths = []
+    for ext, data in (("png", png), ("svg", svg)):
+        path = folder / f"{stem}.{ext}"
+        _write_atomic(path, lambda f, data=data: f.write(data))
+        paths.append(path)
+    return paths
+
+
+def render_report(
+    results: str | os.PathLike[str],
+    dest: str | os.PathLike[str] | None = None,
+    *,
+    scale: float = 2.0,
+) -> list[Path]:
+    """Collect a results folder and write charts (PNG + SVG) and ``report.md``.
+
+    ``dest`` defaults to ``results/report``. Also refreshes ``summary.parquet`` and
+    ``summary.csv`` in ``results``. Returns the files written.
+    """
+    folder = Path(results)
+    summary = collect(folder)
+    curves = read_curves(folder)
+    out = Path(dest) if dest is not None else folder / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    charts = {
+        "curves": curves_chart(curves, summary),
+        "horizon": horizon_chart(summary),
+        "decay": decay_chart(summary),
+    }
+    for stem, chart in charts.items():
+        written += _render(chart, out, stem, scale)
+    name = str(summary["sweep"].iloc[0]) if "sweep" in summary else folder.name
+    quantity = str(summary["quantity"].iloc[0])
+    constant = [
+        f"{c} = {_fmt(summary[c].iloc[0])}"
+        for c in summary.columns
+        if c in (*_X_CANDIDATES, *_CATEGORICAL, *_SETTINGS)
+        and c not in ("sweep", "quantity")
+        and summary[c].notna().all()
+        and summary[c].astype(str).nunique() == 1
+    ]
+    decay_title = "Lyapunov exponent" if quantity == "lyapunov" else "Decay rate"
+    lines = [
+        f"# Sweep report: {name}",
+        "",
+        f"Quantity `{quantity}`, {len(summary)} cases from `{folder}`.",
+        f"Fixed for every case: {', '.join(constant)}." if constant else "",
+        "",
+        "## Decay curves",
+        "",
+        "![decay curves](curves.png)",
+        "",
+        "Each line is one configuration (mean log-norm over seeds) against the distance in steps,"
+        " on a log axis. A straight falling line means exponential vanishing; flat means the"
+        " signal survives. Vector version: [curves.svg](curves.svg).",
+        "",
+        "## Memory horizon",
+        "",
+        "![memory horizon](horizon.png)",
+        "",
+        f"Steps until the norm falls below {_THRESHOLD} of its starting value (median over seeds);"
+        " triangles never fell that far within the sequence and are drawn at T."
+        " Vector version: [horizon.svg](horizon.svg).",
+        "",
+        f"## {decay_title}",
+        "",
+        f"![{decay_title.lower()}](decay.png)",
+        "",
+        "Vector version: [decay.svg](decay.svg).",
+        "",
+        "## Summary",
+        "",
+        _markdown_table(_summary_table(summary)),
+        "",
+        "Per-case rows: `summary.csv` / `summary.parquet` in the results folder.",
+        "",
+    ]
+    md = out / "report.md"
+    text = "\n".join(lines).encode()
+    _write_atomic(md, lambda f: f.write(text))
+    written.append(md)
+    return written

@@ -1,0 +1,1262 @@
+"""Batch sweeps: a TOML grid of configurations, one Parquet file per case, on a laptop or a cluster.
+
+A sweep config names a quantity (``grad_norms``, ``sensitivity`` or ``lyapunov``), a
+sequence length, seeds and a ``[grid]`` whose lists are crossed::
+
+    name = "radius-scan"
+    quantity = "grad_norms"
+    length = 100000
+    seeds = [0, 1, 2]
+    [grid]
+    cell = ["elman", "lstm", "gru"]
+    hidden = [64, 128]
+    spectral_radius = [0.9, 1.0, 1.1]
+
+Every case builds its cell with :mod:`longdep.init`, feeds it ``x ~ N(0, input_scale^2)``
+(seeded), computes the quantity in the log domain, downsamples the curve to about
+``n_points`` log-spaced distances (:func:`longdep.analysis.downsample_log`) and measures
+it (:func:`longdep.analysis.curve_metrics`). The result is written to
+``OUT/<case name>.parquet`` under a temporary name, fsynced and renamed, so a sweep
+killed at any moment leaves only complete files and ``resume=True`` skips exactly the
+finished cases.
+
+Examples
+--------
+>>> from longdep import sweep
+>>> cfg = sweep.parse_config('''
+... name = "demo"
+... length = 1000
+... seeds = [0, 1]
+... [grid]
+... cell = ["elman", "lstm"]
+... spectral_radius = [0.9, 1.1]
+... hidden = [16]
+... ''')
+>>> len(cfg.cases), cfg.cases[0].name
+(8, 'cell=elman_spectral_radius=0.9_hidden=16_seed=0')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import tomllib
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from .errors import ArgumentError, LongdepError
+
+__all__ = [
+    "CELLS",
+    "PARAMETERS",
+    "QUANTITIES",
+    "SETTINGS",
+    "Case",
+    "DaskExecutor",
+    "Executor",
+    "LocalExecutor",
+    "SweepConfig",
+    "SweepConfigError",
+    "SweepError",
+    "SweepResult",
+    "build_cell",
+    "case_name",
+    "collect",
+    "compute_case",
+    "load_config",
+    "parse_config",
+    "read_case",
+    "run_sweep",
+]
+
+QUANTITIES = ("grad_norms", "sensitivity", "lyapunov")
+CELLS = ("elman", "lstm", "gru", "lru", "attention")
+_RNN = ("elman", "lstm", "gru")
+
+#: Parquet schema-metadata key holding a case's parameters and metrics as JSON.
+META_KEY = b"longdep.case"
+SUMMARY = "summary.parquet"
+_TMP_GLOB = ".*.parquet.tmp-*"
+_LOCK_NAME = ".longdep-sweep.lock"
+_MAX_NAME = 120
+
+
+class SweepConfigError(ArgumentError):
+    """A sweep config is not valid TOML, has an unknown key or a bad value.
+
+    ``errors`` lists every problem found, each as ``"FILE:LINE: key: message"``.
+    """
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        n = len(self.errors)
+        head = "invalid sweep config" if n == 1 else f"invalid sweep config ({n} problems)"
+        super().__init__(head + ":\n  " + "\n  ".join(self.errors))
+
+
+class SweepError(LongdepError):
+    """A sweep cannot run or finish: output folder in use or inconsistent, cases failed."""
+
+
+# -- parameter schema ---------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A value failed its check; the message says what was expected and what came."""
+
+
+def _int(lo: int) -> Callable[[Any], int]:
+    def check(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise _Bad(f"must be an integer >= {lo}; got {v!r}")
+        return int(v)
+
+    return check
+
+
+def _float(lo: float, hi: float = math.inf, *, lo_open: bool = False, hi_open: bool = False):
+    def check(v: Any) -> float:
+        ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+        if ok:
+            ok = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+        if not ok:
+            left = "(" if lo_open else "["
+            right = ")" if hi_open or hi == math.inf else "]"
+            top = "inf" if hi == math.inf else f"{hi:g}"
+            raise _Bad(f"must be a number in {left}{lo:g}, {top}{right}; got {v!r}")
+        return float(v)
+
+    return check
+
+
+def _choice(options: Sequence[str]) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        if not isinstance(v, str) or v not in options:
+            allowed = ", ".join(repr(o) for o in options)
+            raise _Bad(f"must be one of {allowed}; got {v!r}")
+        return v
+
+    return check
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise _Bad(f"must be true or false; got {v!r}")
+    return v
+
+
+def _residual(v: Any) -> float | None:
+    if v is False:
+        return None
+    try:
+        return _float(0.0, lo_open=True)(v)
+    except _Bad:
+        raise _Bad(f"must be a number > 0 (the residual scale alpha) or false; got {v!r}") from None
+
+
+def _chrono(v: Any) -> int | bool | None:
+    if v is False:
+        return None
+    if v is True:
+        return True
+    if isinstance(v, bool) or not isinstance(v, int) or v < 2:
+        raise _Bad(f"must be an integer T_max >= 2, true (T_max = length) or false; got {v!r}")
+    return int(v)
+
+
+def _name(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise _Bad(f"must be a non-empty string; got {v!r}")
+    return v
+
+
+def _seeds(v: Any) -> list[int]:
+    items = v if isinstance(v, list) else [v]
+    if not items:
+        raise _Bad("must be a non-empty list of integers >= 0; got []")
+    out = []
+    for i, s in enumerate(items):
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise _Bad(f"must be integers >= 0; item {i} is {s!r}")
+        out.append(int(s))
+    if len(set(out)) != len(out):
+        raise _Bad(f"must not repeat a seed; got {out}")
+    return out
+
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class _Spec:
+    check: Callable[[Any], Any]
+    default: Any = _REQUIRED
+    cells: tuple[str, ...] = CELLS
+    doc: str = ""
+
+
+#: Parameters of a case: each may be a top-level scalar or a list under ``[grid]``.
+PARAMETERS: dict[str, _Spec] = {
+    "cell": _Spec(_choice(CELLS), doc="elman, lstm, gru, lru or attention"),
+    "hidden": _Spec(_int(1), doc="hidden size H (LRU: complex units; attention: head size)"),
+    "length": _Spec(_int(2), doc="sequence length T in steps"),
+    "batch": _Spec(_int(1), 1, doc="independent input sequences; the curve is their mean log"),
+    "input_size": _Spec(_int(1), 1, doc="input size I"),
+    "input_scale": _Spec(_float(0.0), 1.0, doc="x ~ N(0, input_scale^2)"),
+    "dtype": _Spec(_choice(("float64", "float32")), "float64", doc="compute precision"),
+    "spectral_radius": _Spec(
+        _float(0.0, lo_open=True),
+        None,
+        _RNN,
+        "recurrent weights rescaled to this eigenvalue modulus (LSTM/GRU: each gate block)",
+    ),
+    "gain": _Spec(_float(0.0), 1.0, _RNN, "W_hh ~ N(0, gain^2 / H)"),
+    "init": _Spec(_choice(("normal", "orthogonal", "identity")), "normal", ("elman",)),
+    "nonlinearity": _Spec(_choice(("tanh", "relu", "linear")), "tanh", ("elman",)),
+    "residual": _Spec(_residual, None, ("elman",), "h_t = h_{t-1} + alpha phi(...), or false"),
+    "layer_norm": _Spec(_bool, False, ("elman", "attention")),
+    "forget_bias": _Spec(_float(-math.inf), 1.0, ("lstm",)),
+    "chrono": _Spec(_chrono, None, ("lstm", "gru"), "chrono init T_max, true (= length) or false"),
+    "r_min": _Spec(_float(0.0, 1.0, hi_open=True), 0.9, ("lru",), "smallest |lambda|"),
+    "r_max": _Spec(_float(0.0, 1.0, hi_open=True), 0.999, ("lru",), "largest |lambda|"),
+}
+
+#: Sweep-wide settings: top-level keys only.
+SETTINGS: dict[str, _Spec] = {
+    "name": _Spec(_name, doc="the sweep's name"),
+    "quantity": _Spec(_choice(QUANTITIES), "grad_norms"),
+    "seeds": _Spec(_seeds, [0], doc="each case runs once per seed (cell init and input)"),
+    "n_points": _Spec(_int(2), 300, doc="log-spaced distances kept per curve"),
+    "wrt": _Spec(_choice(("state", "input", "cell")), "state", doc="grad_norms only"),
+    "k": _Spec(_int(1), 1, doc="lyapunov only: number of exponents"),
+    "warmup": _Spec(_int(0), 0, doc="lyapunov only: steps left out of the exponents"),
+}
+_SETTING_QUANTITY = {"wrt": "grad_norms", "k": "lyapunov", "warmup": "lyapunov"}
+
+
+# -- config ---------------------------------------------------------------------------------
+
+_KEY_RE = re.compile(
+    r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*="""
+)
+_TABLE_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]")
+
+
+def _key_lines(text: str) -> dict[tuple[str, str], int]:
+    """First line (1-based) of every ``key =`` per table, found by scanning the text.
+
+    Table ``""`` is the root; a dotted ``grid.hidden = ...`` counts as ``hidden`` in
+    ``grid``; a ``[table]`` header is recorded as key ``table`` of the root.
+    """
+    lines: dict[tuple[str, str], int] = {}
+    table = ""
+    in_multiline = False
+    for no, line in enumerate(text.splitlines(), 1):
+        if line.count('"""') % 2 or line.count("'''") % 2:
+            in_multiline = not in_multiline
+            if not in_multiline:
+                continue
+        if in_multiline:
+            continue
+        m = _TABLE_RE.match(line)
+        if m:
+            table = m.group(1).replace(" ", "").replace('"', "")
+            parts = table.split(".")
+            for j in range(len(parts)):
+                lines.setdefault((".".join(parts[:j]), parts[j]), no)
+            continue
+        m = _KEY_RE.match(line)
+        if m:
+            parts = [p.strip().strip("\"'") for p in m.group(1).split(".")]
+            full = (table.split(".") if table else []) + parts
+            for j in range(len(full)):
+                lines.setdefault((".".join(full[:j]), full[j]), no)
+    return lines
+
+
+@dataclass(frozen=True)
+class Case:
+    """One point of the grid: its file-safe ``name`` and full ``params``."""
+
+    name: str
+    params: dict[str, Any]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.parquet"
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A validated sweep: settings, the grid as written, and the expanded cases."""
+
+    name: str
+    quantity: str
+    settings: dict[str, Any]
+    fixed: dict[str, Any]
+    grid: dict[str, list[Any]]
+    cases: tuple[Case, ...]
+    source: str = "<config>"
+    notes: tuple[str, ...] = field(default=())
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return re.sub(r"[^A-Za-z0-9.+-]", "-", str(value))
+
+
+def case_name(params: Mapping[str, Any], keys: Iterable[str]) -> str:
+    """A stable, filesystem-safe name ``key=value_key=value...`` of the given keys.
+
+    Floats print in their shortest round-trip form (``0.9``, ``1e-05``); names longer
+    than 120 characters are cut and end in a 10-digit hash of the full name, so the
+    same parameters give the same name in every run and on every machine.
+
+    Examples
+    --------
+    >>> case_name({"cell": "lstm", "hidden": 64, "spectral_radius": 0.9, "seed": 1},
+    ...           ["cell", "hidden", "spectral_radius", "seed"])
+    'cell=lstm_hidden=64_spectral_radius=0.9_seed=1'
+    """
+    name = "_".join(f"{k}={_fmt(params[k])}" for k in keys)
+    if len(name) > _MAX_NAME:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+        name = name[: _MAX_NAME - 11].rstrip("_") + "_" + digest
+    return name
+
+
+def _applies(key: str, cell: str) -> bool:
+    spec = PARAMETERS.get(key)
+    return spec is None or cell in spec.cells
+
+
+def parse_config(text: str, source: str = "<config>") -> SweepConfig:
+    """Validate a sweep config given as TOML text and expand its grid.
+
+    Every problem is collected and raised at once as :class:`SweepConfigError`, each
+    message naming the key and its line in ``source``.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SweepConfigError([f"{source}: not valid TOML: {e}"]) from None
+    lines = _key_lines(text)
+    errors: list[str] = []
+
+    def err(table: str, key: str, msg: str) -> None:
+        no = lines.get((table, key)) or (lines.get(("", table)) if table else None)
+        where = f"{source}:{no}" if no else source
+        label = f"[{table}] {key}" if table else key
+        line = f"{where}: {label}: {msg}"
+        if line not in errors:
+            errors.append(line)
+
+    allowed_top = [*SETTINGS, *PARAMETERS, "grid"]
+    settings: dict[str, Any] = {}
+    fixed: dict[str, Any] = {}
+    grid: dict[str, list[Any]] = {}
+
+    for key, value in raw.items():
+        if key == "grid":
+            if not isinstance(value, dict):
+                err("", "grid", f"must be a table [grid] of lists; got {type(value).__name__}")
+            continue
+        if key in SETTINGS:
+            try:
+                settings[key] = SETTINGS[key].check(value)
+            except _Bad as e:
+                err("", key, str(e))
+        elif key in PARAMETERS:
+            if isinstance(value, (list, dict)):
+                err(
+                    "",
+                    key,
+                    f"must be a single value at the top level (put lists under [grid]); got {value!r}",
+                )
+                continue
+            try:
+                fixed[key] = PARAMETERS[key].check(value)
+            except _Bad as e:
+                err("", key, str(e))
+        else:
+            hint = _did_you_mean(key, allowed_top)
+            if key == "seed":
+                hint = "; did you mean 'seeds'?"
+            err("", key, f"unknown key{hint} (allowed: {', '.join(allowed_top)})")
+
+    raw_grid = raw.get("grid", {})
+    if isinstance(raw_grid, dict):
+        for key, values in raw_grid.items():
+            if key not in PARAMETERS:
+                hint = _did_you_mean(key, list(PARAMETERS))
+                if key in ("seeds", "seed"):
+                    hint = "; seeds are swept from the top-level key 'seeds'"
+                err("grid", key, f"unknown key{hint} (allowed in [grid]: {', '.join(PARAMETERS)})")
+                continue
+            if key in raw:
+                err(
+                    "grid",
+                    key,
+                    f"is also given at the top level (line {lines.get(('', key), '?')}); keep one",
+                )
+                continue
+            if not isinstance(values, list):
+                err("grid", key, f"must be a list of values to sweep; got {values!r}")
+                continue
+            if not values:
+                err("grid", key, "must be a non-empty list; got []")
+                continue
+            checked = []
+            for i, v in enumerate(values):
+                try:
+                    checked.append(PARAMETERS[key].check(v))
+                except _Bad as e:
+                    err("grid", key, f"item {i}: {e}")
+                    break
+            else:
+                if len(set(map(repr, checked))) != len(checked):
+                    err("grid", key, f"must not repeat a value; got {values!r}")
+                grid[key] = checked
+
+    for key, spec in PARAMETERS.items():
+        if spec.default is _REQUIRED and key not in fixed and key not in grid:
+            present = key in raw or key in raw_grid
+            if not present:
+                err("", key, "is required (a top-level value or a list under [grid])")
+    for key, spec in SETTINGS.items():
+        if spec.default is _REQUIRED and key not in settings and key not in raw:
+            err("", key, "is required")
+    if errors:
+        raise SweepConfigError(errors)
+
+    full = {k: s.default for k, s in SETTINGS.items()} | settings
+    quantity = full["quantity"]
+    for key, q in _SETTING_QUANTITY.items():
+        if key in settings and quantity != q:
+            err("", key, f"applies to quantity = {q!r} only; this sweep computes {quantity!r}")
+
+    cells_used = set(grid.get("cell", [fixed.get("cell")]))
+    for table, keys in (("", fixed), ("grid", grid)):
+        for key in keys:
+            if key == "cell":
+                continue
+            spec = PARAMETERS[key]
+            if not cells_used & set(spec.cells):
+                err(
+                    table,
+                    key,
+                    f"applies to cell = {' / '.join(spec.cells)} only, and this sweep has "
+                    f"{' / '.join(sorted(cells_used))}",
+                )
+
+    cases, notes = _expand(full, fixed, grid, err)
+    if errors:
+        raise SweepConfigError(errors)
+    return SweepConfig(
+        name=full["name"],
+        quantity=quantity,
+        settings=full,
+        fixed=fixed,
+        grid=grid,
+        cases=tuple(cases),
+        source=source,
+        notes=tuple(notes),
+    )
+
+
+def _did_you_mean(key: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _state_size(cell: str, hidden: int) -> int:
+    return 2 * hidden if cell in ("lstm", "lru") else hidden
+
+
+def _expand(
+    settings: dict[str, Any],
+    fixed: dict[str, Any],
+    grid: dict[str, list[Any]],
+    err: Callable[[str, str, str], None],
+) -> tuple[list[Case], list[str]]:
+    """Cross product of the grid lists and the seeds, non-applicable keys dropped, deduplicated."""
+    quantity = settings["quantity"]
+    sweep_keys = ["quantity", "n_points"] + [
+        k for k, q in _SETTING_QUANTITY.items() if q == quantity
+    ]
+    grid_keys = list(grid)
+    name_keys = ["cell"] + [k for k in grid_keys if k != "cell"]
+    cases: list[Case] = []
+    seen: set[str] = set()
+    dropped: dict[str, set[str]] = {}
+    for combo in itertools.product(*(grid[k] for k in grid_keys)):
+        values = dict(zip(grid_keys, combo, strict=True))
+        merged = {k: s.default for k, s in PARAMETERS.items()} | fixed | values
+        cell = merged["cell"]
+        for k in list(merged):
+            if not _applies(k, cell):
+                if k in values or k in fixed:
+                    dropped.setdefault(k, set()).add(cell)
+                del merged[k]
+        _check_case(merged, settings, grid, fixed, err)
+        for seed in settings["seeds"]:
+            params = {"sweep": settings["name"]} | {k: settings[k] for k in sweep_keys}
+            params |= merged | {"seed": seed}
+            name = case_name(params, [k for k in [*name_keys, "seed"] if k in params])
+            if name in seen:
+                continue
+            seen.add(name)
+            cases.append(Case(name, params))
+    notes = [
+        f"{k} does not apply to cell = {', '.join(sorted(c))}; those cases run once without it"
+        for k, c in dropped.items()
+    ]
+    return cases, notes
+
+
+def _check_case(
+    p: dict[str, Any],
+    settings: dict[str, Any],
+    grid: dict[str, Any],
+    fixed: dict[str, Any],
+    err: Callable[[str, str, str], None],
+) -> None:
+    """Constraints between keys, reported against the key that one would change."""
+
+    def where(key: str) -> str:
+        return "grid" if key in grid else ""
+
+    cell, quantity = p["cell"], settings["quantity"]
+    if cell == "attention" and quantity != "grad_norms":
+        err(
+            "",
+            "quantity",
+            f"{quantity!r} needs a recurrent state; cell = 'attention' has none (use 'grad_norms')",
+        )
+    if quantity == "grad_norms" and settings["wrt"] == "cell" and cell != "lstm":
+        err(
+            "",
+            "wrt",
+            f"'cell' needs an LSTM (the only cell with a memory cell c); this sweep has cell = {cell!r}",
+        )
+    if cell == "lru" and p["r_min"] > p["r_max"]:
+        err(
+            where("r_min"),
+            "r_min",
+            f"must be <= r_max; got r_min = {p['r_min']}, r_max = {p['r_max']}",
+        )
+    if quantity == "lyapunov":
+        size = _state_size(cell, p["hidden"])
+        if settings["k"] > size:
+            err(
+                "",
+                "k",
+                f"must be at most the state size {size} of cell = {cell!r}, hidden = {p['hidden']}; got {settings['k']}",
+            )
+        if settings["warmup"] >= p["length"]:
+            err(
+                "",
+                "warmup",
+                f"must be smaller than length = {p['length']}; got {settings['warmup']}",
+            )
+
+
+def load_config(path: str | os.PathLike[str]) -> SweepConfig:
+    """Read and validate a sweep config file (TOML). See :func:`parse_config`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SweepConfigError([f"{p}: cannot read the config: {e}"]) from None
+    return parse_config(text, source=str(p))
+
+
+# -- one case ---------------------------------------------------------------------------------
+
+
+def build_cell(params: Mapping[str, Any]) -> Any:
+    """The cell of a case, built with :mod:`longdep.init` from its parameters and seed.
+
+    For LSTM and GRU, ``spectral_radius`` rescales every gate's recurrent block
+    ``W_h*`` (an ``H x H`` slice of ``weight_hh``) to that eigenvalue modulus.
+    """
+    from . import init
+    from .cells import GRU, LSTM
+
+    cell, h, i, seed = params["cell"], params["hidden"], params["input_size"], params["seed"]
+    if cell == "elman":
+        return init.elman(
+            h,
+            i,
+            init=params["init"],
+            rho=params["spectral_radius"],
+            gain=params["gain"],
+            nonlinearity=params["nonlinearity"],
+            residual=params["residual"],
+            layer_norm=params["layer_norm"],
+            seed=seed,
+        )
+    if cell in ("lstm", "gru"):
+        chrono = params["chrono"]
+        if chrono is True:
+            chrono = params["length"]
+        if cell == "lstm":
+            c = init.lstm(
+                h,
+                i,
+                forget_bias=params["forget_bias"],
+                chrono=chrono,
+                gain=params["gain"],
+                seed=seed,
+            )
+        else:
+            c = init.gru(h, i, chrono=chrono, gain=params["gain"], seed=seed)
+        rho = params["spectral_radius"]
+        if rho is None:
+            return c
+        w_hh = np.vstack(
+            [init.scale_to_spectral_radius(block, rho) for block in np.split(c.weight_hh, c.gates)]
+        )
+        kind = LSTM if cell == "lstm" else GRU
+        return kind(c.weight_ih, w_hh, c.bias_ih, c.bias_hh)
+    if cell == "lru":
+        return init.lru(h, i, r_min=params["r_min"], r_max=params["r_max"], seed=seed)
+    if cell == "attention":
+        return init.attention(h, i, layer_norm=params["layer_norm"], seed=seed)
+    raise ArgumentError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
+
+
+def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    v = rng.standard_normal(n)
+    return v / np.linalg.norm(v)
+
+
+def compute_case(params: Mapping[str, Any], *, threads: int | None = None) -> dict[str, Any]:
+    """Run one case: its downsampled log curve and metrics (a worker's whole job).
+
+    ``x ~ N(0, input_scale^2)`` of shape ``(length, batch, input_size)`` comes from
+    ``default_rng([seed, 1])`` and the loss weights ``v`` (or the perturbation ``u``)
+    are a random unit vector from ``default_rng([seed, 2])``, so a case gives the same
+    numbers wherever it runs. The curve is ordered by distance: ``T - 1 - t`` from the
+    loss for ``grad_norms``, ``t + 1`` steps for ``sensitivity``, and for ``lyapunov``
+    the accumulated ``ln |R_t,11|`` (the log growth of the leading tangent vector).
+    With ``batch > 1`` the curve is the mean log norm over the batch (``log_norm_std``
+    its spread).
+    """
+    from . import analysis
+    from .core import grad_norms, lyapunov_spectrum, sensitivity
+
+    start = time.perf_counter()
+    cell = build_cell(params)
+    length, batch, seed = params["length"], params["batch"], params["seed"]
+    x = np.random.default_rng([seed, 1]).standard_normal((length, batch, params["input_size"]))
+    x = (x * params["input_scale"]).astype(params["dtype"])
+    vec = np.random.default_rng([seed, 2])
+    quantity = params["quantity"]
+    extra: dict[str, float] = {}
+    if quantity == "grad_norms":
+        v = _unit(vec, cell.hidden_size)
+        curves = grad_norms(cell, x, v, wrt=params["wrt"], log=True, threads=threads)[::-1]
+        distance = np.arange(length)
+    elif quantity == "sensitivity":
+        u = _unit(vec, cell.state_size)
+        curves = sensitivity(cell, x, u, log=True, threads=threads)
+        distance = np.arange(1, length + 1)
+    else:
+        mean, local = lyapunov_spectrum(
+            cell, x, params["k"], warmup=params["warmup"], return_local=True, threads=threads
+        )
+        curves = np.cumsum(local[:, :, 0], axis=0)
+        distance = np.arange(1, length + 1)
+        extra = {f"lyapunov_{j + 1}": float(mean[:, j].mean()) for j in range(params["k"])}
+    log_norm = curves.mean(axis=1)
+    spread = curves.std(axis=1) if batch > 1 else np.zeros(length)
+    metrics = dict(analysis.curve_metrics(log_norm, distance=distance))
+    metrics |= {"log_norm_start": float(log_norm[0]), "log_norm_end": float(log_norm[-1])} | extra
+    idx, _ = analysis.downsample_log(length, n=params["n_points"])
+    return {
+        "distance": distance[idx].astype(np.int64),
+        "log_norm": log_norm[idx].astype(np.float64),
+        "log_norm_std": spread[idx].astype(np.float64),
+        "metrics": {k: (v.item() if isinstance(v, np.generic) else v) for k, v in metrics.items()},
+        "elapsed_s": time.perf_counter() - start,
+    }
+
+
+# -- Parquet files -------------------------------------------------------------------------------
+
+
+def _case_table(case: Case, result: Mapping[str, Any]) -> Any:
+    import pyarrow as pa
+
+    n = len(result["distance"])
+    cols: dict[str, Any] = {
+        "case": pa.repeat(case.name, n),
+        "distance": pa.array(result["distance"], pa.int64()),
+        "log_norm": pa.array(result["log_norm"], pa.float64()),
+        "log_norm_std": pa.array(result["log_norm_std"], pa.float64()),
+    }
+    for key, value in (case.params | result["metrics"]).items():
+        cols[key] = pa.repeat(value, n)
+    cols["elapsed_s"] = pa.repeat(float(result["elapsed_s"]), n)
+    meta = {
+        "format": 1,
+        "case": case.name,
+        "params": case.params,
+        "metrics": result["metrics"],
+        "elapsed_s": float(result["elapsed_s"]),
+    }
+    return pa.table(cols).replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write to a temp name in the same folder, fsync, rename: all or nothing at ``path``."""
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _write_case(folder: Path, case: Case, result: Mapping[str, Any]) -> Path:
+    import pyarrow.parquet as pq
+
+    table = _case_table(case, result)
+    path = folder / case.filename
+    _write_atomic(path, lambda f: pq.write_table(table, f, compression="zstd"))
+    return path
+
+
+def read_case(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A case file's metadata: ``{"case", "params", "metrics", "elapsed_s"}`` (footer only)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    if META_KEY not in meta:
+        raise SweepError(f"{path} is not a longdep case file (no {META_KEY.decode()} metadata)")
+    return json.loads(meta[META_KEY])
+
+
+def _same_params(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    def canonical(d: Mapping[str, Any]) -> str:
+        return json.dumps({k: v for k, v in d.items() if k != "sweep"}, sort_keys=True)
+
+    return canonical(a) == canonical(b)
+
+
+def _case_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.parquet") if p.name != SUMMARY)
+
+
+# -- executors ----------------------------------------------------------------------------------
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group; the parent alone decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Executor:
+    """Runs :func:`compute_case` somewhere. Futures follow ``concurrent.futures``:
+    ``done()``, ``result()``, ``cancel()``."""
+
+    description = "executor"
+    #: Cases handed out at once (``None``: all); a small window keeps Ctrl-C quick.
+    max_in_flight: int | None = None
+    #: Rust threads per case.
+    threads: int | None = 1
+
+    def submit(self, case: Case) -> Any:
+        raise NotImplementedError
+
+    def wait(self, futures: set[Any], timeout: float) -> set[Any]:
+        """The futures that are done, waiting up to ``timeout`` s for at least one."""
+        raise NotImplementedError
+
+    def close(self, *, abort: bool = False) -> None:
+        raise NotImplementedError
+
+
+class LocalExecutor(Executor):
+    """A pool of ``workers`` processes on this machine (``spawn``ed: no inherited threads)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        n = workers or _cpu_count()
+        if n < 1:
+            raise ArgumentError(f"workers must be a positive integer; got {workers!r}")
+        self._cf = cf
+        self._pool = cf.ProcessPoolExecutor(
+            n, mp_context=mp.get_context("spawn"), initializer=_worker_init
+        )
+        self.workers = n
+        self.threads = max(1, _cpu_count() // n)
+        self.max_in_flight = 2 * n
+        self.description = f"{n} local process{'es' if n > 1 else ''}"
+
+    def submit(self, case: Case) -> Any:
+        return self._pool.submit(compute_case, case.params, threads=self.threads)
+
+    def wait(self, futures: set[Any], timeout: float) -> set[Any]:
+        done, _ = self._cf.wait(futures, timeout=timeout, return_when=self._cf.FIRST_COMPLETED)
+        return set(done)
+
+    def close(self, *, abort: bool = False) -> None:
+        if not abort:
+            self._pool.shutdown(wait=True)
+            return
+        procs = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:  # a running case may take minutes: stop it now
+            with contextlib.suppress(Exception):
+                p.terminate()
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.join(timeout=5)
+
+
+class DaskExecutor(Executor):
+    """Cases as tasks on a Dask distributed cluster (``pip install longdep[distributed]``).
+
+    The workers need longdep installed; they return results to this process, which
+    writes the files, so the workers need no access to the output folder.
+    """
+
+    def __init__(self, address: str | Any, *, timeout: float = 30.0) -> None:
+        try:
+            from dask import distributed
+        except ImportError:
+            raise SweepError(
+                "--scheduler needs Dask distributed, which is not installed; "
+                "install it with: pip install 'longdep[distributed]'"
+            ) from None
+        self._dist = distributed
+        try:
+            self.client = distributed.Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as e:
+            raise SweepError(f"cannot connect to the Dask scheduler at {address!r}: {e}") from None
+        workers = self.client.scheduler_info().get("workers", {})
+        threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+        self.description = (
+            f"Dask at {self.client.scheduler.address} ({len(workers)} workers, {threads} threads)"
+        )
+        self.threads = 1
+
+    def submit(self, case: Case) -> Any:
+        key = f"longdep-{case.name}-{uuid.uuid4().hex[:8]}"
+        return self.client.submit(
+            compute_case, case.params, threads=self.threads, key=key, pure=False
+        )
+
+    def wait(self, futures: set[Any], timeout: float) -> set[Any]:
+        try:
+            self._dist.wait(list(futures), timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            pass
+        return {f for f in futures if f.done()}
+
+    def close(self, *, abort: bool = False) -> None:
+        if abort:
+            with contextlib.suppress(Exception):
+                self.client.cancel(list(self.client.futures.values()), force=True)
+        self.client.close()
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    s = round(seconds)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Progress:
+    """Cases done, rate and ETA: a redrawn bar on a terminal, a line every ``interval`` s otherwise."""
+
+    def __init__(
+        self,
+        total: int,
+        done: int = 0,
+        *,
+        label: str = "",
+        stream: IO[str] | None = None,
+        tty: bool | None = None,
+        interval: float = 10.0,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = _isatty(self.stream) if tty is None else tty
+        self.total, self.done, self.start_done = total, done, done
+        self.label, self.interval = label, interval
+        self.t0 = time.monotonic()
+        self._last = -math.inf
+        self._width = 0
+
+    def _line(self) -> str:
+        elapsed = time.monotonic() - self.t0
+        ran = self.done - self.start_done
+        rate = ran / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else math.inf
+        pct = 100.0 * self.done / self.total if self.total else 100.0
+        stats = f"{self.done}/{self.total} cases ({pct:.0f}%)  {rate:.2f} cases/s  "
+        stats += f"elapsed {_duration(elapsed)}  ETA {_duration(eta)}"
+        if not self.tty:
+            return f"{self.label}: {stats}" if self.label else stats
+        filled = int(24 * self.done / self.total) if self.total else 24
+        return f"{self.label} [{'#' * filled}{'-' * (24 - filled)}] {stats}"
+
+    def update(self, n: int = 1, *, force: bool = False) -> None:
+        self.done += n
+        now = time.monotonic()
+        if self.tty:
+            if force or now - self._last >= 0.1 or self.done == self.total:
+                line = self._line()
+                pad = max(0, self._width - len(line))
+                self.stream.write("\r" + line + " " * pad)
+                self.stream.flush()
+                self._width, self._last = len(line), now
+        elif force or now - self._last >= self.interval or self.done == self.total:
+            self.stream.write(self._line() + "\n")
+            self.stream.flush()
+            self._last = now
+
+    def close(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+# -- the sweep ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did: cases written now, skipped as done, failed (name -> message)."""
+
+    out: Path
+    total: int
+    computed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) asked the sweep to stop; ``signum`` tells which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Stopped(signum)
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """One sweep per output folder (an advisory lock, released even on SIGKILL)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here
+        yield
+        return
+    fd = os.open(folder / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise SweepError(f"another sweep is writing to {folder} (its lock is held)") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def run_sweep(
+    config: SweepConfig | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    workers: int | None = None,
+    scheduler: str | Any = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    stream: IO[str] | None = None,
+    interval: float = 10.0,
+) -> SweepResult:
+    """Run every case of a sweep that has no file in ``out`` yet.
+
+    Parameters
+    ----------
+    config
+        A :class:`SweepConfig` or the path of a TOML config.
+    out
+        The results folder: one ``<case>.parquet`` per case.
+    resume
+        Skip cases whose file exists (checked to hold the same parameters). Without it
+        a folder that already holds cases of this sweep is refused.
+    workers
+        Local processes (default: one per core). Ignored with ``scheduler``.
+    scheduler
+        A Dask scheduler address (``tcp://host:8786``) or ``distributed.Client``-
+        compatible cluster; runs the cases there.
+    progress
+        Show a bar on a terminal / periodic lines otherwise (default: True); ``False``
+        prints only the plan and the end.
+
+    Raises
+    ------
+    SweepError
+        Folder in use or inconsistent with the config, or some cases failed (their
+        files are not written; ``resume`` retries them).
+    KeyboardInterrupt
+        On Ctrl-C or SIGTERM, after cancelling the pending cases: every file in
+        ``out`` is complete.
+    """
+    cfg = config if isinstance(config, SweepConfig) else load_config(config)
+    stream = stream if stream is not None else sys.stderr
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    result = SweepResult(out=folder, total=len(cfg.cases))
+
+    def say(msg: str) -> None:
+        stream.write(msg + "\n")
+        stream.flush()
+
+    with _folder_lock(folder):
+        for stale in folder.glob(_TMP_GLOB):
+            stale.unlink(missing_ok=True)
+        todo: list[Case] = []
+        for case in cfg.cases:
+            path = folder / case.filename
+            if not path.exists():
+                todo.append(case)
+                continue
+            if not resume:
+                raise SweepError(
+                    f"{folder} already holds results of this sweep (e.g. {case.filename}); "
+                    "pass --resume to continue it, or choose another --out folder"
+                )
+            try:
+                meta = read_case(path)
+            except Exception as e:  # only a file written by something else can be unreadable
+                say(f"warning: {path.name} is unreadable ({e}); computing it again")
+                path.unlink()
+                todo.append(case)
+                continue
+            if not _same_params(meta.get("params", {}), case.params):
+                raise SweepError(
+                    f"{path} was computed with other parameters than this config gives for case "
+                    f"{case.name} (for example a different length or setting); use a new --out folder"
+                )
+            result.skipped.append(case.name)
+        for note in cfg.notes:
+            say(f"note: {note}")
+        if not todo:
+            say(f"{cfg.name}: all {len(cfg.cases)} cases already done in {folder}")
+            return result
+        owned = executor is None
+        if executor is None:
+            if scheduler is not None:
+                executor = DaskExecutor(scheduler)
+            else:
+                executor = LocalExecutor(min(workers or _cpu_count(), len(todo)))
+        skipped = f" ({len(result.skipped)} already done)" if result.skipped else ""
+        say(f"{cfg.name}: {len(todo)} cases to run{skipped} on {executor.description} -> {folder}")
+        bar = Progress(
+            len(cfg.cases),
+            len(result.skipped),
+            label=cfg.name,
+            stream=stream,
+            tty=None if progress is None or progress else False,
+            interval=interval if progress is not False else math.inf,
+        )
+        aborted = True
+        try:
+            with _stop_on_sigterm():
+                _drive(executor, todo, folder, result, bar, say)
+            aborted = False
+        finally:
+            bar.close()
+            if owned:
+                executor.close(abort=aborted)
+            if aborted:
+                for stale in folder.glob(_TMP_GLOB):
+                    stale.unlink(missing_ok=True)
+                done = len(result.skipped) + len(result.computed)
+                say(
+                    f"{cfg.name}: stopped; {done} of {len(cfg.cases)} cases are complete in {folder} (rerun with --resume)"
+                )
+    if result.failed:
+        lines = "\n  ".join(f"{k}: {v}" for k, v in result.failed.items())
+        raise SweepError(
+            f"{len(result.failed)} of {len(cfg.cases)} cases failed (no file written; "
+            f"--resume retries them):\n  {lines}"
+        )
+    say(
+        f"{cfg.name}: {len(result.computed)} cases written, {len(result.skipped)} skipped, in {folder}"
+    )
+    return result
+
+
+def _drive(
+    executor: Executor,
+    todo: list[Case],
+    folder: Path,
+    result: SweepResult,
+    bar: Progress,
+    say: Callable[[str], None],
+) -> None:
+    """Keep at most ``max_in_flight`` cases submitted; write each result as it arrives."""
+    pending = iter(todo)
+    in_flight: dict[Any, Case] = {}
+    limit = executor.max_in_flight or len(todo)
+    exhausted = False
+    while True:
+        while not exhausted and len(in_flight) < limit:
+            case = next(pending, None)
+            if case is None:
+                exhausted = True
+                break
+            in_flight[executor.submit(case)] = case
+        if not in_flight:
+            return
+        done = executor.wait(set(in_flight), timeout=0.5)
+        for fut in done:
+            case = in_flight.pop(fut)
+            try:
+                res = fut.result()
+            except Exception as e:
+                result.failed[case.name] = f"{type(e).__name__}: {e}"
+                say(f"\ncase {case.name} failed: {type(e).__name__}: {e}")
+                bar.update()
+                continue
+            _write_case(folder, case, res)
+            result.computed.append(case.name)
+            bar.update()
+        if not done and bar.tty:
+            bar.update(0)  # keep the rate and ETA moving
+
+
+# -- collect ------------------------------------------------------------------------------------
+
+
+def collect(out: str | os.PathLike[str], *, write: bool = True) -> Any:
+    """One row per case (parameters, metrics, runtime) from a results folder.
+
+    Reads only the files' footers. With ``write`` also saves ``summary.parquet`` and
+    ``summary.csv`` in the folder (atomically). Returns a ``pandas.DataFrame`` sorted
+    by case name.
+    """
+    import pandas as pd
+
+    folder = Path(out)
+    if not folder.is_dir():
+        raise SweepError(f"{folder} is not a folder of sweep results")
+    rows = []
+    params: dict[str, None] = {}
+    metrics: dict[str, None] = {}
+    for path in _case_files(folder):
+        try:
+            meta = read_case(path)
+        except SweepError:
+            raise
+        except Exception as e:
+            raise SweepError(f"{path} is not a readable Parquet file: {e}") from None
+        params |= dict.fromkeys(meta["params"])
+        metrics |= dict.fromkeys(meta["metrics"])
+        row = {"case": meta["case"]} | meta["params"] | meta["metrics"]
+        row |= {"elapsed_s": meta.get("elapsed_s"), "file": path.name}
+        rows.append(row)
+    if not rows:
+        raise SweepError(f"{folder} holds no case files (*.parquet); run `longdep sweep` first")
+    columns = ["case", *params, *metrics, "elapsed_s", "file"]
+    df = pd.DataFrame(rows, columns=columns).sort_values("case", kind="stable")
+    df = df.reset_index(drop=True)
+    if write:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        _write_atomic(folder / SUMMARY, lambda f: pq.write_table(table, f, compression="zstd"))
+        csv = df.to_csv(index=False).encode()
+        _write_atomic(folder / "summary.csv", lambda f: f.write(csv))
+    return df
+
+
+def read_curves(out: str | os.PathLike[str]) -> Any:
+    """Every case's downsampled curve in one long ``pandas.DataFrame`` (all columns)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    files = _case_files(Path(out))
+    if not files:
+        raise SweepError(f"{out} holds no case files (*.parquet); run `longdep sweep` first")
+    return pd.concat([pq.read_table(p).to_pandas() for p in files], ignore_index=True)
