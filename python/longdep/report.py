@@ -127,13 +127,24 @@ def curves_chart(curves: pd.DataFrame, summary: pd.DataFrame) -> Any:
         sort=_sorted_labels(mean, colour_key) if numeric else "ascending",
         scale=alt.Scale(scheme="viridis") if numeric else alt.Undefined,
     )
+    dash_key = next((c for c in keys if c not in ("cell", colour_key)), None)
+    dash: Any = alt.Undefined
+    if dash_key is not None:
+        mean["line"] = [_label(dash_key, v) for v in mean[dash_key]]
+        dash = alt.StrokeDash("line:N", title=_SYMBOL.get(dash_key, dash_key))
     chart = (
-        alt.Chart(mean[["cell", "distance", "log10_norm", "series", "colour"]])
+        alt.Chart(mean.drop(columns=[c for c in keys if c != "cell"]))
         .mark_line(strokeWidth=1.5, opacity=0.85)
         .encode(
-            x=alt.X("distance:Q", scale=alt.Scale(type="log"), title=x_title),
+            x=alt.X(
+                "distance:Q",
+                scale=alt.Scale(type="log"),
+                title=x_title,
+                axis=alt.Axis(format="~s", labelOverlap=True),
+            ),
             y=alt.Y("log10_norm:Q", title=y_title),
             color=colour,
+            strokeDash=dash,
             detail="series:N",
             tooltip=["series:N", "distance:Q", alt.Tooltip("log10_norm:Q", format=".4g")],
         )
@@ -203,7 +214,7 @@ def horizon_chart(summary: pd.DataFrame) -> Any:
         x=_x_encoding(alt, x),
         color=alt.Color(f"{colour}:N", title=colour),
     )
-    y_title = f"memory horizon (steps to fall below {_THRESHOLD} of the start, log scale)"
+    y_title = "memory horizon (steps, log scale)"
     y = alt.Y("horizon:Q", scale=alt.Scale(type="log"), title=y_title)
     points = base.mark_point(filled=True, size=40, opacity=0.6).encode(
         y=y,
@@ -213,10 +224,11 @@ def horizon_chart(summary: pd.DataFrame) -> Any:
     line = base.mark_line().encode(
         y=alt.Y("median(horizon):Q", scale=alt.Scale(type="log"), title=y_title),
         detail=[f"{c}:N" for c in rest] or alt.Undefined,
+        strokeDash=alt.StrokeDash(f"{rest[0]}:N", title=rest[0]) if rest else alt.Undefined,
     )
     title = alt.TitleParams(
         "Memory horizon",
-        subtitle="points: one per seed; line: median over seeds; higher = longer memory",
+        subtitle=f"steps until the norm falls below {_THRESHOLD} of its start; points: one per seed; line: median over seeds",
         anchor="start",
     )
     return (line + points).properties(width=420, height=260, title=title)
@@ -248,6 +260,7 @@ def decay_chart(summary: pd.DataFrame) -> Any:
     line = base.mark_line().encode(
         y=alt.Y(f"mean({value}):Q", title=y_title),
         detail=[f"{c}:N" for c in rest] or alt.Undefined,
+        strokeDash=alt.StrokeDash(f"{rest[0]}:N", title=rest[0]) if rest else alt.Undefined,
     )
     zero = (
         alt.Chart(pd.DataFrame({"y": [0.0]}))
@@ -316,7 +329,11 @@ def _render(chart: Any, folder: Path, stem: str, scale: float) -> list[Path]:
         raise SweepError(
             "rendering charts needs vl-convert-python: pip install vl-convert-python"
         ) from None
-    spec = chart.to_dict()
+    alt = _alt()
+    # DejaVu has the ‖ ∂ ₁₀ glyphs of the axis titles; vl-convert falls back if it is missing.
+    chart = chart.configure(font="DejaVu Sans")
+    with alt.data_transformers.disable_max_rows():
+        spec = chart.to_dict()
     png = vlc.vegalite_to_png(spec, scale=scale)
     svg = vlc.vegalite_to_svg(spec).encode()
     paths = []

@@ -824,12 +824,17 @@ class LocalExecutor(Executor):
         n = workers or _cpu_count()
         if n < 1:
             raise ArgumentError(f"workers must be a positive integer; got {workers!r}")
+        self.threads = max(1, _cpu_count() // n)
+        # Children read these when NumPy loads its BLAS: n processes each spinning a
+        # BLAS thread per core made small cases 3x slower. Restored in close().
+        self._saved_env = {k: os.environ.get(k) for k in _BLAS_ENV}
+        for k in _BLAS_ENV:
+            os.environ.setdefault(k, str(self.threads))
         self._cf = cf
         self._pool = cf.ProcessPoolExecutor(
             n, mp_context=mp.get_context("spawn"), initializer=_worker_init
         )
         self.workers = n
-        self.threads = max(1, _cpu_count() // n)
         self.max_in_flight = 2 * n
         self.description = f"{n} local process{'es' if n > 1 else ''}"
 
@@ -841,17 +846,24 @@ class LocalExecutor(Executor):
         return set(done)
 
     def close(self, *, abort: bool = False) -> None:
-        if not abort:
-            self._pool.shutdown(wait=True)
-            return
-        procs = list((getattr(self._pool, "_processes", None) or {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for p in procs:  # a running case may take minutes: stop it now
-            with contextlib.suppress(Exception):
-                p.terminate()
-        for p in procs:
-            with contextlib.suppress(Exception):
-                p.join(timeout=5)
+        try:
+            if not abort:
+                self._pool.shutdown(wait=True)
+                return
+            procs = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:  # a running case may take minutes: stop it now
+                with contextlib.suppress(Exception):
+                    p.terminate()
+            for p in procs:
+                with contextlib.suppress(Exception):
+                    p.join(timeout=5)
+        finally:
+            for k, v in self._saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 class DaskExecutor(Executor):
@@ -901,6 +913,9 @@ class DaskExecutor(Executor):
         self.client.close()
 
 
+_BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -932,7 +947,9 @@ class Progress:
         stream: IO[str] | None = None,
         tty: bool | None = None,
         interval: float = 10.0,
+        enabled: bool = True,
     ) -> None:
+        self.enabled = enabled
         self.stream = stream if stream is not None else sys.stderr
         self.tty = _isatty(self.stream) if tty is None else tty
         self.total, self.done, self.start_done = total, done, done
@@ -956,6 +973,8 @@ class Progress:
 
     def update(self, n: int = 1, *, force: bool = False) -> None:
         self.done += n
+        if not self.enabled:
+            return
         now = time.monotonic()
         if self.tty:
             if force or now - self._last >= 0.1 or self.done == self.total:
@@ -1047,7 +1066,7 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | Any = None,
     executor: Executor | None = None,
-    progress: bool | None = None,
+    progress: bool = True,
     stream: IO[str] | None = None,
     interval: float = 10.0,
 ) -> SweepResult:
@@ -1068,8 +1087,8 @@ def run_sweep(
         A Dask scheduler address (``tcp://host:8786``) or ``distributed.Client``-
         compatible cluster; runs the cases there.
     progress
-        Show a bar on a terminal / periodic lines otherwise (default: True); ``False``
-        prints only the plan and the end.
+        Show a bar on a terminal, a line every ``interval`` seconds otherwise;
+        ``False`` prints only the plan and the end.
 
     Raises
     ------
@@ -1135,8 +1154,8 @@ def run_sweep(
             len(result.skipped),
             label=cfg.name,
             stream=stream,
-            tty=None if progress is None or progress else False,
-            interval=interval if progress is not False else math.inf,
+            interval=interval,
+            enabled=progress is not False,
         )
         aborted = True
         try:
