@@ -19,7 +19,11 @@ __all__ = [
 ]
 
 def forward(
-    spec: dict[str, Any], x: npt.NDArray[Any], s0: npt.NDArray[Any], threads: int | None = None
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    threads: int | None = None,
+    full: bool = False,
 ) -> npt.NDArray[Any]: ...
 def grad_norms(
     spec: dict[str, Any],

@@ -131,7 +131,12 @@ def _prepare_out(out: Any, t: int, b: int, two_d: bool) -> np.ndarray | None:
 
 
 def forward(
-    cell: RecurrentCell, x: Any, h0: Any = None, *, threads: int | None = None
+    cell: RecurrentCell,
+    x: Any,
+    h0: Any = None,
+    *,
+    threads: int | None = None,
+    return_state: bool = False,
 ) -> np.ndarray:
     """Hidden outputs of `cell` over the sequence `x`.
 
@@ -145,6 +150,10 @@ def forward(
     h0
         Initial state, zeros by default; ``(B, H)`` / ``(H,)``, for an LSTM a tuple
         ``(h0, c0)``.
+
+    return_state
+        Return the full state ``s_t`` instead of ``h_t``: ``(T, B, S)`` with
+        ``S = 2H`` for an LSTM (``h`` then ``c``), equal to ``h_t`` for the other cells.
 
     Returns
     -------
@@ -163,7 +172,7 @@ def forward(
     cell = _check_cell(cell)
     arr, dtype, two_d = _prepare_x(cell, x)
     s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
-    h = _core.forward(cell.spec(dtype), arr, s0, _threads(threads))
+    h = _core.forward(cell.spec(dtype), arr, s0, _threads(threads), bool(return_state))
     return h[:, 0, :] if two_d else h
 
 

@@ -269,16 +269,21 @@ fn forward_impl<'py, F: Real + Element>(
     spec: &Bound<'py, PyDict>,
     x: PyReadonlyArrayDyn<'py, F>,
     s0: PyReadonlyArrayDyn<'py, F>,
+    full: bool,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let cell = build_cell::<F>(spec)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
-    let h = cell.hidden();
+    let h = if full {
+        cell.state_dim()
+    } else {
+        cell.hidden()
+    };
     let out = compute(py, |cancel| {
         let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
         let mut out = vec![F::ZERO; t * b * h];
-        rnn_core::forward(cell.as_ref(), &seq, s0s, &mut out, threads)?;
+        rnn_core::forward_states(cell.as_ref(), &seq, s0s, &mut out, full, threads)?;
         Ok(out)
     })?;
     Ok(PyArray1::from_vec(py, out).reshape([t, b, h])?.into_any())
@@ -416,18 +421,20 @@ macro_rules! dispatch {
     }};
 }
 
-/// Hidden outputs `(T, B, H)` of `cell` over `x` `(T, B, I)` from the initial state `s0` `(B, S)`.
+/// Hidden outputs `(T, B, H)` of `cell` over `x` `(T, B, I)` from the initial state `s0` `(B, S)`
+/// (the full states `(T, B, S)` with `full=True`).
 #[pyfunction]
-#[pyo3(signature = (spec, x, s0, threads=None))]
+#[pyo3(signature = (spec, x, s0, threads=None, full=false))]
 fn forward<'py>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: Bound<'py, PyAny>,
     s0: Bound<'py, PyAny>,
     threads: Option<usize>,
+    full: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     dispatch!(py, x, [s0], |xa, s0a| forward_impl(
-        py, spec, xa, s0a, threads
+        py, spec, xa, s0a, full, threads
     ))
 }
 

@@ -23,11 +23,25 @@ pub fn forward<F: Real, C: Cell<F> + ?Sized>(
     out: &mut [F],
     threads: Option<usize>,
 ) -> Result<()> {
+    forward_states(cell, seq, s0, out, false, threads)
+}
+
+/// Like [`forward`]; with `full` the whole state `s_t` (`(T, B, S)`, LSTM: `(h, c)`)
+/// is written instead of `h_t`.
+pub fn forward_states<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    out: &mut [F],
+    full: bool,
+    threads: Option<usize>,
+) -> Result<()> {
     seq.check_cell(cell)?;
     let (steps, batch) = (seq.steps, seq.batch);
-    let (h, s) = (cell.hidden(), cell.state_dim());
+    let s = cell.state_dim();
+    let h = if full { s } else { cell.hidden() };
     check_rows("h0", s0, batch, s, "initial state")?;
-    check_len("out", out, steps * batch * h, "T * B * H")?;
+    check_len("out", out, steps * batch * h, "T * B * (H or S)")?;
     let mut lanes: Vec<Lane<F>> = (0..batch)
         .map(|b| Lane {
             state: s0[b * s..(b + 1) * s].to_vec(),

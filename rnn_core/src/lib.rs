@@ -23,7 +23,7 @@ pub use bptt::{
 };
 pub use cells::{Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Weights};
 pub use error::{Error, Result};
-pub use forward::forward;
+pub use forward::{forward, forward_states};
 pub use jvp::{sensitivity, Part};
 pub use lyapunov::{jacobian_norms, lyapunov_spectrum, Spectrum};
 pub use real::Real;
