@@ -1,0 +1,390 @@
+"""Training lab: exact parameter gradients (Rust BPTT), Adam/SGD, gradient clipping,
+truncated BPTT, and pre-training then fine-tuning.
+
+The model is a recurrent cell followed by a linear readout ``y_t = W h_t + b``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._validate import as_float_array, choice, compute_dtype
+from .cells import GRU, LRU, LSTM, Elman, RecurrentCell
+from .core import _check_cell, _initial_state, _prepare_x, forward
+from .errors import ArgumentError, NumericsError, ShapeError
+from .tasks import Task
+
+__all__ = [
+    "TrainResult",
+    "clip_grad_norm",
+    "param_grads",
+    "pretrain_finetune",
+    "train",
+]
+
+
+def cell_params(cell: RecurrentCell) -> dict[str, np.ndarray]:
+    """The trainable parameters of `cell` by name (float64 copies; absent biases as zeros)."""
+    if isinstance(cell, LRU):
+        return {
+            "nu_log": cell.nu_log.copy(),
+            "theta_log": cell.theta_log.copy(),
+            "B_re": cell.B_re.copy(),
+            "B_im": cell.B_im.copy(),
+            "gamma_log": np.log(np.maximum(cell.gamma, 1e-300)),
+        }
+    rows = cell.weight_hh.shape[0]
+    out = {
+        "weight_ih": cell.weight_ih.copy(),
+        "weight_hh": cell.weight_hh.copy(),
+        "bias_ih": np.zeros(rows) if cell.bias_ih is None else cell.bias_ih.copy(),
+        "bias_hh": np.zeros(rows) if cell.bias_hh is None else cell.bias_hh.copy(),
+    }
+    if isinstance(cell, Elman) and cell.layer_norm:
+        assert cell.ln_weight is not None and cell.ln_bias is not None
+        out["ln_weight"] = cell.ln_weight.copy()
+        out["ln_bias"] = cell.ln_bias.copy()
+    return out
+
+
+def with_params(cell: RecurrentCell, params: dict[str, np.ndarray]) -> RecurrentCell:
+    """A cell like `cell` (same kind and options) holding `params`."""
+    if isinstance(cell, LRU):
+        return LRU(params["nu_log"], params["theta_log"], params["B_re"], params["B_im"], gamma_log=params["gamma_log"])
+    dense = (params["weight_ih"], params["weight_hh"], params["bias_ih"], params["bias_hh"])
+    if isinstance(cell, Elman):
+        return Elman(
+            *dense,
+            nonlinearity=cell.nonlinearity,
+            residual=cell.residual,
+            layer_norm=cell.layer_norm,
+            ln_weight=params.get("ln_weight"),
+            ln_bias=params.get("ln_bias"),
+            ln_eps=cell.ln_eps,
+        )
+    return type(cell)(*dense)
+
+
+def _named(cell: RecurrentCell, flat: np.ndarray) -> dict[str, np.ndarray]:
+    """Split the flat gradient of `_core.param_grads` into named parameter gradients."""
+    if isinstance(cell, LRU):
+        H, I = cell.units, cell.input_size
+        dW = flat[: 2 * H * I].reshape(2 * H, I)
+        da, db = flat[2 * H * I : 2 * H * I + H], flat[2 * H * I + H :]
+        g = cell.gamma
+        lam = cell.eigenvalues
+        a, b = lam.real, lam.imag
+        e_nu, phi = np.exp(cell.nu_log), np.exp(cell.theta_log)
+        d_gamma = (dW[:H] * cell.B_re + dW[H:] * cell.B_im).sum(axis=1)
+        return {
+            "nu_log": -e_nu * (da * a + db * b),
+            "theta_log": phi * (db * a - da * b),
+            "B_re": g[:, None] * dW[:H],
+            "B_im": g[:, None] * dW[H:],
+            "gamma_log": g * d_gamma,
+        }
+    rows, H, I = cell.weight_hh.shape[0], cell.hidden_size, cell.input_size
+    sizes = [("weight_ih", (rows, I)), ("weight_hh", (rows, H)), ("bias_ih", (rows,)), ("bias_hh", (rows,))]
+    if isinstance(cell, Elman) and cell.layer_norm:
+        sizes += [("ln_weight", (H,)), ("ln_bias", (H,))]
+    out, pos = {}, 0
+    for name, shape in sizes:
+        n = math.prod(shape)
+        out[name] = flat[pos : pos + n].reshape(shape)
+        pos += n
+    assert pos == flat.size, (pos, flat.size)
+    return out
+
+
+def param_grads(
+    cell: RecurrentCell,
+    x: Any,
+    dh: Any,
+    h0: Any = None,
+    *,
+    truncate: int | None = None,
+    threads: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Exact BPTT parameter gradients of a loss given ``dh[t] = dL/dh_t``.
+
+    Parameters
+    ----------
+    dh
+        The loss's direct derivative w.r.t. every output, ``(T, B, H)`` (or ``(T, H)``
+        for 2-D ``x``); the recurrence adds the indirect paths.
+    truncate
+        Truncated BPTT: gradients do not flow across boundaries every ``truncate``
+        steps (the state is carried forward, its gradient dropped).
+
+    Returns
+    -------
+    dict
+        Gradient per parameter name (``weight_ih`` ... as in :func:`cell_params`,
+        summed over the batch), plus ``"h0"``: ``dL/ds_init`` ``(B, S)``.
+    """
+    cell = _check_cell(cell)
+    arr, dtype, two_d = _prepare_x(cell, x)
+    T, B, _ = arr.shape
+    d = as_float_array("dh", dh, dtype)
+    if two_d and d.ndim == 2:
+        d = d[:, None, :]
+    if d.shape != (T, B, cell.hidden_size):
+        raise ShapeError(f"dh must have shape ({T}, {B}, {cell.hidden_size}) like the outputs; got {d.shape}")
+    s0 = _initial_state(cell, h0, B, dtype, two_d)
+    spec = cell.spec(dtype)
+    if truncate is None or truncate >= T:
+        flat, ds0 = _core.param_grads(spec, arr, s0, np.ascontiguousarray(d), threads=threads)
+    else:
+        if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or truncate < 1:
+            raise ArgumentError(f"truncate must be a positive integer or None; got {truncate!r}")
+        states = _core.forward(spec, arr, s0, threads, True)
+        flat = np.zeros(0)
+        ds0 = np.zeros_like(s0, dtype=np.float64)
+        for w0 in range(0, T, truncate):
+            w1 = min(T, w0 + truncate)
+            start = s0 if w0 == 0 else np.ascontiguousarray(states[w0 - 1])
+            f, g0 = _core.param_grads(
+                spec, np.ascontiguousarray(arr[w0:w1]), start, np.ascontiguousarray(d[w0:w1]), threads=threads
+            )
+            flat = f if flat.size == 0 else flat + f
+            if w0 == 0:
+                ds0 = g0
+    out = _named(cell, flat)
+    out["h0"] = ds0[0] if two_d else ds0
+    return out
+
+
+def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> tuple[float, float]:
+    """Rescale all gradients in place when their global norm exceeds `max_norm`.
+
+    The same rule as ``torch.nn.utils.clip_grad_norm_``: ``total = sqrt(sum ||g||^2)``;
+    if ``total > max_norm`` every gradient is multiplied by ``max_norm / (total + 1e-6)``.
+    Returns the norms before and after.
+    """
+    total = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads.values():
+            g *= coef
+        return total, total * coef
+    return total, total
+
+
+class _Adam:
+    def __init__(self, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
+        self.m: dict[str, np.ndarray] = {}
+        self.v: dict[str, np.ndarray] = {}
+        self.t = 0
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self.t += 1
+        for k, g in grads.items():
+            m = self.m.setdefault(k, np.zeros_like(g))
+            v = self.v.setdefault(k, np.zeros_like(g))
+            m *= self.b1
+            m += (1 - self.b1) * g
+            v *= self.b2
+            v += (1 - self.b2) * g * g
+            mh = m / (1 - self.b1**self.t)
+            vh = v / (1 - self.b2**self.t)
+            params[k] -= self.lr * mh / (np.sqrt(vh) + self.eps)
+
+
+class _SGD:
+    def __init__(self, lr: float, momentum: float = 0.0) -> None:
+        self.lr, self.momentum = lr, momentum
+        self.buf: dict[str, np.ndarray] = {}
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        for k, g in grads.items():
+            if self.momentum:
+                b = self.buf.setdefault(k, np.zeros_like(g))
+                b *= self.momentum
+                b += g
+                g = b
+            params[k] -= self.lr * g
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns."""
+
+    #: One row per optimisation step: step, loss, accuracy, grad_norm (before
+    #: clipping), grad_norm_clipped, diverged.
+    history: pd.DataFrame
+    #: The trained cell.
+    cell: RecurrentCell
+    #: Readout weight ``(O, H)`` and bias ``(O,)``.
+    readout: tuple[np.ndarray, np.ndarray]
+    #: ``ln ||dL/dh_t||`` curves (index: distance from the loss) at snapshot steps.
+    snapshots: dict[int, np.ndarray] = field(default_factory=dict)
+    #: True when the loss or a gradient became non-finite and training stopped.
+    diverged: bool = False
+    #: The task's memoryless baseline loss.
+    baseline: float = math.nan
+
+
+def _loss_and_grads(
+    cell: RecurrentCell,
+    readout: tuple[np.ndarray, np.ndarray],
+    task: Task,
+    x: np.ndarray,
+    target: Any,
+    truncate: int | None,
+) -> tuple[float, float, dict[str, np.ndarray], np.ndarray]:
+    W, b = readout
+    h = forward(cell, x)
+    y = h @ W.T + b
+    loss, dy, acc = task.loss(y, target)
+    dh = dy @ W
+    grads = param_grads(cell, x, dh, truncate=truncate)
+    grads.pop("h0")
+    grads["readout_weight"] = np.einsum("tbo,tbh->oh", dy, h)
+    grads["readout_bias"] = dy.sum(axis=(0, 1))
+    return loss, acc, grads, dh
+
+
+def train(
+    cell: RecurrentCell,
+    task: Task,
+    *,
+    steps: int,
+    batch: int = 32,
+    lr: float = 1e-3,
+    clip: float | None = None,
+    optimizer: str = "adam",
+    seed: int = 0,
+    callback: Callable[[int, dict[str, Any]], bool | None] | None = None,
+    readout: tuple[np.ndarray, np.ndarray] | None = None,
+    truncate: int | None = None,
+    snapshot_every: int = 0,
+) -> TrainResult:
+    """Train `cell` with a linear readout on `task` by exact BPTT.
+
+    Parameters
+    ----------
+    cell
+        The initial cell (``ld.Elman``, ``ld.LSTM``, ``ld.GRU``, ``ld.LRU``); its
+        input size must equal ``task.input_size``.
+    task
+        An ``ld.tasks`` task (adding, copy, subject).
+    steps, batch, lr
+        Optimisation steps, sequences per step, learning rate.
+    clip
+        Global-norm gradient clipping threshold (None: no clipping), as
+        ``torch.nn.utils.clip_grad_norm_``.
+    optimizer
+        ``"adam"`` or ``"sgd"``.
+    callback
+        Called as ``callback(step, record)`` after every step; returning ``False`` stops.
+    readout
+        Initial ``(W, b)``; default ``W ~ N(0, 1/H)``, ``b = 0``.
+    truncate
+        Truncated BPTT window (None: full BPTT).
+    snapshot_every
+        Record the per-step gradient-norm curve every so many steps (0: never).
+
+    Returns
+    -------
+    TrainResult
+        History, trained cell and readout, gradient-curve snapshots. A run whose loss
+        or gradients leave the float range stops with ``diverged=True``.
+    """
+    cell = _check_cell(cell)
+    if cell.input_size != task.input_size:
+        raise ShapeError(f"cell input size must be {task.input_size} for the {task.name} task; got {cell.input_size}")
+    for name, val in (("steps", steps), ("batch", batch)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
+            raise ArgumentError(f"{name} must be a positive integer; got {val!r}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ArgumentError(f"lr must be a positive number; got {lr!r}")
+    if clip is not None and not (isinstance(clip, (int, float)) and math.isfinite(clip) and clip > 0):
+        raise ArgumentError(f"clip must be a positive number or None; got {clip!r}")
+    optimizer = choice("optimizer", optimizer, ("adam", "sgd"))
+    rng = np.random.default_rng(seed)
+    H, O = cell.hidden_size, task.output_size
+    if readout is None:
+        W = rng.normal(size=(O, H)) / math.sqrt(H)
+        b = np.zeros(O)
+    else:
+        W, b = (np.array(readout[0], dtype=np.float64), np.array(readout[1], dtype=np.float64))
+        if W.shape != (O, H) or b.shape != (O,):
+            raise ShapeError(f"readout must be (W ({O}, {H}), b ({O},)); got {W.shape}, {b.shape}")
+    params = cell_params(cell)
+    params["readout_weight"], params["readout_bias"] = W, b
+    opt: _Adam | _SGD = _Adam(lr) if optimizer == "adam" else _SGD(lr)
+    records: list[dict[str, Any]] = []
+    snapshots: dict[int, np.ndarray] = {}
+    diverged = False
+    cur = cell
+    for step in range(int(steps)):
+        x, target = task.sample(int(batch), rng)
+        cur = with_params(cell, params)
+        ro = (params["readout_weight"], params["readout_bias"])
+        try:
+            loss, acc, grads, dh = _loss_and_grads(cur, ro, task, x, target, truncate)
+        except NumericsError:
+            loss, grads = math.inf, {}
+        if not math.isfinite(loss) or any(not np.all(np.isfinite(g)) for g in grads.values()):
+            records.append(dict(step=step, loss=loss, accuracy=math.nan, grad_norm=math.inf, grad_norm_clipped=math.inf))
+            diverged = True
+            break
+        if clip is not None:
+            before, after = clip_grad_norm(grads, clip)
+        else:
+            before = after = math.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+        if snapshot_every and step % snapshot_every == 0:
+            from .core import grad_norms
+
+            v = dh[-1, 0]
+            if np.any(v):
+                snapshots[step] = grad_norms(cur, x[:, 0], v, log=True)[::-1].copy()
+        opt.step(params, grads)
+        rec = dict(step=step, loss=loss, accuracy=acc, grad_norm=before, grad_norm_clipped=after)
+        records.append(rec)
+        if callback is not None and callback(step, rec) is False:
+            break
+        if any(not np.all(np.isfinite(p)) for p in params.values()):
+            diverged = True
+            break
+    history = pd.DataFrame.from_records(records, columns=["step", "loss", "accuracy", "grad_norm", "grad_norm_clipped"])
+    history["diverged"] = diverged
+    final_ro = (params.pop("readout_weight"), params.pop("readout_bias"))
+    try:
+        final = with_params(cell, params)
+    except NumericsError:
+        final = cur
+    return TrainResult(history, final, final_ro, snapshots, diverged, task.baseline)
+
+
+def pretrain_finetune(
+    cell: RecurrentCell,
+    short_task: Task,
+    long_task: Task,
+    *,
+    pre_steps: int,
+    fine_steps: int,
+    **kwargs: Any,
+) -> dict[str, TrainResult]:
+    """Pre-train on `short_task`, fine-tune on `long_task`, and train from scratch on
+    `long_task` for the same `fine_steps`, from the same initial cell and seed.
+
+    Returns ``{"pretrain": ..., "finetune": ..., "scratch": ...}``; compare
+    ``finetune.history.loss`` with ``scratch.history.loss``.
+    """
+    pre = train(cell, short_task, steps=pre_steps, **kwargs)
+    fine = train(pre.cell, long_task, steps=fine_steps, readout=pre.readout, **kwargs)
+    scratch = train(cell, long_task, steps=fine_steps, **kwargs)
+    return {"pretrain": pre, "finetune": fine, "scratch": scratch}
+
+
+def _dtype_of(x: Any) -> np.dtype:
+    return compute_dtype("x", x)
