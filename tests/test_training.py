@@ -11,7 +11,9 @@ import pytest
 import longdep as ld
 from longdep import tasks, training
 
-jax = pytest.importorskip("jax", reason="JAX autodiff is the independent reference for BPTT gradients")
+jax = pytest.importorskip(
+    "jax", reason="JAX autodiff is the independent reference for BPTT gradients"
+)
 jax.config.update("jax_enable_x64", True)
 jnp = jax.numpy
 
@@ -33,7 +35,9 @@ def _jax_step(kind: str, opts: dict, p: dict, s, x):
             mu = a.mean()
             var = ((a - mu) ** 2).mean()
             a = p["ln_weight"] * (a - mu) / jnp.sqrt(var + 1e-5) + p["ln_bias"]
-        phi = {"tanh": jnp.tanh, "relu": lambda v: jnp.maximum(v, 0), "linear": lambda v: v}[opts["nonlinearity"]]
+        phi = {"tanh": jnp.tanh, "relu": lambda v: jnp.maximum(v, 0), "linear": lambda v: v}[
+            opts["nonlinearity"]
+        ]
         h = phi(a)
         if opts.get("residual") is not None:
             h = s + opts["residual"] * h
@@ -41,7 +45,12 @@ def _jax_step(kind: str, opts: dict, p: dict, s, x):
     if kind == "lstm":
         h, c = s[:H], s[H:]
         a = p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]
-        i, f, g, o = (jax.nn.sigmoid(a[:H]), jax.nn.sigmoid(a[H : 2 * H]), jnp.tanh(a[2 * H : 3 * H]), jax.nn.sigmoid(a[3 * H :]))
+        i, f, g, o = (
+            jax.nn.sigmoid(a[:H]),
+            jax.nn.sigmoid(a[H : 2 * H]),
+            jnp.tanh(a[2 * H : 3 * H]),
+            jax.nn.sigmoid(a[3 * H :]),
+        )
         c = f * c + i * g
         h = o * jnp.tanh(c)
         return jnp.concatenate([h, c]), h
@@ -70,12 +79,29 @@ def _cells(rng: np.random.Generator, H: int, I: int) -> list[tuple[str, dict, ld
 
     sc = 1.2 / np.sqrt(H)
     return [
-        ("elman", {"nonlinearity": "tanh"}, ld.Elman(w(H, I), w(H, H, s=sc), w(H, s=0.3), w(H, s=0.3))),
-        ("elman", {"nonlinearity": "relu"}, ld.Elman(w(H, I), w(H, H, s=sc), w(H, s=0.3), w(H, s=0.3), "relu")),
+        (
+            "elman",
+            {"nonlinearity": "tanh"},
+            ld.Elman(w(H, I), w(H, H, s=sc), w(H, s=0.3), w(H, s=0.3)),
+        ),
+        (
+            "elman",
+            {"nonlinearity": "relu"},
+            ld.Elman(w(H, I), w(H, H, s=sc), w(H, s=0.3), w(H, s=0.3), "relu"),
+        ),
         (
             "elman",
             {"nonlinearity": "tanh", "residual": 0.5, "layer_norm": True},
-            ld.Elman(w(H, I), w(H, H, s=sc), w(H, s=0.3), w(H, s=0.3), residual=0.5, layer_norm=True, ln_weight=1 + w(H, s=0.2), ln_bias=w(H, s=0.2)),
+            ld.Elman(
+                w(H, I),
+                w(H, H, s=sc),
+                w(H, s=0.3),
+                w(H, s=0.3),
+                residual=0.5,
+                layer_norm=True,
+                ln_weight=1 + w(H, s=0.2),
+                ln_bias=w(H, s=0.2),
+            ),
         ),
         ("lstm", {}, ld.LSTM(w(4 * H, I), w(4 * H, H, s=sc), w(4 * H, s=0.3), w(4 * H, s=0.3))),
         ("gru", {}, ld.GRU(w(3 * H, I), w(3 * H, H, s=sc), w(3 * H, s=0.3), w(3 * H, s=0.3))),
@@ -91,26 +117,55 @@ def test_param_grads_equal_jax_autodiff(truncate: int | None) -> None:
         x = rng.normal(size=(T, B, I))
         dh = rng.normal(size=(T, B, cell.hidden_size))
         h0 = rng.normal(size=(B, cell.state_size)) * 0.5
-        got = training.param_grads(cell, x, dh, h0 if kind != "lstm" else (h0[:, :H], h0[:, H:]), truncate=truncate)
+        got = training.param_grads(
+            cell, x, dh, h0 if kind != "lstm" else (h0[:, :H], h0[:, H:]), truncate=truncate
+        )
         params = {k: jnp.asarray(v) for k, v in training.cell_params(cell).items()}
         for b in range(B):
             if truncate is None:
-                g_b, g_s0 = jax.grad(_jax_loss, argnums=(2, 3))(kind, opts, params, jnp.asarray(h0[b]), jnp.asarray(x[:, b]), jnp.asarray(dh[:, b]))
-                np.testing.assert_allclose(got["h0"][b], g_s0, rtol=1e-10, atol=1e-12, err_msg=f"{kind} {opts} h0")
+                g_b, g_s0 = jax.grad(_jax_loss, argnums=(2, 3))(
+                    kind,
+                    opts,
+                    params,
+                    jnp.asarray(h0[b]),
+                    jnp.asarray(x[:, b]),
+                    jnp.asarray(dh[:, b]),
+                )
+                np.testing.assert_allclose(
+                    got["h0"][b], g_s0, rtol=1e-10, atol=1e-12, err_msg=f"{kind} {opts} h0"
+                )
             else:
                 # Truncated BPTT: the sum of per-window gradients with the state carried in.
-                states = ld.forward(cell, x[:, b], h0[b] if kind != "lstm" else (h0[b, :H], h0[b, H:]), return_state=True)
+                states = ld.forward(
+                    cell,
+                    x[:, b],
+                    h0[b] if kind != "lstm" else (h0[b, :H], h0[b, H:]),
+                    return_state=True,
+                )
                 g_b = None
                 for w0 in range(0, T, truncate):
                     s_in = jnp.asarray(h0[b] if w0 == 0 else states[w0 - 1])
-                    gw = jax.grad(_jax_loss, argnums=2)(kind, opts, params, s_in, jnp.asarray(x[w0 : w0 + truncate, b]), jnp.asarray(dh[w0 : w0 + truncate, b]))
+                    gw = jax.grad(_jax_loss, argnums=2)(
+                        kind,
+                        opts,
+                        params,
+                        s_in,
+                        jnp.asarray(x[w0 : w0 + truncate, b]),
+                        jnp.asarray(dh[w0 : w0 + truncate, b]),
+                    )
                     g_b = gw if g_b is None else jax.tree_util.tree_map(jnp.add, g_b, gw)
             if b == 0:
                 total = g_b
             else:
                 total = jax.tree_util.tree_map(jnp.add, total, g_b)
         for name, ref in total.items():
-            np.testing.assert_allclose(got[name], np.asarray(ref), rtol=1e-10, atol=1e-11, err_msg=f"{kind} {opts} {name} truncate={truncate}")
+            np.testing.assert_allclose(
+                got[name],
+                np.asarray(ref),
+                rtol=1e-10,
+                atol=1e-11,
+                err_msg=f"{kind} {opts} {name} truncate={truncate}",
+            )
 
 
 def test_clip_grad_norm_follows_torch_rule() -> None:
@@ -150,8 +205,12 @@ def test_short_training_reduces_the_loss_for_every_cell() -> None:
     rng = np.random.default_rng(2)
     H = 16
     cells = {
-        "elman": ld.Elman(rng.normal(size=(H, 2)) * 0.5, rng.normal(size=(H, H)) * 0.5 / np.sqrt(H)),
-        "lstm": ld.LSTM(rng.normal(size=(4 * H, 2)) * 0.3, rng.normal(size=(4 * H, H)) / np.sqrt(H)),
+        "elman": ld.Elman(
+            rng.normal(size=(H, 2)) * 0.5, rng.normal(size=(H, H)) * 0.5 / np.sqrt(H)
+        ),
+        "lstm": ld.LSTM(
+            rng.normal(size=(4 * H, 2)) * 0.3, rng.normal(size=(4 * H, H)) / np.sqrt(H)
+        ),
         "gru": ld.GRU(rng.normal(size=(3 * H, 2)) * 0.3, rng.normal(size=(3 * H, H)) / np.sqrt(H)),
         "lru": ld.LRU.random(H // 2, 2, r_min=0.5, r_max=0.95, seed=3),
     }
@@ -166,10 +225,14 @@ def test_clipping_turns_a_diverging_run_into_a_converging_one() -> None:
     # A relu network with spectral radius ~2.5 and a large step size explodes.
     rng = np.random.default_rng(5)
     H = 16
-    cell = ld.Elman(rng.normal(size=(H, 2)), 2.5 * np.linalg.qr(rng.normal(size=(H, H)))[0], nonlinearity="relu")
+    cell = ld.Elman(
+        rng.normal(size=(H, 2)), 2.5 * np.linalg.qr(rng.normal(size=(H, H)))[0], nonlinearity="relu"
+    )
     task = tasks.AddingTask(30)
     wild = training.train(cell, task, steps=60, batch=16, lr=0.05, optimizer="sgd", seed=6)
-    tame = training.train(cell, task, steps=60, batch=16, lr=0.05, optimizer="sgd", seed=6, clip=1.0)
+    tame = training.train(
+        cell, task, steps=60, batch=16, lr=0.05, optimizer="sgd", seed=6, clip=1.0
+    )
     assert wild.diverged or wild.history.loss.iloc[-1] > 10 * wild.history.loss.iloc[0]
     assert not tame.diverged
     assert np.all(np.isfinite(tame.history.loss))

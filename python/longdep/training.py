@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._validate import as_float_array, choice, compute_dtype
-from .cells import GRU, LRU, LSTM, Elman, RecurrentCell
+from ._validate import as_float_array, choice
+from .cells import LRU, Elman, RecurrentCell
 from .core import _check_cell, _initial_state, _prepare_x, forward
 from .errors import ArgumentError, NumericsError, ShapeError
 from .tasks import Task
@@ -57,7 +57,13 @@ def cell_params(cell: RecurrentCell) -> dict[str, np.ndarray]:
 def with_params(cell: RecurrentCell, params: dict[str, np.ndarray]) -> RecurrentCell:
     """A cell like `cell` (same kind and options) holding `params`."""
     if isinstance(cell, LRU):
-        return LRU(params["nu_log"], params["theta_log"], params["B_re"], params["B_im"], gamma_log=params["gamma_log"])
+        return LRU(
+            params["nu_log"],
+            params["theta_log"],
+            params["B_re"],
+            params["B_im"],
+            gamma_log=params["gamma_log"],
+        )
     dense = (params["weight_ih"], params["weight_hh"], params["bias_ih"], params["bias_hh"])
     if isinstance(cell, Elman):
         return Elman(
@@ -91,7 +97,12 @@ def _named(cell: RecurrentCell, flat: np.ndarray) -> dict[str, np.ndarray]:
             "gamma_log": g * d_gamma,
         }
     rows, H, I = cell.weight_hh.shape[0], cell.hidden_size, cell.input_size
-    sizes = [("weight_ih", (rows, I)), ("weight_hh", (rows, H)), ("bias_ih", (rows,)), ("bias_hh", (rows,))]
+    sizes = [
+        ("weight_ih", (rows, I)),
+        ("weight_hh", (rows, H)),
+        ("bias_ih", (rows,)),
+        ("bias_hh", (rows,)),
+    ]
     if isinstance(cell, Elman) and cell.layer_norm:
         sizes += [("ln_weight", (H,)), ("ln_bias", (H,))]
     out, pos = {}, 0
@@ -110,6 +121,7 @@ def param_grads(
     h0: Any = None,
     *,
     truncate: int | None = None,
+    inputs: bool = False,
     threads: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Exact BPTT parameter gradients of a loss given ``dh[t] = dL/dh_t``.
@@ -122,6 +134,10 @@ def param_grads(
     truncate
         Truncated BPTT: gradients do not flow across boundaries every ``truncate``
         steps (the state is carried forward, its gradient dropped).
+
+    inputs
+        Also return ``"x"``: ``dL/dx_t`` with the shape of ``x`` (to train layers
+        that feed the cell).
 
     Returns
     -------
@@ -136,13 +152,25 @@ def param_grads(
     if two_d and d.ndim == 2:
         d = d[:, None, :]
     if d.shape != (T, B, cell.hidden_size):
-        raise ShapeError(f"dh must have shape ({T}, {B}, {cell.hidden_size}) like the outputs; got {d.shape}")
+        raise ShapeError(
+            f"dh must have shape ({T}, {B}, {cell.hidden_size}) like the outputs; got {d.shape}"
+        )
     s0 = _initial_state(cell, h0, B, dtype, two_d)
     spec = cell.spec(dtype)
+    dx_parts: list[np.ndarray] = []
     if truncate is None or truncate >= T:
-        flat, ds0 = _core.param_grads(spec, arr, s0, np.ascontiguousarray(d), threads=threads)
+        res = _core.param_grads(
+            spec, arr, s0, np.ascontiguousarray(d), inputs=inputs, threads=threads
+        )
+        flat, ds0 = res[0], res[1]
+        if inputs:
+            dx_parts.append(res[2])
     else:
-        if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or truncate < 1:
+        if (
+            isinstance(truncate, bool)
+            or not isinstance(truncate, (int, np.integer))
+            or truncate < 1
+        ):
             raise ArgumentError(f"truncate must be a positive integer or None; got {truncate!r}")
         states = _core.forward(spec, arr, s0, threads, True)
         flat = np.zeros(0)
@@ -150,14 +178,25 @@ def param_grads(
         for w0 in range(0, T, truncate):
             w1 = min(T, w0 + truncate)
             start = s0 if w0 == 0 else np.ascontiguousarray(states[w0 - 1])
-            f, g0 = _core.param_grads(
-                spec, np.ascontiguousarray(arr[w0:w1]), start, np.ascontiguousarray(d[w0:w1]), threads=threads
+            res = _core.param_grads(
+                spec,
+                np.ascontiguousarray(arr[w0:w1]),
+                start,
+                np.ascontiguousarray(d[w0:w1]),
+                inputs=inputs,
+                threads=threads,
             )
+            f, g0 = res[0], res[1]
+            if inputs:
+                dx_parts.append(res[2])
             flat = f if flat.size == 0 else flat + f
             if w0 == 0:
                 ds0 = g0
     out = _named(cell, flat)
     out["h0"] = ds0[0] if two_d else ds0
+    if inputs:
+        dx = np.concatenate(dx_parts, axis=0)
+        out["x"] = dx[:, 0] if two_d else dx
     return out
 
 
@@ -178,7 +217,9 @@ def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> tuple[float
 
 
 class _Adam:
-    def __init__(self, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    def __init__(
+        self, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}
@@ -230,23 +271,37 @@ class TrainResult:
     diverged: bool = False
     #: The task's memoryless baseline loss.
     baseline: float = math.nan
+    #: ``encoder_weight`` ``(E, I)`` and ``encoder_bias`` when an encoder was trained.
+    encoder: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _loss_and_grads(
     cell: RecurrentCell,
-    readout: tuple[np.ndarray, np.ndarray],
+    params: dict[str, np.ndarray],
     task: Task,
     x: np.ndarray,
     target: Any,
     truncate: int | None,
 ) -> tuple[float, float, dict[str, np.ndarray], np.ndarray]:
-    W, b = readout
-    h = forward(cell, x)
+    """Loss and gradients of ``readout(cell(encoder(x)))``; the encoder
+    ``u = relu(E x + e)`` is present when ``params`` has ``encoder_weight``."""
+    W, b = params["readout_weight"], params["readout_bias"]
+    enc = "encoder_weight" in params
+    if enc:
+        pre = x @ params["encoder_weight"].T + params["encoder_bias"]
+        u = np.maximum(pre, 0.0)
+    else:
+        u = x
+    h = forward(cell, u)
     y = h @ W.T + b
     loss, dy, acc = task.loss(y, target)
     dh = dy @ W
-    grads = param_grads(cell, x, dh, truncate=truncate)
+    grads = param_grads(cell, u, dh, truncate=truncate, inputs=enc)
     grads.pop("h0")
+    if enc:
+        du = grads.pop("x") * (pre > 0)
+        grads["encoder_weight"] = np.einsum("tbe,tbi->ei", du, x)
+        grads["encoder_bias"] = du.sum(axis=(0, 1))
     grads["readout_weight"] = np.einsum("tbo,tbh->oh", dy, h)
     grads["readout_bias"] = dy.sum(axis=(0, 1))
     return loss, acc, grads, dh
@@ -266,6 +321,7 @@ def train(
     readout: tuple[np.ndarray, np.ndarray] | None = None,
     truncate: int | None = None,
     snapshot_every: int = 0,
+    encoder: int | None = None,
 ) -> TrainResult:
     """Train `cell` with a linear readout on `task` by exact BPTT.
 
@@ -291,6 +347,10 @@ def train(
         Truncated BPTT window (None: full BPTT).
     snapshot_every
         Record the per-step gradient-norm curve every so many steps (0: never).
+    encoder
+        Width ``E`` of an optional input layer ``u_t = relu(E x_t + e)`` in front of
+        the cell (then the cell's input size must be ``E``). A linear recurrence such
+        as the LRU needs it for tasks whose answer is a product of inputs (adding).
 
     Returns
     -------
@@ -299,14 +359,18 @@ def train(
         or gradients leave the float range stops with ``diverged=True``.
     """
     cell = _check_cell(cell)
-    if cell.input_size != task.input_size:
-        raise ShapeError(f"cell input size must be {task.input_size} for the {task.name} task; got {cell.input_size}")
+    want = task.input_size if encoder is None else encoder
+    if cell.input_size != want:
+        where = f"the {task.name} task" if encoder is None else f"an encoder of width {encoder}"
+        raise ShapeError(f"cell input size must be {want} for {where}; got {cell.input_size}")
     for name, val in (("steps", steps), ("batch", batch)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
             raise ArgumentError(f"{name} must be a positive integer; got {val!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ArgumentError(f"lr must be a positive number; got {lr!r}")
-    if clip is not None and not (isinstance(clip, (int, float)) and math.isfinite(clip) and clip > 0):
+    if clip is not None and not (
+        isinstance(clip, (int, float)) and math.isfinite(clip) and clip > 0
+    ):
         raise ArgumentError(f"clip must be a positive number or None; got {clip!r}")
     optimizer = choice("optimizer", optimizer, ("adam", "sgd"))
     rng = np.random.default_rng(seed)
@@ -320,6 +384,11 @@ def train(
             raise ShapeError(f"readout must be (W ({O}, {H}), b ({O},)); got {W.shape}, {b.shape}")
     params = cell_params(cell)
     params["readout_weight"], params["readout_bias"] = W, b
+    if encoder is not None:
+        params["encoder_weight"] = rng.normal(size=(encoder, task.input_size)) / math.sqrt(
+            task.input_size
+        )
+        params["encoder_bias"] = np.full(encoder, 0.1)
     opt: _Adam | _SGD = _Adam(lr) if optimizer == "adam" else _SGD(lr)
     records: list[dict[str, Any]] = []
     snapshots: dict[int, np.ndarray] = {}
@@ -327,14 +396,23 @@ def train(
     cur = cell
     for step in range(int(steps)):
         x, target = task.sample(int(batch), rng)
-        cur = with_params(cell, params)
-        ro = (params["readout_weight"], params["readout_bias"])
+        cur = with_params(
+            cell, {k: v for k, v in params.items() if not k.startswith(("readout_", "encoder_"))}
+        )
         try:
-            loss, acc, grads, dh = _loss_and_grads(cur, ro, task, x, target, truncate)
+            loss, acc, grads, dh = _loss_and_grads(cur, params, task, x, target, truncate)
         except NumericsError:
             loss, grads = math.inf, {}
         if not math.isfinite(loss) or any(not np.all(np.isfinite(g)) for g in grads.values()):
-            records.append(dict(step=step, loss=loss, accuracy=math.nan, grad_norm=math.inf, grad_norm_clipped=math.inf))
+            records.append(
+                dict(
+                    step=step,
+                    loss=loss,
+                    accuracy=math.nan,
+                    grad_norm=math.inf,
+                    grad_norm_clipped=math.inf,
+                )
+            )
             diverged = True
             break
         if clip is not None:
@@ -345,8 +423,13 @@ def train(
             from .core import grad_norms
 
             v = dh[-1, 0]
+            xin = (
+                x
+                if encoder is None
+                else np.maximum(x @ params["encoder_weight"].T + params["encoder_bias"], 0)
+            )
             if np.any(v):
-                snapshots[step] = grad_norms(cur, x[:, 0], v, log=True)[::-1].copy()
+                snapshots[step] = grad_norms(cur, xin[:, 0], v, log=True)[::-1].copy()
         opt.step(params, grads)
         rec = dict(step=step, loss=loss, accuracy=acc, grad_norm=before, grad_norm_clipped=after)
         records.append(rec)
@@ -355,14 +438,17 @@ def train(
         if any(not np.all(np.isfinite(p)) for p in params.values()):
             diverged = True
             break
-    history = pd.DataFrame.from_records(records, columns=["step", "loss", "accuracy", "grad_norm", "grad_norm_clipped"])
+    history = pd.DataFrame.from_records(
+        records, columns=["step", "loss", "accuracy", "grad_norm", "grad_norm_clipped"]
+    )
     history["diverged"] = diverged
     final_ro = (params.pop("readout_weight"), params.pop("readout_bias"))
+    encoder_params = {k: params.pop(k) for k in ("encoder_weight", "encoder_bias") if k in params}
     try:
         final = with_params(cell, params)
     except NumericsError:
         final = cur
-    return TrainResult(history, final, final_ro, snapshots, diverged, task.baseline)
+    return TrainResult(history, final, final_ro, snapshots, diverged, task.baseline, encoder_params)
 
 
 def pretrain_finetune(
@@ -380,11 +466,11 @@ def pretrain_finetune(
     Returns ``{"pretrain": ..., "finetune": ..., "scratch": ...}``; compare
     ``finetune.history.loss`` with ``scratch.history.loss``.
     """
+    if kwargs.get("encoder") is not None:
+        raise ArgumentError(
+            "pretrain_finetune does not carry an encoder over yet; use encoder=None"
+        )
     pre = train(cell, short_task, steps=pre_steps, **kwargs)
     fine = train(pre.cell, long_task, steps=fine_steps, readout=pre.readout, **kwargs)
     scratch = train(cell, long_task, steps=fine_steps, **kwargs)
     return {"pretrain": pre, "finetune": fine, "scratch": scratch}
-
-
-def _dtype_of(x: Any) -> np.dtype:
-    return compute_dtype("x", x)

@@ -584,6 +584,7 @@ fn param_grads_impl<'py, F: Real + Element>(
     x: PyReadonlyArrayDyn<'py, F>,
     s0: PyReadonlyArrayDyn<'py, F>,
     dh: PyReadonlyArrayDyn<'py, F>,
+    inputs: bool,
     memory_budget: usize,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -594,19 +595,25 @@ fn param_grads_impl<'py, F: Real + Element>(
     let cell = cell.as_ref();
     let g = compute(py, move |cancel| {
         let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
-        rnn_core::param_grads(cell, &seq, s0s, dhs, memory_budget, threads)
+        rnn_core::param_grads(cell, &seq, s0s, dhs, inputs, memory_budget, threads)
     })?;
     let params = PyArray1::from_vec(py, g.params).into_any();
     let ds0 = PyArray1::from_vec(py, g.initial_state)
         .reshape([b, s])?
         .into_any();
-    Ok((params, ds0).into_pyobject(py)?.into_any())
+    match g.inputs {
+        None => Ok((params, ds0).into_pyobject(py)?.into_any()),
+        Some(dx) => {
+            let dx = PyArray1::from_vec(py, dx).reshape([t, b, i])?.into_any();
+            Ok((params, ds0, dx).into_pyobject(py)?.into_any())
+        }
+    }
 }
 
 /// Exact BPTT of a loss given `dh` `(T, B, H)` = dL/dh_t: the flat parameter
 /// gradient (summed over the batch) and dL/ds_init `(B, S)`, both float64.
 #[pyfunction]
-#[pyo3(signature = (spec, x, s0, dh, memory_budget=256<<20, threads=None))]
+#[pyo3(signature = (spec, x, s0, dh, inputs=false, memory_budget=256<<20, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn param_grads<'py>(
     py: Python<'py>,
@@ -614,6 +621,7 @@ fn param_grads<'py>(
     x: Bound<'py, PyAny>,
     s0: Bound<'py, PyAny>,
     dh: Bound<'py, PyAny>,
+    inputs: bool,
     memory_budget: usize,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -623,6 +631,7 @@ fn param_grads<'py>(
         xa,
         s0a,
         dha,
+        inputs,
         memory_budget,
         threads
     ))

@@ -258,6 +258,8 @@ pub struct ParamGrads {
     pub params: Vec<f64>,
     /// `dL/ds_init`, `(B, S)`.
     pub initial_state: Vec<f64>,
+    /// `dL/dx_t`, `(T, B, I)`, when requested.
+    pub inputs: Option<Vec<f64>>,
 }
 
 /// Exact BPTT of `L` given `dh[t, b, :] = dL/dh_t` (the loss's direct dependence on
@@ -267,6 +269,7 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
     seq: &Seq<'_, F>,
     s0: &[F],
     dh: &[F],
+    want_inputs: bool,
     memory_budget: usize,
     threads: Option<usize>,
 ) -> Result<ParamGrads> {
@@ -299,6 +302,13 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
                 let mut g_xp = vec![F::ZERO; gh];
                 let mut scratch = vec![F::ZERO; cell.scratch_dim()];
                 let mut scratch2 = vec![F::ZERO; cell.scratch_dim().max(gh)];
+                let mut gx = vec![F::ZERO; i];
+                let mut dx = if want_inputs {
+                    vec![0.0f64; steps * i]
+                } else {
+                    Vec::new()
+                };
+                let w = cell.weights();
                 reverse_sweep(
                     cell,
                     seq,
@@ -313,21 +323,34 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
                         cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);
                         let x = &seq.x[(t * batch + b) * i..(t * batch + b + 1) * i];
                         cell.accumulate_grads(rec, s_prev, x, &g, &g_xp, &mut scratch2, &mut acc);
+                        if want_inputs {
+                            gemv(&w.p_ih_t, &g_xp, &w.zeros[..i], &mut gx);
+                            for (d, v) in dx[t * i..(t + 1) * i].iter_mut().zip(&gx) {
+                                *d = v.to_f64();
+                            }
+                        }
                         std::mem::swap(&mut g, &mut g_prev);
                         Ok(true)
                     },
                 )?;
-                Ok((acc, g))
+                Ok((acc, g, dx))
             })
             .collect::<Result<Vec<_>>>()
     })?;
     let mut params = vec![0.0; cell.param_len()];
     let mut initial_state = Vec::with_capacity(batch * s);
-    for (acc, g) in &lanes {
+    let mut inputs = want_inputs.then(|| vec![0.0f64; steps * batch * i]);
+    for (b, (acc, g, dx)) in lanes.iter().enumerate() {
         for (p, a) in params.iter_mut().zip(acc) {
             *p += *a;
         }
         initial_state.extend(g.iter().map(|v| v.to_f64()));
+        if let Some(all) = inputs.as_mut() {
+            for t in 0..steps {
+                all[(t * batch + b) * i..(t * batch + b + 1) * i]
+                    .copy_from_slice(&dx[t * i..(t + 1) * i]);
+            }
+        }
     }
     if params.iter().any(|v| !v.is_finite()) {
         return Err(Error::Numerics(
@@ -337,5 +360,6 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
     Ok(ParamGrads {
         params,
         initial_state,
+        inputs,
     })
 }

@@ -83,7 +83,7 @@ fn parameter_and_initial_state_gradients_match_central_differences() {
         let s0 = rng.vec(s, 0.5);
         let dh = rng.vec(steps * hh, 1.0);
         let seq = Seq::new(&x, steps, 1, i).unwrap();
-        let got = param_grads(cell.as_ref(), &seq, &s0, &dh, 1 << 30, None).unwrap();
+        let got = param_grads(cell.as_ref(), &seq, &s0, &dh, true, 1 << 30, None).unwrap();
         let eps = 1e-6;
         for k in 0..n {
             let (mut a, mut b) = (p.clone(), p.clone());
@@ -113,12 +113,26 @@ fn parameter_and_initial_state_gradients_match_central_differences() {
                 got.initial_state[k]
             );
         }
+        let dx = got.inputs.as_ref().unwrap();
+        for k in 0..steps * i {
+            let (mut a, mut b) = (x.clone(), x.clone());
+            a[k] += eps;
+            b[k] -= eps;
+            let fd = (loss(cell.as_ref(), &a, steps, &s0, &dh)
+                - loss(cell.as_ref(), &b, steps, &s0, &dh))
+                / (2.0 * eps);
+            assert!(
+                (dx[k] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                "{kind} dx[{k}]: {} vs {fd}",
+                dx[k]
+            );
+        }
         // A checkpointed reverse pass gives the same gradients.
         let budget = steps * (s + cell.record_dim()) * 8 * 3 / 4;
         if let Ok(seg) = rnn_core::plan_segment(cell.as_ref(), steps, budget) {
             assert!(seg < steps);
             checkpointed += 1;
-            let small = param_grads(cell.as_ref(), &seq, &s0, &dh, budget, None).unwrap();
+            let small = param_grads(cell.as_ref(), &seq, &s0, &dh, false, budget, None).unwrap();
             for (u, w) in small.params.iter().zip(&got.params) {
                 assert!(
                     (u - w).abs() <= 1e-12 * (1.0 + w.abs()),
