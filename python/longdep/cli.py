@@ -164,6 +164,38 @@ def report(results: Path, out: Path | None, scale: float) -> None:
         click.echo(str(f))
 
 
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to serve on.")
+@click.option("--headless", is_flag=True, help="Do not open a browser window.")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dashboard(port: int | None, headless: bool, args: tuple[str, ...]) -> None:
+    """Open the dashboard: `streamlit run` on the app inside the installed package.
+
+    Other arguments are passed on to `streamlit run` (e.g. --server.address 0.0.0.0).
+
+    \b
+    Examples:
+      longdep dashboard
+      longdep dashboard --port 8502 --headless
+    """
+    from .dashboard import APP_PATH, THEME
+
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
+    cmd += [f"--theme.{key}={value}" for key, value in THEME.items()]
+    cmd += ["--browser.gatherUsageStats=false", "--server.maxUploadSize=200"]
+    if port is not None:
+        cmd.append(f"--server.port={port}")
+    if headless:
+        cmd.append("--server.headless=true")
+    try:
+        code = subprocess.call([*cmd, *args], env=os.environ.copy())
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
 def _bench_script() -> Path | None:
     """benches/bench_core.py of this checkout (editable install) or of the working directory."""
     here = Path(__file__).resolve().parents[2] / "benches" / "bench_core.py"

@@ -1,0 +1,3 @@
+from longdep.dashboard.app import main
+
+main()

@@ -1,0 +1,404 @@
+"""Altair chart builders for the dashboard.
+
+Pure functions: data in (pandas frames in the library's layout, ``log_norm`` in natural
+logs), an ``alt.Chart`` out. Nothing here imports Streamlit, so every chart can be built
+and inspected in a unit test. All user-visible words (titles, legend names) are passed in
+by the caller, already translated.
+
+Gradient norms span thousands of decades (and go far below 1e-308), so they are drawn as
+log10 values on a linear axis whose labels read as powers of ten ("1e-120").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "LOG10_LABEL_EXPR",
+    "block_average",
+    "decay_chart",
+    "heatmap_chart",
+    "layered_curves_chart",
+    "log10_axis",
+    "lyapunov_chart",
+    "sci_from_log10",
+    "telephone_chart",
+    "with_log10",
+]
+
+LN10 = math.log(10.0)
+
+#: Vega expression that labels a log10 tick value v as the power of ten it stands for.
+LOG10_LABEL_EXPR = "datum.value == 0 ? '1' : '1e' + format(datum.value, 'd')"
+
+
+#: Step counts as 0, 500, 1k, 1.5k, 1M.
+STEPS_LABEL_EXPR = (
+    "datum.value >= 1e6 ? format(datum.value / 1e6, '~g') + 'M'"
+    " : datum.value >= 1e3 ? format(datum.value / 1e3, '~g') + 'k'"
+    " : format(datum.value, '~g')"
+)
+#: Measured curve, theory.
+DECAY_COLORS = ("#1f6feb", "#e8590c")
+#: Log-axis labels for a fraction: percentages down to 0.1 %, powers of ten below.
+PERCENT_LABEL_EXPR = "datum.value >= 0.001 ? format(datum.value, '~%') : format(datum.value, '.0e')"
+#: Vanilla RNN, LSTM, attention.
+TELEPHONE_COLORS = ("#d62728", "#1f6feb", "#8c8c8c")
+
+
+def sci_from_log10(value: float) -> str:
+    """``-325.5`` -> ``"3.16e-326"``: scientific notation from a log10 value, any magnitude."""
+    if not np.isfinite(value):
+        return "0" if value < 0 else "inf"
+    exponent = math.floor(value)
+    mantissa = 10.0 ** (value - exponent)
+    if mantissa >= 9.995:  # rounding would print 10.00
+        mantissa, exponent = 1.0, exponent + 1
+    return f"{mantissa:.2f}e{exponent:+d}"
+
+
+def with_log10(df: pd.DataFrame, column: str = "log_norm") -> pd.DataFrame:
+    """``df`` without non-finite rows, plus ``log10`` (= column / ln 10) and a ``value``
+    text column (scientific notation, any magnitude) for tooltips. Rows at -inf (an
+    exact zero) or +inf cannot be placed on a log axis and are left out."""
+    out = df[np.isfinite(df[column].to_numpy(dtype=float))].copy()
+    out["log10"] = out[column].to_numpy(dtype=float) / LN10
+    out["value"] = [sci_from_log10(v) for v in out["log10"]]
+    return out
+
+
+def log10_axis(title: str) -> alt.Axis:
+    """A linear axis over log10 values, labelled as powers of ten."""
+    return alt.Axis(title=title, tickMinStep=1, labelExpr=LOG10_LABEL_EXPR)
+
+
+def _distance_x(title: str, log_x: bool, field: str = "distance") -> alt.X:
+    scale = alt.Scale(type="symlog") if log_x else alt.Scale(zero=True, nice=False)
+    return alt.X(f"{field}:Q", title=title, scale=scale, axis=alt.Axis(labelExpr=STEPS_LABEL_EXPR))
+
+
+def decay_chart(
+    curve: pd.DataFrame,
+    *,
+    x_title: str,
+    y_title: str,
+    theory: pd.DataFrame | None = None,
+    threshold_log10: float | None = None,
+    threshold_label: str = "",
+    log_x: bool = False,
+    height: int = 380,
+) -> alt.LayerChart:
+    """Gradient norm against distance: the measured curve(s) and an optional theory overlay.
+
+    ``curve`` and ``theory`` have columns ``name``, ``distance``, ``log_norm`` (natural
+    log). The theory is drawn dashed. ``threshold_log10`` adds a horizontal rule (the
+    memory-horizon threshold).
+    """
+    frames = [with_log10(curve).assign(kind="measured")]
+    if theory is not None and len(theory):
+        frames.append(with_log10(theory).assign(kind="theory"))
+    data = pd.concat(frames, ignore_index=True)
+    names = list(dict.fromkeys(data["name"]))
+    color = alt.Color(
+        "name:N",
+        title=None,
+        sort=names,
+        scale=alt.Scale(domain=names, range=list(DECAY_COLORS[: len(names)]))
+        if len(names) <= len(DECAY_COLORS)
+        else alt.Undefined,
+        legend=alt.Legend(orient="bottom", labelLimit=400),
+    )
+    base = alt.Chart(data).encode(
+        x=_distance_x(x_title, log_x),
+        y=alt.Y("log10:Q", axis=log10_axis(y_title), scale=alt.Scale(zero=False)),
+        color=color,
+        strokeDash=alt.StrokeDash(
+            "kind:N",
+            scale=alt.Scale(domain=["measured", "theory"], range=[[1, 0], [6, 4]]),
+            legend=None,
+        ),
+        tooltip=[
+            alt.Tooltip("name:N", title=""),
+            alt.Tooltip("distance:Q", title=x_title, format=","),
+            alt.Tooltip("value:N", title=y_title.split("(")[0].strip()),
+            alt.Tooltip("log10:Q", title="log10", format=".3f"),
+        ],
+    )
+    layers: list[alt.Chart] = [base.mark_line(strokeWidth=2.2, clip=True)]
+    if threshold_log10 is not None:
+        rule = alt.Chart(
+            pd.DataFrame({"log10": [threshold_log10], "label": [threshold_label]})
+        ).encode(y="log10:Q", tooltip=alt.Tooltip("label:N", title=""))
+        layers.append(rule.mark_rule(color="#888", strokeDash=[2, 3]))
+    return alt.layer(*layers).properties(height=height)
+
+
+def layered_curves_chart(
+    curves: pd.DataFrame,
+    *,
+    x_title: str,
+    y_title: str,
+    threshold_log10: float | None = None,
+    threshold_label: str = "",
+    log_x: bool = True,
+    height: int = 440,
+) -> alt.LayerChart:
+    """Many cells on one chart; clicking a legend entry highlights that cell.
+
+    ``curves`` has columns ``name``, ``distance``, ``log_norm``. The legend is bound to
+    a point selection on ``name`` (shift-click adds more names).
+    """
+    data = with_log10(curves)
+    names = list(dict.fromkeys(data["name"]))
+    select = alt.selection_point(fields=["name"], bind="legend", name="pick")
+    base = alt.Chart(data).encode(
+        x=_distance_x(x_title, log_x),
+        y=alt.Y("log10:Q", axis=log10_axis(y_title), scale=alt.Scale(zero=False)),
+        color=alt.Color(
+            "name:N",
+            title=None,
+            sort=names,
+            scale=alt.Scale(scheme="tableau10" if len(names) <= 10 else "tableau20"),
+            legend=alt.Legend(orient="right", labelLimit=260, symbolStrokeWidth=3),
+        ),
+        opacity=alt.when(select).then(alt.value(1.0)).otherwise(alt.value(0.12)),
+        tooltip=[
+            alt.Tooltip("name:N", title=""),
+            alt.Tooltip("distance:Q", title=x_title, format=","),
+            alt.Tooltip("value:N", title=y_title.split("(")[0].strip()),
+        ],
+    )
+    layers: list[alt.Chart] = [
+        base.mark_line(strokeWidth=2.4, clip=True).add_params(select),
+    ]
+    if threshold_log10 is not None:
+        rule = alt.Chart(
+            pd.DataFrame({"log10": [threshold_log10], "label": [threshold_label]})
+        ).encode(y="log10:Q", tooltip=alt.Tooltip("label:N", title=""))
+        layers.append(rule.mark_rule(color="#888", strokeDash=[2, 3]))
+    return alt.layer(*layers).properties(height=height)
+
+
+def telephone_chart(
+    df: pd.DataFrame,
+    *,
+    x_title: str,
+    y_title: str,
+    height: int = 320,
+) -> alt.LayerChart:
+    """Surviving fraction of the first message after each person, on a log scale.
+
+    ``df`` has columns ``person`` (1..n), ``model`` and ``fraction`` (> 0).
+    """
+    data = df.copy()
+    data["fraction"] = np.clip(data["fraction"].to_numpy(dtype=float), 1e-300, None)
+    data["percent"] = [f"{100 * f:.3g} %" for f in data["fraction"]]
+    models = list(dict.fromkeys(data["model"]))
+    low = math.floor(math.log10(float(data["fraction"].min())))
+    step = max(1, math.ceil(-low / 8))
+    ticks = [10.0**-k for k in range(0, -low + 1, step)]
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            "person:Q",
+            title=x_title,
+            scale=alt.Scale(domain=[1, max(2, int(data["person"].max()))], nice=False),
+            axis=alt.Axis(tickMinStep=1, format="d"),
+        ),
+        y=alt.Y(
+            "fraction:Q",
+            title=y_title,
+            scale=alt.Scale(type="log"),
+            axis=alt.Axis(labelExpr=PERCENT_LABEL_EXPR, values=ticks),
+        ),
+        color=alt.Color(
+            "model:N",
+            title=None,
+            sort=models,
+            scale=alt.Scale(domain=models, range=list(TELEPHONE_COLORS[: len(models)])),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=[
+            alt.Tooltip("model:N", title=""),
+            alt.Tooltip("person:Q", title=x_title),
+            alt.Tooltip("percent:N", title=y_title),
+        ],
+    )
+    return alt.layer(
+        base.mark_line(strokeWidth=2.5),
+        base.mark_circle(size=38),
+    ).properties(height=height)
+
+
+def block_average(values: np.ndarray, max_rows: int = 100, max_cols: int = 100) -> np.ndarray:
+    """Average non-overlapping blocks so the grid has at most ``max_rows x max_cols`` cells.
+
+    Blocks are ``ceil(rows / max_rows) x ceil(cols / max_cols)``; the last block in each
+    direction may be smaller. NaNs are ignored inside a block.
+    """
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"values must be a 2-D grid; got {arr.ndim} dimensions")
+    rows, cols = arr.shape
+    br, bc = max(1, math.ceil(rows / max_rows)), max(1, math.ceil(cols / max_cols))
+    if br == 1 and bc == 1:
+        return arr.copy()
+    out_r, out_c = math.ceil(rows / br), math.ceil(cols / bc)
+    pad = np.full((out_r * br, out_c * bc), np.nan)
+    pad[:rows, :cols] = arr
+    blocks = pad.reshape(out_r, br, out_c, bc)
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(blocks, axis=(1, 3))
+
+
+def _edges(centres: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Cell boundaries around sorted centres (midpoints; geometric ones for a log axis)."""
+    c = np.log(centres) if log else np.asarray(centres, dtype=float)
+    if len(c) == 1:
+        half = 0.5 if log else max(abs(c[0]) * 0.05, 0.05)
+        lo, hi = np.array([c[0] - half]), np.array([c[0] + half])
+    else:
+        mid = (c[1:] + c[:-1]) / 2
+        lo = np.concatenate([[c[0] - (mid[0] - c[0])], mid])
+        hi = np.concatenate([mid, [c[-1] + (c[-1] - mid[-1])]])
+    return (np.exp(lo), np.exp(hi)) if log else (lo, hi)
+
+
+def heatmap_chart(
+    grid: np.ndarray,
+    x_values: Sequence[float],
+    y_values: Sequence[float],
+    *,
+    x_title: str,
+    y_title: str,
+    color_title: str,
+    diverging: bool = False,
+    y_log: bool = False,
+    edge: pd.DataFrame | None = None,
+    edge_label: str = "",
+    height: int = 420,
+) -> alt.LayerChart:
+    """Heatmap of ``grid[i, j]`` at ``(x_values[j], y_values[i])`` with an optional edge line.
+
+    The grid is block-averaged to at most 100 x 100 first. ``diverging`` centres a
+    red-blue scale on zero (decay rate: blue vanishing, red exploding). ``edge`` has
+    columns ``x``, ``y`` (and optionally ``line`` to draw several lines).
+    """
+    values = np.asarray(grid, dtype=float)
+    xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
+    if values.shape != (len(ys), len(xs)):
+        raise ValueError(
+            f"grid must have shape (len(y_values), len(x_values)) = ({len(ys)}, {len(xs)}); "
+            f"got {values.shape}"
+        )
+    if values.shape[0] > 100 or values.shape[1] > 100:
+        values = block_average(values)
+        xs = block_average(xs[None, :], 1, 100)[0]
+        ys = block_average(ys[None, :], 1, 100)[0]
+    x0, x1 = _edges(xs, False)
+    y0, y1 = _edges(ys, y_log)
+    jj, ii = np.meshgrid(np.arange(len(xs)), np.arange(len(ys)))
+    data = pd.DataFrame(
+        {
+            "x": xs[jj.ravel()],
+            "x0": x0[jj.ravel()],
+            "x1": x1[jj.ravel()],
+            "y": ys[ii.ravel()],
+            "y0": y0[ii.ravel()],
+            "y1": y1[ii.ravel()],
+            "value": values.ravel(),
+        }
+    )
+    data = data[np.isfinite(data["value"])]
+    if diverging:
+        # Saturate at the 90th percentile so the cells near the edge are not all white.
+        vmax = float(np.nanpercentile(np.abs(data["value"]), 90)) if len(data) else 1.0
+        vmax = vmax if vmax > 0 else 1.0
+        scale = alt.Scale(
+            scheme="redblue", reverse=True, domainMid=0, domain=[-vmax, vmax], clamp=True
+        )
+    else:
+        scale = alt.Scale(scheme="viridis")
+    xscale = alt.Scale(domain=[float(x0[0]), float(x1[-1])], nice=False, zero=False)
+    yscale = alt.Scale(
+        type="log" if y_log else "linear",
+        domain=[float(y0[0]), float(y1[-1])],
+        nice=False,
+        zero=False,
+        **({"base": 2} if y_log else {}),
+    )
+    rect = (
+        alt.Chart(data)
+        .mark_rect()
+        .encode(
+            x=alt.X("x0:Q", title=x_title, scale=xscale),
+            x2="x1:Q",
+            y=alt.Y("y0:Q", title=y_title, scale=yscale),
+            y2="y1:Q",
+            color=alt.Color("value:Q", title=color_title, scale=scale),
+            tooltip=[
+                alt.Tooltip("x:Q", title=x_title, format=".3g"),
+                alt.Tooltip("y:Q", title=y_title, format=".4g"),
+                alt.Tooltip("value:Q", title=color_title, format=".4g"),
+            ],
+        )
+    )
+    layers: list[alt.Chart] = [rect]
+    if edge is not None and len(edge):
+        e = edge.copy()
+        if "line" not in e:
+            e["line"] = edge_label
+        e = e[(e["x"] >= x0[0]) & (e["x"] <= x1[-1])]
+        layers.append(
+            alt.Chart(e)
+            .mark_line(color="black", strokeWidth=2.5)
+            .encode(
+                x=alt.X("x:Q", scale=xscale),
+                y=alt.Y("y:Q", scale=yscale),
+                order="y:Q",
+                strokeDash=alt.StrokeDash(
+                    "line:N",
+                    title=None,
+                    scale=alt.Scale(range=[[6, 3], [2, 2]]),
+                    legend=alt.Legend(orient="bottom", symbolStrokeColor="black", labelLimit=400),
+                ),
+                tooltip=alt.Tooltip("line:N", title=""),
+            )
+        )
+    return alt.layer(*layers).properties(height=height)
+
+
+def lyapunov_chart(
+    exponents: Sequence[float],
+    *,
+    x_title: str,
+    y_title: str,
+    height: int = 300,
+) -> alt.LayerChart:
+    """Lyapunov exponents (nats per step) by index, with the zero line (order | chaos)."""
+    lam = np.asarray(exponents, dtype=float)
+    data = pd.DataFrame({"index": np.arange(1, len(lam) + 1), "exponent": lam})
+    data["sign"] = np.where(data["exponent"] > 0, "> 0", "≤ 0")
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("index:O", title=x_title),
+            y=alt.Y("exponent:Q", title=y_title),
+            color=alt.Color(
+                "sign:N",
+                scale=alt.Scale(domain=["> 0", "≤ 0"], range=["#d62728", "#1f77b4"]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("index:O", title=x_title),
+                alt.Tooltip("exponent:Q", title=y_title, format=".4f"),
+            ],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
+    return alt.layer(bars, zero).properties(height=height)

@@ -1,0 +1,431 @@
+"""Cached computations behind the dashboard pages.
+
+Every public function takes scalar parameters only (so ``st.cache_data`` hashes a few
+numbers, never a large array) and returns small results: curves are downsampled to about
+300 log-spaced distances before they leave this module. Curves follow the library's
+layout: a frame with ``name``, ``distance`` (steps from the loss) and ``log_norm``
+(natural log of the norm).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import longdep as ld
+
+from . import uploads
+
+try:  # the analyses engineer's modules; interim stand-ins until they land
+    from longdep import analysis as _analysis
+    from longdep import init as _init
+except ImportError:  # pragma: no cover - removed once the library has both
+    from . import _interim
+
+    _analysis, _init = _interim.analysis, _interim.init  # type: ignore[assignment]
+
+__all__ = [
+    "CELL_KINDS",
+    "HORIZON_THRESHOLD",
+    "N_POINTS",
+    "REMEDIES",
+    "T_CHOICES",
+    "clipping",
+    "decay",
+    "inputs",
+    "landscape",
+    "lyapunov",
+    "make_cell",
+    "remedies",
+    "telephone",
+    "upload_curve",
+]
+
+#: Points per curve sent to the browser.
+N_POINTS = 300
+#: Memory horizon: distance where the norm falls below this fraction of its start.
+HORIZON_THRESHOLD = 1e-6
+#: Sequence lengths offered by the T slider (log-spaced, up to 10^6).
+T_CHOICES = (
+    100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000,
+    100_000, 200_000, 500_000, 1_000_000,
+)  # fmt: skip
+CELL_KINDS = ("elman", "lstm", "gru", "lru")
+#: The remedies compared on page 3, in legend order.
+REMEDIES = (
+    "vanilla",
+    "residual",
+    "layer_norm",
+    "orthogonal",
+    "identity",
+    "lstm",
+    "lstm_chrono",
+    "gru",
+    "lru",
+    "attention",
+)
+_CACHE = {"max_entries": 64, "show_spinner": False}
+
+
+def inputs(T: int, seed: int, *, float64: bool = True) -> np.ndarray:
+    """The driving sequence ``x`` of shape ``(T, 1)``: i.i.d. N(0, 1), seeded."""
+    x = np.random.default_rng([seed, 7919]).normal(size=(T, 1))
+    return x if float64 else x.astype(np.float32)
+
+
+def make_cell(
+    kind: str,
+    H: int,
+    *,
+    nonlinearity: str = "tanh",
+    init: str = "normal",
+    radius: float = 1.0,
+    input_scale: float = 1.0,
+    seed: int = 0,
+) -> ld.RecurrentCell:
+    """A random cell of the given kind. ``radius`` is the Elman spectral radius, the
+    LSTM/GRU recurrent gain, or the LRU's largest eigenvalue modulus."""
+    if kind == "elman":
+        return _init.elman(
+            H, init=init, rho=radius, nonlinearity=nonlinearity,
+            input_scale=input_scale, seed=seed,
+        )  # fmt: skip
+    if kind == "lstm":
+        return _init.lstm(H, gain=radius, input_scale=input_scale, seed=seed)
+    if kind == "gru":
+        return _init.gru(H, gain=radius, input_scale=input_scale, seed=seed)
+    if kind == "lru":
+        r_max = min(radius, 0.999999)
+        return _init.lru(max(1, H // 2), r_min=0.9 * r_max, r_max=r_max, seed=seed)
+    raise ValueError(f"kind must be one of {CELL_KINDS}; got {kind!r}")
+
+
+def _by_distance(cell: Any, x: np.ndarray) -> np.ndarray:
+    """ln ||dL/dh_t|| indexed by distance ``T-1-t`` from the loss, for a unit-norm ``v``."""
+    H = cell.hidden_size
+    v = np.full(H, 1.0 / math.sqrt(H))
+    return ld.grad_norms(cell, x, v, log=True)[::-1].copy()
+
+
+def _downsample(log_curve: np.ndarray, name: str) -> pd.DataFrame:
+    idx, vals = _analysis.downsample_log(len(log_curve), log_curve, N_POINTS)
+    return pd.DataFrame({"name": name, "distance": idx, "log_norm": vals})
+
+
+def _metrics(log_curve: np.ndarray) -> dict[str, Any]:
+    m = _analysis.curve_metrics(log_curve)
+    return {k: m[k] for k in ("decay_rate", "memory_horizon", "regime")}
+
+
+# -- page 1: the telephone game ---------------------------------------------------------
+
+TELEPHONE_MAX = 60
+_TELEPHONE_H = 32
+
+
+@st.cache_data(**_CACHE)
+def telephone(seed: int = 0) -> pd.DataFrame:
+    """Fraction of the first person's message (a unit perturbation of the initial state)
+    still present after each of ``TELEPHONE_MAX`` people, for a vanilla RNN, an LSTM and
+    attention. Columns ``person`` (1..), ``model`` (key), ``fraction``."""
+    x = inputs(TELEPHONE_MAX, seed)
+    rng = np.random.default_rng([seed, 17])
+    rows = []
+    cells = {
+        "rnn": _init.elman(_TELEPHONE_H, rho=1.0, input_scale=1.0, seed=seed),
+        "lstm": _init.lstm(_TELEPHONE_H, chrono=2 * TELEPHONE_MAX, seed=seed),
+    }
+    for key, cell in cells.items():
+        u = rng.normal(size=cell.state_size)
+        u /= np.linalg.norm(u)
+        s = np.exp(ld.sensitivity(cell, x, u, log=True))
+        rows.append(pd.DataFrame({"person": np.arange(1, len(s) + 1), "model": key, "fraction": s}))
+    # Attention reads the first message directly at every position: nothing is lost.
+    rows.append(
+        pd.DataFrame(
+            {"person": np.arange(1, TELEPHONE_MAX + 1), "model": "attention", "fraction": 1.0}
+        )
+    )
+    return pd.concat(rows, ignore_index=True)
+
+
+# -- page 2: decay curves ---------------------------------------------------------------
+
+
+@st.cache_data(**_CACHE)
+def decay(
+    kind: str,
+    nonlinearity: str,
+    init: str,
+    H: int,
+    T: int,
+    radius: float,
+    input_scale: float,
+    seed: int,
+    float64: bool,
+) -> dict[str, Any]:
+    """One decay curve with its metrics and theory overlay.
+
+    Returns ``curve`` (frame), ``theory`` (frame or None), ``theory_kind``
+    (``"exact"``, ``"linearised"`` or None), ``metrics`` (dict), ``seconds`` and
+    ``error`` (the library's message when the forward pass left the float range).
+    """
+    cell = make_cell(
+        kind, H, nonlinearity=nonlinearity, init=init, radius=radius,
+        input_scale=input_scale, seed=seed,
+    )  # fmt: skip
+    x = inputs(T, seed, float64=float64)
+    t0 = time.perf_counter()
+    try:
+        g = _by_distance(cell, x)
+    except ld.NumericsError as exc:
+        return {"error": str(exc), "curve": None, "theory": None, "theory_kind": None}
+    seconds = time.perf_counter() - t0
+    curve = _downsample(g, "measured")
+    theory, theory_kind = None, None
+    d = curve["distance"].to_numpy()
+    if kind == "elman" and nonlinearity in ("linear", "tanh"):
+        rho = float(np.abs(np.linalg.eigvals(cell.weight_hh)).max())
+        if rho > 0:
+            full = _analysis.theory_linear(rho, T, 1.0)
+            theory = pd.DataFrame({"name": "theory", "distance": d, "log_norm": full[T - 1 - d]})
+            theory_kind = "exact" if nonlinearity == "linear" else "linearised"
+    elif kind == "lru":
+        # Each complex unit turns and shrinks by |lambda_i| per step, exactly:
+        # ||dL/dh_{T-1-k}||^2 = sum_i |lambda_i|^(2k) (v_re,i^2 + v_im,i^2), with v_i^2 = 1/H.
+        log_mod = np.log(np.abs(cell.eigenvalues))
+        w = np.log(2.0 / cell.hidden_size)
+        lg = np.logaddexp.reduce(2 * d[:, None] * log_mod[None, :] + w, axis=1) / 2
+        theory = pd.DataFrame({"name": "theory", "distance": d, "log_norm": lg})
+        theory_kind = "exact"
+    if theory is not None:
+        theory["name"] = "theory"
+    return {
+        "curve": curve,
+        "theory": theory,
+        "theory_kind": theory_kind,
+        "metrics": _metrics(g),
+        "seconds": seconds,
+        "error": None,
+    }
+
+
+# -- page 3: remedies -------------------------------------------------------------------
+
+
+def remedy_cells(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any]:
+    """The cells compared on the remedies page, keyed by ``REMEDIES``."""
+    common = {"input_scale": input_scale, "seed": seed}
+    cells: dict[str, Any] = {
+        "vanilla": _init.elman(H, **common),
+        "residual": _init.elman(H, residual=0.5, **common),
+        "layer_norm": _init.elman(H, layer_norm=True, **common),
+        "orthogonal": _init.elman(H, init="orthogonal", **common),
+        "identity": _init.elman(H, init="identity", nonlinearity="relu", **common),
+        "lstm": _init.lstm(H, **common),
+        "lstm_chrono": _init.lstm(H, chrono=T, **common),
+        "gru": _init.gru(H, **common),
+        "lru": _init.lru(max(1, H // 2), seed=seed),
+    }
+    if getattr(_init, "attention", None) is not None:
+        cells["attention"] = _init.attention(H, seed=seed)
+    return cells
+
+
+@st.cache_data(**_CACHE)
+def remedies(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any]:
+    """All remedies on one input sequence: ``curves`` (name, distance, log_norm) and
+    ``metrics`` (name, decay_rate, memory_horizon, regime), ``errors`` (name -> message)."""
+    x = inputs(T, seed)
+    cells = remedy_cells(H, T, input_scale, seed)
+    frames, metrics, errors = [], [], {}
+    for name, cell in cells.items():
+        try:
+            df = _analysis.compare({name: cell}, x, n_points=N_POINTS)
+        except ld.LongdepError as exc:
+            errors[name] = str(exc)
+            continue
+        frames.append(df[["name", "distance", "log_norm"]])
+        metrics.append(_analysis.compare_metrics(df))
+    curves = pd.concat(frames, ignore_index=True)
+    table = pd.concat(metrics, ignore_index=True)
+    keep = ["name", "decay_rate", "memory_horizon", "regime"]
+    return {"curves": curves, "metrics": table[keep], "errors": errors}
+
+
+@st.cache_data(**_CACHE)
+def clipping(H: int, T: int, seed: int, clip_log10: float, far: int) -> pd.DataFrame:
+    """What norm clipping does to a vanishing and an exploding gradient.
+
+    Clipping multiplies the whole gradient by ``min(1, c / ||g||)``; here ``||g||`` is
+    the norm of all per-step gradients ``(dL/dh_0, ..., dL/dh_{T-1})`` together. Rows
+    ``vanishing`` (tanh, gain 1) and ``exploding`` (tanh, gain 3); columns in log10:
+    ``recent`` (distance 0), ``far`` (distance ``far``), ``total``, ``scale`` and the
+    same after clipping, plus ``ratio`` = far / recent (unchanged by construction).
+    """
+    x = inputs(T, seed)
+    rows = []
+    for case, gain in (("vanishing", 1.0), ("exploding", 3.0)):
+        g = _by_distance(_init.elman(H, gain=gain, seed=seed), x)  # ln norms by distance
+        total = float(np.logaddexp.reduce(2 * g) / 2)  # ln sqrt(sum_t ||dL/dh_t||^2)
+        ln_c = clip_log10 * math.log(10)
+        scale = min(0.0, ln_c - total)  # ln min(1, c / ||g||)
+        k = min(far, T - 1)
+        rows.append(
+            {
+                "case": case,
+                "far": k,
+                "recent": g[0],
+                "far_norm": g[k],
+                "total": total,
+                "scale": scale,
+                "recent_after": g[0] + scale,
+                "far_after": g[k] + scale,
+                "total_after": total + scale,
+                "ratio": g[k] - g[0],
+                "ratio_after": (g[k] + scale) - (g[0] + scale),
+            }
+        )
+    out = pd.DataFrame(rows)
+    num = out.columns.drop(["case", "far"])
+    out[num] = out[num] / math.log(10)
+    return out
+
+
+# -- page 4: landscape ------------------------------------------------------------------
+
+LANDSCAPE_H = (8, 16, 32, 64, 128, 256)
+
+
+def landscape_axes(mode: str, nx: int, ny: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grid axes: ``radius_H`` -> (spectral radius, H); ``gain_input`` -> (gain, input scale)."""
+    if mode == "radius_H":
+        hs = np.unique(np.rint(np.geomspace(8, 256, ny)).astype(int))
+        return np.linspace(0.2, 2.0, nx), hs.astype(float)
+    if mode == "gain_input":
+        return np.linspace(0.2, 3.0, nx), np.linspace(0.0, 2.0, ny)
+    raise ValueError(f"mode must be 'radius_H' or 'gain_input'; got {mode!r}")
+
+
+def _landscape_cell(
+    mode: str, xv: float, yv: float, H: int, input_scale: float, seed: int
+) -> ld.Elman:
+    if mode == "radius_H":
+        return _init.elman(int(yv), rho=float(xv), input_scale=input_scale, seed=seed)
+    return _init.elman(H, gain=float(xv), input_scale=float(yv), seed=seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def landscape(
+    mode: str, nx: int, ny: int, T: int, H: int, input_scale: float, seed: int
+) -> dict[str, Any]:
+    """Decay rate (nats per step) and memory horizon (steps, inf if never reached) on a
+    grid of tanh Elman cells; ``edge`` lines (x, y, line) where the measured decay rate
+    changes sign, and the theory: mean-field order-to-chaos edge (``gain_input``, H and
+    the input scale fixed per point) or rho = 1 (``radius_H``, input scale fixed)."""
+    xs, ys = landscape_axes(mode, nx, ny)
+    x = inputs(T, seed)
+    rate = np.full((len(ys), len(xs)), np.nan)
+    horizon = np.full_like(rate, np.nan)
+    for i, yv in enumerate(ys):
+        for j, xv in enumerate(xs):
+            try:
+                cell = _landscape_cell(mode, xv, yv, H, input_scale, seed)
+                m = _metrics(_by_distance(cell, x))
+            except ld.LongdepError:
+                continue
+            rate[i, j], horizon[i, j] = m["decay_rate"], m["memory_horizon"]
+    edges = [_measured_edge(rate, xs, ys)]
+    if mode == "gain_input":
+        edges.append(chaos_edge_theory())
+    else:
+        edges.append(pd.DataFrame({"x": [1.0, 1.0], "y": [ys[0], ys[-1]], "line": "theory"}))
+    return {"x": xs, "y": ys, "rate": rate, "horizon": horizon, "edge": pd.concat(edges)}
+
+
+@st.cache_data(show_spinner=False)
+def chaos_edge_theory() -> pd.DataFrame:
+    """Mean-field order-to-chaos edge (Poole et al. 2016): the gain with chi = 1 for each
+    input scale, which plays the part of the bias std (a fixed grid, computed once)."""
+    bias_std = np.linspace(0.0, 2.0, 9)
+    gains = np.asarray(_analysis.order_chaos_edge(bias_std), dtype=float)
+    return pd.DataFrame({"x": gains, "y": bias_std, "line": "theory"})
+
+
+def _measured_edge(rate: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> pd.DataFrame:
+    """Per row, the x where the decay rate first crosses zero (linear interpolation)."""
+    pts = []
+    for i, row in enumerate(rate):
+        for j in range(len(xs) - 1):
+            a, b = row[j], row[j + 1]
+            if np.isfinite(a) and np.isfinite(b) and a < 0 <= b:
+                pts.append((xs[j] + (xs[j + 1] - xs[j]) * (-a) / (b - a), ys[i]))
+                break
+    return pd.DataFrame(pts, columns=["x", "y"]).assign(line="measured")
+
+
+@st.cache_data(**_CACHE)
+def lyapunov(
+    mode: str, xv: float, yv: float, H: int, input_scale: float, T: int, seed: int, k: int
+) -> np.ndarray:
+    """The ``k`` largest Lyapunov exponents (nats per step) of one landscape point."""
+    cell = _landscape_cell(mode, xv, yv, H, input_scale, seed)
+    k = min(k, cell.state_size)
+    return np.asarray(ld.lyapunov_spectrum(cell, inputs(T, seed), k, warmup=T // 5))
+
+
+# -- page 5: your model -----------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def parsed_upload(digest: str, filename: str, _payload: bytes) -> dict[str, np.ndarray]:
+    """Tensors of an uploaded weights file, parsed once per file digest (not copied)."""
+    return uploads.read_weights(filename, _payload)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def upload_curve(
+    digest: str,
+    layer: str,
+    nonlinearity: str,
+    T: int,
+    input_scale: float,
+    seed: int,
+    _cell: Any,
+) -> dict[str, Any]:
+    """Decay curve of an uploaded cell, cached on the file digest and the scalar settings
+    (``_cell`` itself is not hashed). Inputs are i.i.d. N(0, input_scale^2)."""
+    x = input_scale * np.random.default_rng([seed, 7919]).normal(size=(T, _cell.input_size))
+    t0 = time.perf_counter()
+    try:
+        g = _by_distance(_cell, x)
+    except ld.NumericsError as exc:
+        return {"error": str(exc)}
+    return {
+        "error": None,
+        "curve": _downsample(g, "measured"),
+        "metrics": _metrics(g),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sweep_dir(path: str, stamp: tuple[tuple[str, int], ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A results folder read by ``uploads.read_sweep_dir``; ``stamp`` (file names and
+    modification times) invalidates the cache when the sweep writes more files."""
+    return uploads.read_sweep_dir(path)
+
+
+def folder_stamp(path: str) -> tuple[tuple[str, int], ...]:
+    """(name, mtime) of every Parquet file below ``path``; empty if it is not a folder."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        return ()
+    files = sorted(f for f in root.rglob("*.parquet") if f.name != uploads.SUMMARY)
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files)

@@ -1,0 +1,374 @@
+"""Reading and validating user files: weights (.npz, .safetensors) and sweep results (Parquet).
+
+Nothing here trusts its input. Every problem raises :class:`UploadError` with an i18n key
+and the values for its message, so the page can show a clear sentence in the user's
+language instead of a traceback. ``.npz`` files are read with ``allow_pickle=False``;
+``.safetensors`` files are parsed here with ``json`` and NumPy (8-byte little-endian
+header length, JSON header of ``dtype``/``shape``/``data_offsets``, then the raw bytes).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import longdep as ld
+
+__all__ = [
+    "MAX_BYTES",
+    "Layer",
+    "UploadError",
+    "build_cell",
+    "example_npz",
+    "find_layers",
+    "read_safetensors",
+    "read_sweep",
+    "read_sweep_dir",
+    "read_weights",
+    "thin_log",
+]
+
+#: Largest accepted upload (bytes); Streamlit's own upload limit is set to the same.
+MAX_BYTES = 200 * 2**20
+_MAX_HEADER = 100 * 2**20
+#: The one-row-per-case table `longdep collect` writes next to the case files.
+SUMMARY = "summary.parquet"
+_ST_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2")}
+_ST_OTHER = {"BF16", "I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64", "BOOL", "F8_E4M3", "F8_E5M2"}  # fmt: skip
+_NAME = re.compile(
+    r"^(?P<prefix>.*?)(?P<role>weight_ih|weight_hh|bias_ih|bias_hh)"
+    r"(?:_l(?P<layer>\d+))?(?P<reverse>_reverse)?$"
+)
+_KINDS = {1: "rnn", 3: "gru", 4: "lstm"}
+
+
+class UploadError(ValueError):
+    """A user file that cannot be used; ``key`` names the message in ``i18n.STRINGS``."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(f"{key}: {params}")
+
+
+def _check_size(filename: str, size: int) -> None:
+    if size == 0:
+        raise UploadError("err_empty", file=filename)
+    if size > MAX_BYTES:
+        raise UploadError(
+            "err_too_large", file=filename, size=size / 2**20, limit=MAX_BYTES // 2**20
+        )
+
+
+def _check_float(name: str, arr: np.ndarray) -> np.ndarray:
+    if arr.dtype.kind != "f":
+        raise UploadError("err_dtype", name=name, dtype=str(arr.dtype))
+    return arr
+
+
+def read_npz(filename: str, payload: bytes) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` archive, loaded with ``allow_pickle=False``."""
+    try:
+        archive = np.load(io.BytesIO(payload), allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise UploadError("err_npz", file=filename, detail=str(exc) or type(exc).__name__) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # a bare .npy renamed to .npz
+        raise UploadError("err_npz", file=filename, detail="not a zip archive of arrays")
+    out = {}
+    with archive:
+        for name in archive.files:
+            try:
+                arr = archive[name]
+            except ValueError as exc:
+                if "pickle" in str(exc).lower():
+                    raise UploadError("err_pickle", file=filename, name=name) from None
+                raise UploadError("err_npz", file=filename, detail=str(exc)) from None
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise UploadError("err_npz", file=filename, detail=str(exc)) from None
+            out[name] = _check_float(name, arr)
+    return out
+
+
+def read_safetensors(filename: str, payload: bytes) -> dict[str, np.ndarray]:
+    """Tensors of a ``.safetensors`` file (F64/F32/F16; BF16 is widened to float32)."""
+
+    def bad(detail: str) -> UploadError:
+        return UploadError("err_safetensors", file=filename, detail=detail)
+
+    if len(payload) < 8:
+        raise bad("shorter than the 8-byte header length")
+    n = int.from_bytes(payload[:8], "little")
+    if n > min(_MAX_HEADER, len(payload) - 8):
+        raise bad(f"header length {n} does not fit in the file ({len(payload)} bytes)")
+    try:
+        header = json.loads(payload[8 : 8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad(f"the header is not valid JSON ({exc})") from None
+    if not isinstance(header, dict):
+        raise bad("the header is not a JSON object")
+    body = memoryview(payload)[8 + n :]
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if not (isinstance(info, dict) and {"dtype", "shape", "data_offsets"} <= info.keys()):
+            raise bad(f"entry '{name}' lacks dtype, shape or data_offsets")
+        dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
+            raise bad(f"entry '{name}' has an invalid shape {shape!r}")
+        if not (
+            isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(isinstance(o, int) for o in offsets)
+            and 0 <= offsets[0] <= offsets[1] <= len(body)
+        ):
+            raise bad(f"entry '{name}' has data_offsets {offsets!r} outside the data")
+        if dtype in _ST_OTHER and dtype != "BF16":
+            raise UploadError("err_dtype", name=name, dtype=dtype)
+        if dtype not in _ST_DTYPES and dtype != "BF16":
+            raise bad(f"entry '{name}' has an unknown dtype {dtype!r}")
+        itemsize = 2 if dtype == "BF16" else _ST_DTYPES[dtype].itemsize
+        count = math.prod(shape)
+        if offsets[1] - offsets[0] != count * itemsize:
+            raise bad(
+                f"entry '{name}' has {offsets[1] - offsets[0]} bytes for shape {shape} of {dtype}"
+            )
+        raw = body[offsets[0] : offsets[1]]
+        if dtype == "BF16":
+            bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+            arr = bits.view(np.float32)
+        else:
+            arr = np.frombuffer(raw, dtype=_ST_DTYPES[dtype])
+        out[name] = arr.reshape(shape)
+    return out
+
+
+def read_weights(filename: str, payload: bytes) -> dict[str, np.ndarray]:
+    """Tensors of an uploaded ``.npz`` or ``.safetensors`` file, size- and type-checked."""
+    _check_size(filename, len(payload))
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".npz":
+        return read_npz(filename, payload)
+    if suffix == ".safetensors":
+        return read_safetensors(filename, payload)
+    raise UploadError("err_ext", file=filename)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One recurrent layer found in a file: parameter names by role."""
+
+    prefix: str
+    layer: int | None
+    names: dict[str, str] = field(hash=False)
+
+    @property
+    def label(self) -> str:
+        """``rnn.`` + ``l0`` -> ``rnn.*_l0``; what the page shows to pick a layer."""
+        suffix = "" if self.layer is None else f"_l{self.layer}"
+        return f"{self.prefix}*{suffix}"
+
+
+def find_layers(tensors: dict[str, np.ndarray]) -> list[Layer]:
+    """Recurrent layers named in PyTorch style (reverse directions are skipped)."""
+    groups: dict[tuple[str, int | None], dict[str, str]] = {}
+    for name in tensors:
+        m = _NAME.match(name)
+        if not m or m["reverse"]:
+            continue
+        layer = None if m["layer"] is None else int(m["layer"])
+        groups.setdefault((m["prefix"], layer), {})[m["role"]] = name
+    layers = []
+    for (prefix, layer), names in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        if "weight_hh" not in names:
+            have = next(iter(names.values()))
+            missing = have.replace(_role(have), "weight_hh")
+            raise UploadError("err_missing", have=have, missing=missing)
+        if "weight_ih" not in names:
+            have = names["weight_hh"]
+            raise UploadError(
+                "err_missing", have=have, missing=have.replace("weight_hh", "weight_ih")
+            )
+        layers.append(Layer(prefix, layer, names))
+    if not layers:
+        shown = sorted(tensors)[:12]
+        more = f", … (+{len(tensors) - 12})" if len(tensors) > 12 else ""
+        raise UploadError("err_no_weights", names=(", ".join(shown) or "—") + more)
+    return layers
+
+
+def _role(name: str) -> str:
+    m = _NAME.match(name)
+    return m["role"] if m else name
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def cell_kind(weight_hh_shape: tuple[int, ...]) -> str | None:
+    """``"rnn"``, ``"gru"`` or ``"lstm"`` from the row ratio of ``weight_hh``; None if none fits."""
+    if len(weight_hh_shape) != 2 or weight_hh_shape[1] == 0:
+        return None
+    rows, cols = weight_hh_shape
+    return _KINDS.get(rows // cols) if rows % cols == 0 else None
+
+
+def build_cell(
+    tensors: dict[str, np.ndarray], layer: Layer, *, nonlinearity: str = "tanh"
+) -> tuple[ld.RecurrentCell, str]:
+    """The longdep cell for ``layer`` and its kind (``"rnn"``, ``"gru"``, ``"lstm"``)."""
+    n = layer.names
+    w_hh = tensors[n["weight_hh"]]
+    if w_hh.ndim != 2:
+        raise UploadError("err_ndim", name=n["weight_hh"], ndim=2, shape=_shape(w_hh.shape))
+    kind = cell_kind(w_hh.shape)
+    if kind is None:
+        raise UploadError("err_ratio", name=n["weight_hh"], shape=_shape(w_hh.shape))
+    rows = w_hh.shape[0]
+    w_ih = tensors[n["weight_ih"]]
+    if w_ih.ndim != 2 or w_ih.shape[0] != rows or w_ih.shape[1] == 0:
+        raise UploadError(
+            "err_shape", name=n["weight_ih"], shape=_shape(w_ih.shape), kind=kind.upper(),
+            hh=_shape(w_hh.shape), want=f"({rows}, I)",
+        )  # fmt: skip
+    biases = {}
+    for role in ("bias_ih", "bias_hh"):
+        if role in n:
+            b = tensors[n[role]]
+            if b.shape != (rows,):
+                raise UploadError(
+                    "err_shape", name=n[role], shape=_shape(b.shape), kind=kind.upper(),
+                    hh=_shape(w_hh.shape), want=f"({rows},)",
+                )  # fmt: skip
+            biases[role] = b
+    for name in n.values():
+        bad = int(np.size(tensors[name]) - np.count_nonzero(np.isfinite(tensors[name])))
+        if bad:
+            raise UploadError("err_nan", name=name, count=bad)
+    cls = {"rnn": ld.Elman, "gru": ld.GRU, "lstm": ld.LSTM}[kind]
+    extra = {"nonlinearity": nonlinearity} if kind == "rnn" else {}
+    try:
+        cell = cls(w_ih, w_hh, biases.get("bias_ih"), biases.get("bias_hh"), **extra)
+    except ld.LongdepError as exc:
+        raise UploadError("err_cell", detail=str(exc)) from None
+    return cell, kind
+
+
+def example_npz(H: int = 32, I: int = 4, seed: int = 0) -> bytes:  # noqa: E741
+    """A small LSTM state dict in PyTorch names, as ``.npz`` bytes (for the download button)."""
+    rng = np.random.default_rng(seed)
+    k = 1 / math.sqrt(H)
+    state = {
+        "lstm.weight_ih_l0": rng.uniform(-k, k, (4 * H, I)),
+        "lstm.weight_hh_l0": rng.uniform(-k, k, (4 * H, H)),
+        "lstm.bias_ih_l0": rng.uniform(-k, k, 4 * H),
+        "lstm.bias_hh_l0": rng.uniform(-k, k, 4 * H),
+    }
+    buf = io.BytesIO()
+    np.savez(buf, **{k: v.astype(np.float32) for k, v in state.items()})
+    return buf.getvalue()
+
+
+# -- sweep results ------------------------------------------------------------------------
+
+
+def _names(df: pd.DataFrame) -> pd.Series:
+    """Curve names: the sweep's ``case`` column, else ``name``, else ``params`` as JSON."""
+    for col in ("case", "name"):
+        if col in df:
+            return df[col].astype(str)
+    return df["params"].map(
+        lambda p: json.dumps(p, sort_keys=True, default=str) if isinstance(p, dict) else str(p)
+    )
+
+
+_METRICS = ("decay_rate", "memory_horizon", "regime")
+
+
+def _one_sweep_frame(filename: str, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(curve rows, metric rows) of one results file, validated."""
+    missing = [c for c in ("distance", "log_norm") if c not in df]
+    if not any(c in df for c in ("case", "name", "params")):
+        missing.append("case/name/params")
+    if missing:
+        raise UploadError("err_columns", file=filename, missing=", ".join(missing))
+    for col in ("distance", "log_norm"):
+        if not pd.api.types.is_numeric_dtype(df[col]):
+            raise UploadError("err_values", file=filename, column=col)
+    if df["distance"].isna().any():
+        raise UploadError("err_values", file=filename, column="distance")
+    names = _names(df)
+    curve = pd.DataFrame(
+        {
+            "name": names.to_numpy(),
+            "distance": df["distance"].to_numpy(dtype=float),
+            "log_norm": df["log_norm"].to_numpy(dtype=float),
+        }
+    )
+    curve = curve[np.isfinite(curve["log_norm"])]
+    have = [c for c in _METRICS if c in df]
+    metrics = pd.DataFrame({"name": names, **{c: df[c] for c in have}}).drop_duplicates("name")
+    return curve, metrics
+
+
+def read_sweep(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Curves (``name``, ``distance``, ``log_norm``) and per-case metrics (``name`` and
+    whichever of ``decay_rate``, ``memory_horizon``, ``regime`` the files hold) of
+    uploaded sweep Parquet files. A ``summary.parquet`` (one row per case) is skipped."""
+    parts = []
+    for filename, payload in files:
+        _check_size(filename, len(payload))
+        if filename == SUMMARY and len(files) > 1:
+            continue
+        try:
+            df = pd.read_parquet(io.BytesIO(payload))
+        except Exception as exc:  # pyarrow raises many types for a corrupt file
+            raise UploadError("err_parquet", file=filename, detail=type(exc).__name__) from None
+        parts.append(_one_sweep_frame(filename, df))
+    return _combine(parts)
+
+
+def read_sweep_dir(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every ``*.parquet`` below a results folder (except ``summary.parquet``), as in
+    :func:`read_sweep`."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise UploadError("err_dir", path=path)
+    files = sorted(f for f in root.rglob("*.parquet") if f.name != SUMMARY)
+    if not files:
+        raise UploadError("err_no_parquet", path=path)
+    parts = []
+    for f in files:
+        try:
+            df = pd.read_parquet(f)
+        except Exception as exc:
+            raise UploadError("err_parquet", file=f.name, detail=type(exc).__name__) from None
+        parts.append(_one_sweep_frame(f.name, df))
+    return _combine(parts)
+
+
+def _combine(parts: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    curves = pd.concat([c for c, _ in parts], ignore_index=True)
+    metrics = pd.concat([m for _, m in parts], ignore_index=True).drop_duplicates("name")
+    thinned = [thin_log(g) for _, g in curves.groupby("name", sort=False)]
+    return (pd.concat(thinned, ignore_index=True) if thinned else curves), metrics
+
+
+def thin_log(curve: pd.DataFrame, n: int = 300) -> pd.DataFrame:
+    """At most about ``n`` rows of one curve, at log-spaced distances (sorted by distance)."""
+    curve = curve.sort_values("distance")
+    if len(curve) <= n:
+        return curve
+    d = curve["distance"].to_numpy()
+    targets = np.geomspace(max(d[0], 1.0), max(d[-1], 1.0), n)
+    idx = np.unique(np.concatenate([[0], np.searchsorted(d, targets).clip(0, len(d) - 1)]))
+    return curve.iloc[idx]

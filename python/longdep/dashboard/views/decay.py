@@ -1,0 +1,124 @@
+"""Page 2 — decay curves: ‖∂L/∂h_t‖ against distance for one configurable cell."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from longdep.dashboard import charts, data, i18n
+
+H_CHOICES = (8, 16, 32, 64, 128, 256, 512)
+#: Slider range, step and default of the "radius" control per cell kind.
+RADIUS = {
+    "elman": ("ctl_radius_elman", 0.1, 2.0, 0.01, 0.9),
+    "lstm": ("ctl_radius_gate", 0.1, 4.0, 0.05, 1.0),
+    "gru": ("ctl_radius_gate", 0.1, 4.0, 0.05, 1.0),
+    "lru": ("ctl_radius_lru", 0.5, 0.9999, 0.0001, 0.99),
+}
+
+
+def format_steps(t: int) -> str:
+    """10000 -> '10,000'; powers of ten also as 10^k."""
+    k = math.log10(t)
+    return f"{t:,} (10^{int(k)})" if k.is_integer() else f"{t:,}"
+
+
+def metric_row(tr, metrics: dict, seconds: float) -> None:
+    rate, horizon = metrics["decay_rate"], metrics["memory_horizon"]
+    cols = st.columns(4)
+    cols[0].metric(tr("m_rate"), tr("m_rate_value", v=rate), help=tr("m_rate_help"))
+    horizon_text = (
+        tr("m_horizon_inf") if not math.isfinite(horizon) else tr("m_horizon_value", v=horizon)
+    )
+    cols[1].metric(tr("m_horizon"), horizon_text, help=tr("m_horizon_help"))
+    cols[2].metric(tr("m_regime"), tr(f"regime_{metrics['regime']}"), help=tr("m_regime_help"))
+    cols[3].metric(tr("m_time"), tr("seconds", s=seconds))
+
+
+def controls(tr) -> dict:
+    kind = st.selectbox(
+        tr("ctl_cell"), data.CELL_KINDS, format_func=lambda k: tr(f"cell_{k}"), key="p2_kind"
+    )
+    elman = kind == "elman"
+    nonlinearity = st.selectbox(
+        tr("ctl_nonlinearity"),
+        ("tanh", "relu", "linear"),
+        format_func=lambda k: tr(f"nl_{k}"),
+        key="p2_nl",
+        disabled=not elman,
+    )
+    init = st.selectbox(
+        tr("ctl_init"),
+        ("normal", "orthogonal", "identity"),
+        format_func=lambda k: tr(f"init_{k}"),
+        key="p2_init",
+        disabled=not elman,
+    )
+    H = st.select_slider(tr("ctl_H"), H_CHOICES, value=64, key="p2_H")
+    T = st.select_slider(
+        tr("ctl_T"), data.T_CHOICES, value=10_000, format_func=format_steps, key="p2_T"
+    )
+    label, lo, hi, step, default = RADIUS[kind]
+    radius = st.slider(tr(label), lo, hi, default, step, key=f"p2_radius_{kind}")
+    input_scale = st.slider(
+        tr("ctl_input_scale"), 0.0, 3.0, 0.1, 0.05, key="p2_input", disabled=kind == "lru"
+    )
+    seed = st.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p2_seed")
+    float64 = st.checkbox(tr("ctl_float64"), False, key="p2_f64")
+    log_x = st.toggle(tr("ctl_log_x"), False, key="p2_logx")
+    return {
+        "kind": kind,
+        "nonlinearity": nonlinearity if elman else "tanh",
+        "init": init if elman else "normal",
+        "H": int(H),
+        "T": int(T),
+        "radius": float(radius),
+        "input_scale": float(input_scale),
+        "seed": int(seed),
+        "float64": bool(float64),
+        "log_x": bool(log_x),
+    }
+
+
+def render() -> None:
+    tr = i18n.translator()
+    st.title(tr("p2_title"))
+    st.markdown(tr("p2_intro"))
+    left, right = st.columns([1, 3], gap="large")
+    with left, st.container(border=True):
+        opts = controls(tr)
+    log_x = opts.pop("log_x")
+    with right:
+        with st.spinner(tr("computing")):
+            res = data.decay(**opts)
+        if res["error"]:
+            st.warning(tr("p2_overflow", msg=res["error"]), icon=":material/warning:")
+            return
+        curve = res["curve"].assign(name=tr("p2_measured"))
+        theory = res["theory"]
+        if theory is not None:
+            key = {
+                ("exact", "elman"): "p2_theory_exact_linear",
+                ("linearised", "elman"): "p2_theory_linearised",
+                ("exact", "lru"): "p2_theory_lru",
+            }[(res["theory_kind"], opts["kind"])]
+            theory = theory.assign(name=tr(key))
+        chart = charts.decay_chart(
+            curve,
+            theory=theory,
+            x_title=tr("axis_distance"),
+            y_title=tr("axis_grad"),
+            threshold_log10=math.log10(data.HORIZON_THRESHOLD),
+            threshold_label=tr("threshold"),
+            log_x=log_x,
+        )
+        st.altair_chart(chart, width="stretch")
+        metric_row(tr, res["metrics"], res["seconds"])
+        st.caption(tr("p2_caption") if theory is not None else tr("p2_no_theory"))
+        if opts["T"] >= 200_000:
+            st.caption(tr("p2_slow"))
+
+
+if __name__ == "__main__":
+    render()

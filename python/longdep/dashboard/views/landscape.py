@@ -1,0 +1,104 @@
+"""Page 4 — landscape: decay rate / memory horizon over a parameter grid, the order-to-chaos
+edge, and the Lyapunov spectrum of one chosen point."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import longdep as ld
+from longdep.dashboard import charts, data, i18n
+
+MODES = ("gain_input", "radius_H")
+AXES = {"gain_input": ("p4_x_gain", "p4_y_input"), "radius_H": ("p4_x_radius", "p4_y_H")}
+
+
+def lyapunov_section(tr, mode: str, res: dict, H: int, input_scale: float, T: int, seed: int):
+    st.subheader(tr("p4_lyap_header"))
+    if not hasattr(ld, "lyapunov_spectrum"):
+        st.info(tr("p4_lyap_missing"))
+        return
+    st.markdown(tr("p4_lyap_text"))
+    xs, ys = list(res["x"]), list(res["y"])
+    a, b, c = st.columns(3)
+    xv = a.select_slider(
+        tr("p4_lyap_point_x"), xs, value=xs[len(xs) // 2], format_func=lambda v: f"{v:.3g}",
+        key=f"p4_lx_{mode}",
+    )  # fmt: skip
+    yv = b.select_slider(
+        tr("p4_lyap_point_y"), ys, value=ys[len(ys) // 2], format_func=lambda v: f"{v:.3g}",
+        key=f"p4_ly_{mode}",
+    )  # fmt: skip
+    size = int(yv) if mode == "radius_H" else H
+    k = c.slider(tr("p4_lyap_k"), 1, min(size, 32), min(size, 16), key="p4_k")
+    with st.spinner(tr("computing")):
+        lam = data.lyapunov(mode, float(xv), float(yv), H, input_scale, T, seed, int(k))
+    left, right = st.columns([3, 1], gap="large")
+    with left:
+        chart = charts.lyapunov_chart(lam, x_title=tr("p4_lyap_x"), y_title=tr("p4_lyap_y"))
+        st.altair_chart(chart, width="stretch")
+    with right:
+        st.metric(tr("p4_lyap_max"), tr("m_rate_value", v=float(lam[0])))
+        phase = "chaotic" if lam[0] > 0 else "ordered"
+        st.metric(tr("p4_lyap_phase"), tr(f"p4_phase_{phase}"))
+
+
+def render() -> None:
+    tr = i18n.translator()
+    st.title(tr("p4_title"))
+    st.markdown(tr("p4_intro"))
+    left, right = st.columns([1, 3], gap="large")
+    with left, st.container(border=True):
+        mode = st.radio(
+            tr("p4_mode"), MODES, format_func=lambda m: tr(f"p4_mode_{m}"), key="p4_mode"
+        )
+        quantity = st.radio(
+            tr("p4_quantity"), ("rate", "horizon"), format_func=lambda q: tr(f"q_{q}"), key="p4_q"
+        )
+        nx = st.slider(tr("p4_nx"), 5, 100, 30, key="p4_nx")
+        ny_max = 100 if mode == "gain_input" else 24
+        ny = st.slider(tr("p4_ny"), 3, ny_max, min(10, ny_max) if mode == "gain_input" else 6,
+                       key=f"p4_ny_{mode}")  # fmt: skip
+        T = st.select_slider(
+            tr("ctl_T"), (200, 500, 1000, 2000, 5000), value=1000, format_func=lambda t: f"{t:,}",
+            key="p4_T",
+        )  # fmt: skip
+        if mode == "gain_input":
+            H = st.select_slider(tr("ctl_H"), (16, 32, 64, 128), value=64, key="p4_H")
+            input_scale = 0.0
+        else:
+            H = 64
+            input_scale = st.slider(tr("ctl_input_scale"), 0.0, 2.0, 0.5, 0.05, key="p4_in")
+        seed = st.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p4_seed")
+    H, T, seed = int(H), int(T), int(seed)
+    with right:
+        with st.spinner(tr("computing")):
+            res = data.landscape(mode, int(nx), int(ny), T, H, float(input_scale), seed)
+        if quantity == "rate":
+            grid, color_title, diverging = res["rate"], tr("q_rate"), True
+        else:
+            horizon = np.minimum(res["horizon"], T)
+            grid, color_title, diverging = np.log10(np.maximum(horizon, 1)), tr("q_horizon"), False
+        x_key, y_key = AXES[mode]
+        theory_key = "p4_edge_theory_mf" if mode == "gain_input" else "p4_edge_theory_rho"
+        labels = {"measured": tr("p4_edge_measured"), "theory": tr(theory_key)}
+        edge = res["edge"].assign(line=lambda e: e["line"].map(labels))
+        chart = charts.heatmap_chart(
+            grid,
+            res["x"],
+            res["y"],
+            x_title=tr(x_key),
+            y_title=tr(y_key),
+            color_title=color_title,
+            diverging=diverging,
+            y_log=mode == "radius_H",
+            edge=edge,
+        )
+        st.altair_chart(chart, width="stretch")
+        present = [labels[k] for k in ("measured", "theory") if k in set(res["edge"]["line"])]
+        st.caption(tr("p4_edges", lines="; ".join(present)) + " " + tr("p4_caption"))
+    lyapunov_section(tr, mode, res, H, float(input_scale), T, seed)
+
+
+if __name__ == "__main__":
+    render()

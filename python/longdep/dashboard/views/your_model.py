@@ -1,0 +1,165 @@
+"""Page 5 — your model: measure uploaded weights, or plot a sweep's Parquet results."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import streamlit as st
+
+from longdep.dashboard import charts, data, i18n, uploads
+from longdep.dashboard.views.decay import format_steps, metric_row
+
+KIND_LABEL = {"rnn": "RNN (Elman)", "gru": "GRU", "lstm": "LSTM"}
+MAX_CURVES = 10
+
+
+def show_error(tr, exc: Exception) -> None:
+    """A validation problem as a sentence in the user's language; anything unexpected
+    is still shown as a message, never as a traceback."""
+    if isinstance(exc, uploads.UploadError):
+        st.error(tr(exc.key, **exc.params), icon=":material/error:")
+    else:
+        st.error(tr("err_cell", detail=f"{type(exc).__name__}: {exc}"), icon=":material/error:")
+
+
+def show_weights(tr, filename: str, payload: bytes) -> None:
+    """Everything below the uploader: parse, validate, pick a layer, plot the decay."""
+    digest = hashlib.sha256(payload).hexdigest()
+    try:
+        tensors = data.parsed_upload(digest, filename, payload)
+        layers = uploads.find_layers(tensors)
+    except Exception as exc:
+        show_error(tr, exc)
+        return
+    layer = layers[0]
+    if len(layers) > 1:
+        layer = st.selectbox(tr("p5_layer"), layers, format_func=lambda lay: lay.label)
+    kind = uploads.cell_kind(tensors[layer.names["weight_hh"]].shape)
+    nonlinearity = "tanh"
+    if kind == "rnn":
+        nonlinearity = st.selectbox(
+            tr("ctl_nonlinearity"), ("tanh", "relu"), format_func=lambda k: tr(f"nl_{k}"),
+            help=tr("p5_nonlinearity_help"), key="p5_nl",
+        )  # fmt: skip
+    try:
+        cell, kind = uploads.build_cell(tensors, layer, nonlinearity=nonlinearity)
+    except Exception as exc:
+        show_error(tr, exc)
+        return
+    st.success(
+        tr(
+            "p5_found",
+            kind=KIND_LABEL[kind],
+            prefix=layer.label,
+            H=cell.hidden_size,
+            I=cell.input_size,
+        ),
+        icon=":material/check_circle:",
+    )
+    c1, c2, c3 = st.columns(3)
+    T = c1.select_slider(
+        tr("ctl_T"), data.T_CHOICES, value=10_000, format_func=format_steps, key="p5_T"
+    )
+    input_scale = c2.slider(tr("ctl_input_scale"), 0.0, 3.0, 1.0, 0.05, key="p5_in")
+    seed = c3.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p5_seed")
+    with st.spinner(tr("computing")):
+        res = data.upload_curve(
+            digest, layer.label, nonlinearity, int(T), float(input_scale), int(seed), _cell=cell
+        )
+    if res["error"]:
+        st.warning(tr("p2_overflow", msg=res["error"]), icon=":material/warning:")
+        return
+    chart = charts.decay_chart(
+        res["curve"].assign(name=tr("p2_measured")),
+        x_title=tr("axis_distance"),
+        y_title=tr("axis_grad"),
+        threshold_log10=math.log10(data.HORIZON_THRESHOLD),
+        threshold_label=tr("threshold"),
+    )
+    st.altair_chart(chart, width="stretch")
+    metric_row(tr, res["metrics"], res["seconds"])
+    st.caption(tr("p5_curve_caption"))
+
+
+def weights_tab(tr) -> None:
+    upload = st.file_uploader(
+        tr("p5_upload"), type=["npz", "safetensors"], help=tr("p5_upload_help"), key="p5_file"
+    )
+    st.download_button(
+        tr("p5_example"),
+        uploads.example_npz(),
+        file_name="example_lstm.npz",
+        mime="application/octet-stream",
+        icon=":material/download:",
+    )
+    if upload is None:
+        st.info(tr("p5_waiting"), icon=":material/info:")
+        return
+    show_weights(tr, upload.name, upload.getvalue())
+
+
+def show_sweep(tr, curves, metrics, n_files: int) -> None:
+    names = list(dict.fromkeys(curves["name"]))
+    st.success(tr("p5_sweep_loaded", cases=len(names), files=n_files))
+    chosen = names
+    if len(names) > MAX_CURVES:
+        chosen = st.multiselect(tr("col_cell"), names, default=names[:MAX_CURVES], key="p5_pick")
+    shown = curves[curves["name"].isin(chosen)]
+    if shown.empty:
+        return
+    chart = charts.layered_curves_chart(
+        shown,
+        x_title=tr("axis_distance"),
+        y_title=tr("axis_grad"),
+        threshold_log10=math.log10(data.HORIZON_THRESHOLD),
+        threshold_label=tr("threshold"),
+    )
+    st.altair_chart(chart, width="stretch")
+    if len(metrics.columns) > 1:
+        table = metrics[metrics["name"].isin(chosen)].rename(
+            columns={
+                "name": tr("col_cell"),
+                "decay_rate": tr("col_rate"),
+                "memory_horizon": tr("col_horizon"),
+                "regime": tr("col_regime"),
+            }
+        )
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+def sweep_tab(tr) -> None:
+    st.caption(tr("p5_sweep_waiting"))
+    files = st.file_uploader(
+        tr("p5_sweep_upload"), type=["parquet"], accept_multiple_files=True, key="p5_sweep"
+    )
+    folder = st.text_input(tr("p5_sweep_dir"), key="p5_dir", placeholder="results/")
+    try:
+        if files:
+            curves, metrics = uploads.read_sweep([(f.name, f.getvalue()) for f in files])
+            n_files = len(files)
+        elif folder.strip():
+            stamp = data.folder_stamp(folder.strip())
+            curves, metrics = data.sweep_dir(folder.strip(), stamp)
+            n_files = len(stamp)
+        else:
+            return
+    except Exception as exc:
+        show_error(tr, exc)
+        return
+    show_sweep(tr, curves, metrics, n_files)
+
+
+def render() -> None:
+    tr = i18n.translator()
+    st.title(tr("p5_title"))
+    st.markdown(tr("p5_intro"))
+    weights, sweep = st.tabs([tr("p5_tab_weights"), tr("p5_tab_sweep")])
+    with weights:
+        weights_tab(tr)
+    with sweep:
+        sweep_tab(tr)
+
+
+if __name__ == "__main__":
+    render()

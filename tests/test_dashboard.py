@@ -1,0 +1,666 @@
+"""The dashboard without a browser: every page in both languages through Streamlit's
+AppTest (no exception, the expected charts with log axes and titled axes), the chart
+builders as pure functions, the i18n table, the cached computations against closed forms,
+and the validation of uploaded files."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import string
+import sys
+import tomllib
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import longdep as ld
+from longdep.dashboard import APP_PATH, THEME, charts, data, i18n, uploads
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIM = ROOT / "dashboard" / "app.py"
+VIEWS = APP_PATH.parent / "views"
+PAGES = ("problem", "decay", "remedies", "landscape", "your_model")
+#: Vega-Lite charts each page shows by default.
+CHARTS = {"problem": 1, "decay": 1, "remedies": 1, "landscape": 2, "your_model": 0}
+CJK = range(0x4E00, 0xA000)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _run_page(page: str, lang: str) -> AppTest:
+    at = AppTest.from_file(str(SHIM), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    if page != "problem":
+        at.switch_page(str(VIEWS / f"{page}.py")).run()
+    return at
+
+
+def _specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+
+
+def _datasets(at: AppTest, i: int = 0) -> list[pd.DataFrame]:
+    proto = at.get("vega_lite_chart")[i].proto
+    return [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in proto.datasets]
+
+
+def _layers(spec: dict) -> list[dict]:
+    """Every unit spec inside a (possibly layered) spec."""
+    if "layer" in spec:
+        return [u for layer in spec["layer"] for u in _layers(layer)]
+    return [spec]
+
+
+def _encodings(spec: dict, channel: str) -> list[dict]:
+    return [u["encoding"][channel] for u in _layers(spec) if channel in u.get("encoding", {})]
+
+
+def _params(spec: dict) -> list[dict]:
+    """Selection parameters, wherever Altair put them (top level for a layer chart)."""
+    return [*spec.get("params", []), *(p for u in _layers(spec) for p in u.get("params", []))]
+
+
+def _has_cjk(text: str) -> bool:
+    return any(ord(c) in CJK for c in text)
+
+
+def _assert_log10_y(spec: dict, title: str) -> None:
+    ys = [y for y in _encodings(spec, "y") if y.get("field") == "log10"]
+    assert ys, "the chart must plot log10 values on y"
+    axis = ys[0]["axis"]
+    assert axis["title"] == title
+    assert axis["labelExpr"] == charts.LOG10_LABEL_EXPR
+
+
+# -- every page, both languages -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_exception_with_its_charts(page, lang):
+    at = _run_page(page, lang)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert len(_specs(at)) == CHARTS[page]
+    title = at.title[0].value
+    assert title == i18n.text(f"p{PAGES.index(page) + 1}_title", lang)
+    assert _has_cjk(title) == (lang == "zh")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_decay_page_plots_log10_norms_against_distance_with_titled_axes(lang):
+    at = _run_page("decay", lang)
+    (spec,) = _specs(at)
+    _assert_log10_y(spec, i18n.text("axis_grad", lang))
+    xs = _encodings(spec, "x")
+    assert xs[0]["title"] == i18n.text("axis_distance", lang)
+    curve = _datasets(at)[0]
+    measured = curve[curve["kind"] == "measured"]
+    # ~300 log-spaced points reach the browser, not T = 10^4.
+    assert 200 <= len(measured) <= 300
+    assert measured["distance"].max() == 9_999
+    assert set(curve["kind"]) == {"measured", "theory"}
+    labels = [m.label for m in at.metric]
+    assert labels[:3] == [i18n.text(k, lang) for k in ("m_rate", "m_horizon", "m_regime")]
+
+
+def test_decay_page_reaches_below_the_float64_range_at_long_t():
+    at = _run_page("decay", "en")
+    at.select_slider(key="p2_T").set_value(100_000).run()
+    at.slider(key="p2_radius_elman").set_value(0.5).run()
+    assert not at.exception
+    curve = _datasets(at)[0]
+    measured = curve[curve["kind"] == "measured"]
+    assert measured["distance"].max() == 99_999
+    assert len(measured) <= 300
+    # ln-norms far below ln(1e-308) ~ -709 are still finite points on the chart.
+    assert measured["log10"].min() < -10_000
+    assert np.isfinite(measured["log10"]).all()
+
+
+def test_decay_page_linear_cell_overflow_is_a_warning_not_an_exception():
+    at = _run_page("decay", "en")
+    at.selectbox(key="p2_nl").set_value("linear").run()
+    at.slider(key="p2_radius_elman").set_value(1.5).run()
+    at.slider(key="p2_input").set_value(1.0).run()
+    assert not at.exception
+    assert at.warning and "float" in at.warning[0].value
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "lru"])
+def test_decay_page_every_cell_kind_renders(kind):
+    at = _run_page("decay", "en")
+    at.selectbox(key="p2_kind").set_value(kind).run()
+    assert not at.exception
+    assert len(_specs(at)) == 1
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_remedies_chart_is_one_layered_chart_with_a_legend_bound_selection(lang):
+    at = _run_page("remedies", lang)
+    (spec,) = _specs(at)
+    _assert_log10_y(spec, i18n.text("axis_grad", lang))
+    params = _params(spec)
+    assert any(p["select"]["fields"] == ["name"] and p.get("bind") == "legend" for p in params)
+    names = set(_datasets(at)[0]["name"])
+    expected = {i18n.text(f"rem_{r}", lang) for r in data.REMEDIES}
+    assert names == expected
+    assert len(at.dataframe) == 2  # horizons table and the clipping numbers
+
+
+def test_remedies_clipping_keeps_the_far_to_recent_ratio():
+    at = _run_page("remedies", "en")
+    clip = at.dataframe[1].value
+    before = clip[i18n.text("clip_col_ratio", "en")]
+    after = clip[i18n.text("clip_col_ratio_after", "en")]
+    assert list(before) == list(after)
+    assert clip[i18n.text("clip_col_total_after", "en")].iloc[1] == "1.00e+0"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_landscape_shows_a_heatmap_at_most_100_by_100_and_the_lyapunov_spectrum(lang):
+    at = _run_page("landscape", lang)
+    heat, lyap = _specs(at)
+    marks = [u["mark"]["type"] if isinstance(u["mark"], dict) else u["mark"] for u in _layers(heat)]
+    assert "rect" in marks and "line" in marks  # the cells and the edge lines
+    cells = _datasets(at, 0)
+    assert 0 < max(len(d) for d in cells) <= 100 * 100
+    assert _encodings(heat, "x")[0]["title"] == i18n.text("p4_x_gain", lang)
+    assert _encodings(lyap, "y")[0]["title"] == i18n.text("p4_lyap_y", lang)
+
+
+def test_landscape_radius_mode_uses_a_log_axis_for_h():
+    at = _run_page("landscape", "en")
+    at.radio(key="p4_mode").set_value("radius_H").run()
+    assert not at.exception
+    heat = _specs(at)[0]
+    y = _encodings(heat, "y")[0]
+    assert y["scale"]["type"] == "log"
+    assert y["title"] == i18n.text("p4_y_H", "en")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_problem_page_telephone_game_uses_a_log_scale(lang):
+    at = _run_page("problem", lang)
+    (spec,) = _specs(at)
+    ys = [y for y in _encodings(spec, "y") if y.get("field") == "fraction"]
+    assert ys[0]["scale"]["type"] == "log"
+    assert ys[0]["title"] == i18n.text("p1_tel_y", lang)
+    at.slider(key="p1_n").set_value(50).run()
+    assert not at.exception
+    assert _datasets(at)[0]["person"].max() == 50
+
+
+def test_language_comes_from_the_query_then_the_selector():
+    at = AppTest.from_file(str(SHIM), default_timeout=60).run()
+    assert at.title[0].value == i18n.text("p1_title", "en")  # no locale in tests: English
+    at.sidebar.selectbox[0].set_value("zh").run()
+    assert at.title[0].value == i18n.text("p1_title", "zh")
+    assert at.query_params["lang"] in ("zh", ["zh"])
+
+
+# -- page 5: uploads ------------------------------------------------------------------------
+
+
+def _npz(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _safetensors(tensors: dict[str, np.ndarray], dtype: str = "F32") -> bytes:
+    """A .safetensors file written from the format description, independently of the reader."""
+    np_dtype = {"F32": "<f4", "F64": "<f8", "F16": "<f2"}[dtype]
+    header, blobs, offset = {}, [], 0
+    for name, arr in tensors.items():
+        raw = np.ascontiguousarray(arr, dtype=np_dtype).tobytes()
+        header[name] = {
+            "dtype": dtype,
+            "shape": list(arr.shape),
+            "data_offsets": [offset, offset + len(raw)],
+        }
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header).encode()
+    head += b" " * (-len(head) % 8)
+    return len(head).to_bytes(8, "little") + head + b"".join(blobs)
+
+
+def _torch_state(kind: str, H: int = 6, I: int = 3, prefix: str = "", seed: int = 0) -> dict:
+    g = {"rnn": 1, "gru": 3, "lstm": 4}[kind]
+    rng = np.random.default_rng(seed)
+    return {
+        f"{prefix}weight_ih_l0": rng.normal(size=(g * H, I)) * 0.3,
+        f"{prefix}weight_hh_l0": rng.normal(size=(g * H, H)) * 0.3,
+        f"{prefix}bias_ih_l0": rng.normal(size=g * H) * 0.1,
+        f"{prefix}bias_hh_l0": rng.normal(size=g * H) * 0.1,
+    }
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+def test_cell_kind_follows_the_row_ratio_and_weights_round_trip(kind):
+    state = _torch_state(kind, prefix="model.rnn.")
+    tensors = uploads.read_weights("m.safetensors", _safetensors(state, "F64"))
+    (layer,) = uploads.find_layers(tensors)
+    assert layer.prefix == "model.rnn." and layer.layer == 0
+    cell, got = uploads.build_cell(tensors, layer)
+    assert got == kind
+    assert isinstance(cell, {"rnn": ld.Elman, "gru": ld.GRU, "lstm": ld.LSTM}[kind])
+    np.testing.assert_array_equal(cell.weight_hh, state["model.rnn.weight_hh_l0"])
+    np.testing.assert_array_equal(cell.bias_hh, state["model.rnn.bias_hh_l0"])
+
+
+def test_safetensors_float16_and_bfloat16_are_widened_exactly():
+    values = np.array([[1.0, -2.5], [0.15625, 3.0]])
+    f16 = uploads.read_safetensors("x", _safetensors({"w": values}, "F16"))["w"]
+    np.testing.assert_array_equal(f16, values)
+    # bfloat16 = the top 16 bits of the float32 pattern.
+    bits = (values.astype("<f4").view("<u4") >> 16).astype("<u2")
+    raw = bits.tobytes()
+    head = json.dumps(
+        {"w": {"dtype": "BF16", "shape": [2, 2], "data_offsets": [0, len(raw)]}}
+    ).encode()
+    bf16 = uploads.read_safetensors("x", len(head).to_bytes(8, "little") + head + raw)["w"]
+    np.testing.assert_array_equal(bf16, values)
+
+
+def _object_npz() -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, weight_hh_l0=np.array([{"a": 1}], dtype=object))
+    return buf.getvalue()
+
+
+_GOOD = _torch_state("lstm")
+BAD_UPLOADS = {
+    "empty": ("m.npz", b"", "err_empty"),
+    "wrong_extension": ("m.pt", b"1234", "err_ext"),
+    "not_a_zip": ("m.npz", b"definitely not a zip archive", "err_npz"),
+    "pickled_objects": ("m.npz", _object_npz(), "err_pickle"),
+    "integer_weights": ("m.npz", _npz(weight_hh_l0=np.ones((4, 4), dtype=np.int64)), "err_dtype"),
+    "short_safetensors": ("m.safetensors", b"\x01\x02", "err_safetensors"),
+    "huge_header_length": (
+        "m.safetensors",
+        (10**12).to_bytes(8, "little") + b"{}",
+        "err_safetensors",
+    ),
+    "header_not_json": ("m.safetensors", (4).to_bytes(8, "little") + b"{{{{", "err_safetensors"),
+    "offsets_outside": (
+        "m.safetensors",
+        (lambda h: len(h).to_bytes(8, "little") + h)(
+            json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
+        ),
+        "err_safetensors",
+    ),
+    "wrong_names": (
+        "m.npz",
+        _npz(encoder_weight=np.ones((3, 3)), decoder=np.ones(3)),
+        "err_no_weights",
+    ),
+    "missing_weight_ih": ("m.npz", _npz(weight_hh_l0=np.ones((8, 2))), "err_missing"),
+    "ratio_two": (
+        "m.npz",
+        _npz(weight_ih_l0=np.ones((8, 1)), weight_hh_l0=np.ones((8, 4))),
+        "err_ratio",
+    ),
+    "weight_ih_rows": (
+        "m.npz",
+        _npz(weight_ih_l0=np.ones((5, 1)), weight_hh_l0=np.ones((8, 2))),
+        "err_shape",
+    ),
+    "bias_shape": ("m.npz", _npz(**(_GOOD | {"bias_ih_l0": np.ones(3)})), "err_shape"),
+    "weight_hh_3d": (
+        "m.npz",
+        _npz(weight_ih_l0=np.ones((2, 1)), weight_hh_l0=np.ones((2, 2, 2))),
+        "err_ndim",
+    ),
+    "nan_weights": (
+        "m.npz",
+        _npz(**(_GOOD | {"weight_hh_l0": np.where(np.eye(24, 6) > 0, np.nan, 0.1)})),
+        "err_nan",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_UPLOADS))
+def test_bad_upload_raises_a_translatable_upload_error(case):
+    filename, payload, key = BAD_UPLOADS[case]
+    with pytest.raises(uploads.UploadError) as info:
+        tensors = uploads.read_weights(filename, payload)
+        for layer in uploads.find_layers(tensors):
+            uploads.build_cell(tensors, layer)
+    assert info.value.key == key
+    for lang in i18n.LANGS:  # every message formats with the values it carries
+        assert i18n.text(info.value.key, lang, **info.value.params)
+
+
+def test_upload_larger_than_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_BYTES", 1000)
+    with pytest.raises(uploads.UploadError) as info:
+        uploads.read_weights("big.npz", b"x" * 1001)
+    assert info.value.key == "err_too_large"
+    assert info.value.params["size"] > info.value.params["limit"] * 0  # MB, formatted below
+    assert "big.npz" in i18n.text("err_too_large", "en", **info.value.params)
+
+
+def _weights_page(filename: str, payload: bytes, lang: str = "en") -> AppTest:
+    def script(filename: str, payload: bytes, lang: str) -> None:
+        from longdep.dashboard import i18n
+        from longdep.dashboard.views import your_model
+
+        your_model.show_weights(i18n.translator(lang), filename, payload)
+
+    return AppTest.from_function(script, args=(filename, payload, lang), default_timeout=60).run()
+
+
+@pytest.mark.parametrize("case", list(BAD_UPLOADS))
+def test_bad_upload_on_the_page_is_an_st_error_not_an_exception(case):
+    filename, payload, _ = BAD_UPLOADS[case]
+    at = _weights_page(filename, payload, "zh")
+    assert not at.exception
+    assert len(at.error) == 1
+    assert not _specs(at)
+
+
+def test_good_upload_on_the_page_draws_the_decay_curve():
+    at = _weights_page("example.npz", uploads.example_npz())
+    assert not at.exception and not at.error
+    assert "LSTM" in at.success[0].value and "H = 32" in at.success[0].value
+    (spec,) = _specs(at)
+    _assert_log10_y(spec, i18n.text("axis_grad", "en"))
+
+
+def test_example_file_matches_the_library_cell():
+    tensors = uploads.read_weights("example.npz", uploads.example_npz())
+    cell, kind = uploads.build_cell(tensors, uploads.find_layers(tensors)[0])
+    assert kind == "lstm" and cell.hidden_size == 32 and cell.input_size == 4
+
+
+def test_sweep_parquet_files_load_and_plot(tmp_path):
+    rng = np.random.default_rng(0)
+    for rho in (0.5, 0.9):
+        d = np.arange(5000)
+        pd.DataFrame(
+            {
+                "case": f"rho={rho}",
+                "distance": d,
+                "log_norm": d * math.log(rho) + rng.normal(size=d.size) * 1e-3,
+                "decay_rate": math.log(rho),
+                "memory_horizon": math.log(1e-6) / math.log(rho),
+                "regime": "vanishing",
+            }
+        ).to_parquet(tmp_path / f"rho={rho}.parquet")
+    pd.DataFrame({"case": ["x"], "decay_rate": [0.0]}).to_parquet(tmp_path / uploads.SUMMARY)
+    curves, metrics = uploads.read_sweep_dir(str(tmp_path))
+    assert set(curves["name"]) == {"rho=0.5", "rho=0.9"}
+    assert curves.groupby("name").size().max() <= 301
+    assert list(metrics.columns) == ["name", "decay_rate", "memory_horizon", "regime"]
+
+    at = _run_page("your_model", "en")
+    at.text_input(key="p5_dir").input(str(tmp_path)).run()
+    assert not at.exception and not at.error
+    (spec,) = _specs(at)
+    _assert_log10_y(spec, i18n.text("axis_grad", "en"))
+
+
+def test_sweep_results_written_by_longdep_sweep_open_on_the_page(tmp_path):
+    sweep = pytest.importorskip("longdep.sweep")
+    sweep.run_sweep(ROOT / "examples" / "quick.toml", tmp_path, workers=1, progress=False)
+    curves, metrics = uploads.read_sweep_dir(str(tmp_path))
+    assert len(set(curves["name"])) == 8
+    assert {"decay_rate", "memory_horizon", "regime"} <= set(metrics.columns)
+
+
+@pytest.mark.parametrize(
+    ("frame", "key"),
+    [
+        (pd.DataFrame({"distance": [0, 1], "log_norm": [0.0, -1.0]}), "err_columns"),
+        (pd.DataFrame({"name": ["a"], "log_norm": [0.0]}), "err_columns"),
+        (pd.DataFrame({"name": ["a"], "distance": ["far"], "log_norm": [0.0]}), "err_values"),
+    ],
+)
+def test_sweep_files_without_the_needed_columns_are_refused(frame, key):
+    buf = io.BytesIO()
+    frame.to_parquet(buf)
+    with pytest.raises(uploads.UploadError) as info:
+        uploads.read_sweep([("case.parquet", buf.getvalue())])
+    assert info.value.key == key
+
+
+def test_sweep_folder_errors():
+    with pytest.raises(uploads.UploadError, match="err_dir"):
+        uploads.read_sweep_dir("/no/such/folder")
+    with pytest.raises(uploads.UploadError, match="err_parquet"):
+        uploads.read_sweep([("x.parquet", b"not parquet")])
+
+
+# -- charts.py as pure functions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("log10", "text"),
+    [
+        (0.0, "1.00e+0"),
+        (-325.5, "3.16e-326"),
+        (2.0, "1.00e+2"),
+        (-0.0000001, "1.00e+0"),
+        (-np.inf, "0"),
+    ],
+)
+def test_sci_from_log10_prints_any_magnitude(log10, text):
+    assert charts.sci_from_log10(log10) == text
+
+
+def _curve(name: str, rate: float, T: int = 1000) -> pd.DataFrame:
+    d = np.arange(T)
+    return pd.DataFrame({"name": name, "distance": d, "log_norm": rate * d})
+
+
+def test_decay_chart_spec_has_log10_axis_theory_dash_and_tooltips():
+    theory = _curve("theory", -0.1)
+    spec = charts.decay_chart(
+        _curve("measured", -0.2), theory=theory, x_title="distance (steps)", y_title="‖g‖ (log10)",
+        threshold_log10=-6, threshold_label="threshold",
+    ).to_dict()  # fmt: skip
+    _assert_log10_y(spec, "‖g‖ (log10)")
+    assert _encodings(spec, "strokeDash")[0]["field"] == "kind"
+    tips = {t["field"] for t in _encodings(spec, "tooltip")[0]}
+    assert {"name", "distance", "value"} <= tips
+    rows = next(iter(spec["datasets"].values()))
+    log10 = [r["log10"] for r in rows if r.get("kind") == "measured"]
+    np.testing.assert_allclose(log10, -0.2 * np.arange(1000) / math.log(10))
+
+
+def test_decay_chart_drops_non_finite_points_instead_of_breaking_the_scale():
+    curve = _curve("m", -1.0, 5)
+    curve.loc[2, "log_norm"] = -np.inf
+    spec = charts.decay_chart(curve, x_title="x", y_title="y").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert len(rows) == 4 and all(math.isfinite(r["log10"]) for r in rows)
+
+
+def test_log_x_switches_the_distance_axis_to_symlog():
+    spec = charts.decay_chart(_curve("m", -1.0), x_title="x", y_title="y", log_x=True).to_dict()
+    assert _encodings(spec, "x")[0]["scale"]["type"] == "symlog"
+
+
+def test_layered_curves_chart_binds_the_legend_to_a_name_selection():
+    df = pd.concat([_curve("a", -0.1), _curve("b", -0.01)])
+    spec = charts.layered_curves_chart(df, x_title="x", y_title="y").to_dict()
+    params = _params(spec)
+    assert params[0]["select"] == {"type": "point", "fields": ["name"]}
+    assert params[0]["bind"] == "legend"
+    assert "condition" in _encodings(spec, "opacity")[0]
+
+
+def test_telephone_chart_has_power_of_ten_ticks_on_a_log_scale():
+    df = pd.DataFrame({"person": [1, 2, 3] * 2, "model": ["a"] * 3 + ["b"] * 3,
+                       "fraction": [1.0, 1e-3, 1e-7, 1.0, 1.0, 1.0]})  # fmt: skip
+    spec = charts.telephone_chart(df, x_title="person", y_title="share").to_dict()
+    y = _encodings(spec, "y")[0]
+    assert y["scale"]["type"] == "log"
+    assert y["axis"]["values"] == [10.0**-k for k in range(8)]
+
+
+def test_block_average_matches_a_loop_and_caps_the_grid():
+    rng = np.random.default_rng(1)
+    grid = rng.normal(size=(250, 130))
+    out = charts.block_average(grid)
+    assert out.shape == (84, 65)  # blocks of 3 x 2
+    for i, j in [(0, 0), (83, 64), (41, 7)]:
+        block = grid[3 * i : 3 * i + 3, 2 * j : 2 * j + 2]
+        assert out[i, j] == pytest.approx(block.mean())
+    small = rng.normal(size=(20, 30))
+    np.testing.assert_array_equal(charts.block_average(small), small)
+
+
+def test_heatmap_chart_block_averages_large_grids_and_keeps_edge_lines():
+    xs, ys = np.linspace(0, 1, 300), np.linspace(0, 2, 150)
+    grid = np.add.outer(ys, xs)
+    edge = pd.DataFrame({"x": [0.5, 0.6], "y": [0.0, 2.0], "line": "edge"})
+    chart = charts.heatmap_chart(grid, xs, ys, x_title="gain", y_title="input", color_title="rate",
+                                 diverging=True, edge=edge)  # fmt: skip
+    with alt.data_transformers.enable("default", max_rows=None):  # as Streamlit serialises it
+        spec = chart.to_dict()
+    sets = list(spec["datasets"].values())
+    assert max(len(s) for s in sets) <= 100 * 100
+    color = _encodings(spec, "color")[0]
+    assert color["scale"]["domainMid"] == 0
+    assert any(len(s) == 2 and s[0]["line"] == "edge" for s in sets)
+
+
+def test_heatmap_chart_rejects_a_grid_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="shape"):
+        charts.heatmap_chart(
+            np.zeros((3, 4)), [1, 2, 3], [1, 2, 3], x_title="x", y_title="y", color_title="c"
+        )
+
+
+def test_lyapunov_chart_colours_positive_exponents():
+    spec = charts.lyapunov_chart([0.2, -0.1, -0.5], x_title="i", y_title="λ").to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert [r["sign"] for r in rows] == ["> 0", "≤ 0", "≤ 0"]
+
+
+# -- data.py against closed forms ---------------------------------------------------------
+
+
+def test_linear_orthogonal_cell_matches_the_exact_theory():
+    res = data.decay("elman", "linear", "orthogonal", 32, 5000, 0.97, 0.5, 3, True)
+    assert res["theory_kind"] == "exact"
+    np.testing.assert_allclose(
+        res["curve"]["log_norm"], res["theory"]["log_norm"], rtol=0, atol=1e-8
+    )
+    # (T-1-t) ln rho, i.e. rho^k at distance k
+    np.testing.assert_allclose(
+        res["theory"]["log_norm"], res["theory"]["distance"] * math.log(0.97)
+    )
+    assert res["metrics"]["decay_rate"] == pytest.approx(math.log(0.97), abs=1e-9)
+
+
+def test_lru_theory_is_exact():
+    res = data.decay("lru", "tanh", "normal", 16, 3000, 0.99, 1.0, 0, True)
+    np.testing.assert_allclose(res["curve"]["log_norm"], res["theory"]["log_norm"], atol=1e-8)
+
+
+def test_tanh_linearisation_bounds_the_measured_decay():
+    res = data.decay("elman", "tanh", "orthogonal", 64, 2000, 0.9, 1.0, 0, True)
+    assert res["theory_kind"] == "linearised"
+    # |tanh'| <= 1, so for an orthogonal W_hh every step shrinks at least by rho.
+    assert (res["curve"]["log_norm"] <= res["theory"]["log_norm"] + 1e-9).all()
+
+
+def test_telephone_attention_is_flat_and_the_rnn_forgets_faster_than_the_lstm():
+    df = data.telephone(0).pivot(index="person", columns="model", values="fraction")
+    assert (df["attention"] == 1.0).all()
+    assert df.loc[20, "rnn"] < 1e-3 < 0.1 < df.loc[20, "lstm"]
+
+
+def test_clipping_rescales_everything_by_one_factor():
+    df = data.clipping(32, 1000, 0, 0.0, 100).set_index("case")
+    exp = df.loc["exploding"]
+    assert exp["total"] > 10 and exp["total_after"] == pytest.approx(0.0)  # ||g|| -> c = 1
+    for case in ("vanishing", "exploding"):
+        row = df.loc[case]
+        assert row["ratio_after"] == pytest.approx(row["ratio"])
+        assert row["far_after"] - row["far_norm"] == pytest.approx(row["scale"])
+
+
+def test_landscape_grid_and_measured_edge():
+    res = data.landscape("gain_input", 12, 4, 1000, 64, 0.0, 0)
+    assert res["rate"].shape == (4, 12)
+    rows = res["rate"]
+    assert (rows[:, 0] < 0).all() and (rows[:, -1] > 0).all()  # order on the left, chaos right
+    measured = res["edge"][res["edge"]["line"] == "measured"]
+    assert len(measured) == 4 and measured["x"].between(0.5, 3.0).all()
+
+
+# -- i18n, app wiring, CLI ------------------------------------------------------------------
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def test_every_string_exists_in_both_languages_with_the_same_placeholders():
+    for key, entry in i18n.STRINGS.items():
+        assert set(entry) == set(i18n.LANGS), key
+        assert all(entry[lang].strip() for lang in i18n.LANGS), key
+        assert _fields(entry["en"]) == _fields(entry["zh"]), key
+    for key, entry in i18n.STRINGS.items():
+        if (
+            key.startswith(("p1_", "p2_", "p3_", "p4_", "p5_", "rem_", "err_"))
+            and len(entry["en"]) > 12
+        ):
+            assert _has_cjk(entry["zh"]), key
+
+
+def test_views_use_only_keys_that_exist():
+    import re
+
+    used = set()
+    for path in [*VIEWS.glob("*.py"), APP_PATH]:
+        used |= set(re.findall(r'tr\(\s*"([a-z0-9_]+)"', path.read_text()))
+    assert used and used <= set(i18n.STRINGS), used - set(i18n.STRINGS)
+    for name in data.REMEDIES:
+        assert f"rem_{name}" in i18n.STRINGS and f"rem_{name}_how" in i18n.STRINGS
+
+
+def test_locale_default():
+    assert i18n._from_locale("zh-CN") == "zh"
+    assert i18n._from_locale("en-GB") == "en"
+    assert i18n._from_locale(None) == "en"
+
+
+def test_shim_and_config():
+    assert SHIM.read_text().strip().splitlines()[0] == "from longdep.dashboard.app import main"
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["theme"] == THEME
+    assert config["server"]["headless"] is True
+    assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_cli_dashboard_runs_streamlit_on_the_package_app(monkeypatch):
+    from click.testing import CliRunner
+
+    from longdep import cli
+
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+    result = CliRunner().invoke(
+        cli.main, ["dashboard", "--port", "8599", "--headless", "--server.address=127.0.0.1"]
+    )
+    assert result.exit_code == 0, result.output
+    (cmd,) = calls
+    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
+    assert "--server.port=8599" in cmd and "--server.headless=true" in cmd
+    assert cmd[-1] == "--server.address=127.0.0.1"
+    assert f"--theme.primaryColor={THEME['primaryColor']}" in cmd
