@@ -8,7 +8,17 @@ and GRU cells over very long sequences, computed by a Rust core.
 
 from __future__ import annotations
 
-from . import _core
+from . import _core, analysis, init
+from .analysis import (
+    compare,
+    compare_metrics,
+    curve_metrics,
+    decay_rate,
+    memory_capacity,
+    memory_horizon,
+    regime,
+)
+from .attention import Attention
 from .cells import GRU, LRU, LSTM, Elman, RecurrentCell
 from .core import (
     DEFAULT_MEMORY_BUDGET,
@@ -35,6 +45,7 @@ __all__ = [
     "LRU",
     "LSTM",
     "ArgumentError",
+    "Attention",
     "BudgetError",
     "DTypeError",
     "Elman",
@@ -43,10 +54,19 @@ __all__ = [
     "RecurrentCell",
     "ShapeError",
     "__version__",
+    "analysis",
+    "compare",
+    "compare_metrics",
+    "curve_metrics",
+    "decay_rate",
     "forward",
     "grad_norms",
+    "init",
     "jacobian_norms",
     "lyapunov_spectrum",
+    "memory_capacity",
+    "memory_horizon",
+    "regime",
     "sensitivity",
     "simd_level",
 ]
