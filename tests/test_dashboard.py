@@ -487,9 +487,11 @@ def test_decay_chart_drops_non_finite_points_instead_of_breaking_the_scale():
     assert len(rows) == 4 and all(math.isfinite(r["log10"]) for r in rows)
 
 
-def test_log_x_switches_the_distance_axis_to_symlog():
+def test_log_x_switches_the_distance_axis_to_log_without_distance_zero():
     spec = charts.decay_chart(_curve("m", -1.0), x_title="x", y_title="y", log_x=True).to_dict()
-    assert _encodings(spec, "x")[0]["scale"]["type"] == "symlog"
+    assert _encodings(spec, "x")[0]["scale"]["type"] == "log"
+    rows = next(iter(spec["datasets"].values()))
+    assert min(r["distance"] for r in rows) == 1  # distance 0 has no place on a log axis
 
 
 def test_layered_curves_chart_binds_the_legend_to_a_name_selection():

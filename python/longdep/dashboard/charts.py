@@ -78,7 +78,8 @@ def log10_axis(title: str) -> alt.Axis:
 
 
 def _distance_x(title: str, log_x: bool, field: str = "distance") -> alt.X:
-    scale = alt.Scale(type="symlog") if log_x else alt.Scale(zero=True, nice=False)
+    """Distance axis; on a log axis distance 0 has no place, so callers drop it first."""
+    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=True, nice=False)
     return alt.X(f"{field}:Q", title=title, scale=scale, axis=alt.Axis(labelExpr=STEPS_LABEL_EXPR))
 
 
@@ -103,6 +104,8 @@ def decay_chart(
     if theory is not None and len(theory):
         frames.append(with_log10(theory).assign(kind="theory"))
     data = pd.concat(frames, ignore_index=True)
+    if log_x:
+        data = data[data["distance"] > 0]
     names = list(dict.fromkeys(data["name"]))
     color = alt.Color(
         "name:N",
@@ -145,7 +148,7 @@ def layered_curves_chart(
     y_title: str,
     threshold_log10: float | None = None,
     threshold_label: str = "",
-    log_x: bool = True,
+    log_x: bool = False,
     height: int = 440,
 ) -> alt.LayerChart:
     """Many cells on one chart; clicking a legend entry highlights that cell.
@@ -154,6 +157,8 @@ def layered_curves_chart(
     a point selection on ``name`` (shift-click adds more names).
     """
     data = with_log10(curves)
+    if log_x:
+        data = data[data["distance"] > 0]
     names = list(dict.fromkeys(data["name"]))
     select = alt.selection_point(fields=["name"], bind="legend", name="pick")
     base = alt.Chart(data).encode(

@@ -22,14 +22,6 @@ import longdep as ld
 
 from . import uploads
 
-try:  # the analyses engineer's modules; interim stand-ins until they land
-    from longdep import analysis as _analysis
-    from longdep import init as _init
-except ImportError:  # pragma: no cover - removed once the library has both
-    from . import _interim
-
-    _analysis, _init = _interim.analysis, _interim.init  # type: ignore[assignment]
-
 __all__ = [
     "CELL_KINDS",
     "HORIZON_THRESHOLD",
@@ -92,17 +84,17 @@ def make_cell(
     """A random cell of the given kind. ``radius`` is the Elman spectral radius, the
     LSTM/GRU recurrent gain, or the LRU's largest eigenvalue modulus."""
     if kind == "elman":
-        return _init.elman(
+        return ld.init.elman(
             H, init=init, rho=radius, nonlinearity=nonlinearity,
             input_scale=input_scale, seed=seed,
         )  # fmt: skip
     if kind == "lstm":
-        return _init.lstm(H, gain=radius, input_scale=input_scale, seed=seed)
+        return ld.init.lstm(H, gain=radius, input_scale=input_scale, seed=seed)
     if kind == "gru":
-        return _init.gru(H, gain=radius, input_scale=input_scale, seed=seed)
+        return ld.init.gru(H, gain=radius, input_scale=input_scale, seed=seed)
     if kind == "lru":
         r_max = min(radius, 0.999999)
-        return _init.lru(max(1, H // 2), r_min=0.9 * r_max, r_max=r_max, seed=seed)
+        return ld.init.lru(max(1, H // 2), r_min=0.9 * r_max, r_max=r_max, seed=seed)
     raise ValueError(f"kind must be one of {CELL_KINDS}; got {kind!r}")
 
 
@@ -114,12 +106,12 @@ def _by_distance(cell: Any, x: np.ndarray) -> np.ndarray:
 
 
 def _downsample(log_curve: np.ndarray, name: str) -> pd.DataFrame:
-    idx, vals = _analysis.downsample_log(len(log_curve), log_curve, N_POINTS)
+    idx, vals = ld.analysis.downsample_log(len(log_curve), log_curve, N_POINTS)
     return pd.DataFrame({"name": name, "distance": idx, "log_norm": vals})
 
 
 def _metrics(log_curve: np.ndarray) -> dict[str, Any]:
-    m = _analysis.curve_metrics(log_curve)
+    m = ld.analysis.curve_metrics(log_curve)
     return {k: m[k] for k in ("decay_rate", "memory_horizon", "regime")}
 
 
@@ -138,8 +130,8 @@ def telephone(seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng([seed, 17])
     rows = []
     cells = {
-        "rnn": _init.elman(_TELEPHONE_H, rho=1.0, input_scale=1.0, seed=seed),
-        "lstm": _init.lstm(_TELEPHONE_H, chrono=2 * TELEPHONE_MAX, seed=seed),
+        "rnn": ld.init.elman(_TELEPHONE_H, rho=1.0, input_scale=1.0, seed=seed),
+        "lstm": ld.init.lstm(_TELEPHONE_H, chrono=2 * TELEPHONE_MAX, seed=seed),
     }
     for key, cell in cells.items():
         u = rng.normal(size=cell.state_size)
@@ -193,7 +185,7 @@ def decay(
     if kind == "elman" and nonlinearity in ("linear", "tanh"):
         rho = float(np.abs(np.linalg.eigvals(cell.weight_hh)).max())
         if rho > 0:
-            full = _analysis.theory_linear(rho, T, 1.0)
+            full = ld.analysis.theory_linear(rho, T, 1.0)
             theory = pd.DataFrame({"name": "theory", "distance": d, "log_norm": full[T - 1 - d]})
             theory_kind = "exact" if nonlinearity == "linear" else "linearised"
     elif kind == "lru":
@@ -223,18 +215,17 @@ def remedy_cells(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any
     """The cells compared on the remedies page, keyed by ``REMEDIES``."""
     common = {"input_scale": input_scale, "seed": seed}
     cells: dict[str, Any] = {
-        "vanilla": _init.elman(H, **common),
-        "residual": _init.elman(H, residual=0.5, **common),
-        "layer_norm": _init.elman(H, layer_norm=True, **common),
-        "orthogonal": _init.elman(H, init="orthogonal", **common),
-        "identity": _init.elman(H, init="identity", nonlinearity="relu", **common),
-        "lstm": _init.lstm(H, **common),
-        "lstm_chrono": _init.lstm(H, chrono=T, **common),
-        "gru": _init.gru(H, **common),
-        "lru": _init.lru(max(1, H // 2), seed=seed),
+        "vanilla": ld.init.elman(H, **common),
+        "residual": ld.init.elman(H, residual=0.5, **common),
+        "layer_norm": ld.init.elman(H, layer_norm=True, **common),
+        "orthogonal": ld.init.elman(H, init="orthogonal", **common),
+        "identity": ld.init.elman(H, init="identity", nonlinearity="relu", **common),
+        "lstm": ld.init.lstm(H, **common),
+        "lstm_chrono": ld.init.lstm(H, chrono=T, **common),
+        "gru": ld.init.gru(H, **common),
+        "lru": ld.init.lru(max(1, H // 2), seed=seed),
     }
-    if getattr(_init, "attention", None) is not None:
-        cells["attention"] = _init.attention(H, seed=seed)
+    cells["attention"] = ld.init.attention(H, seed=seed)
     return cells
 
 
@@ -247,12 +238,12 @@ def remedies(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any]:
     frames, metrics, errors = [], [], {}
     for name, cell in cells.items():
         try:
-            df = _analysis.compare({name: cell}, x, n_points=N_POINTS)
+            df = ld.analysis.compare({name: cell}, x, n_points=N_POINTS)
         except ld.LongdepError as exc:
             errors[name] = str(exc)
             continue
         frames.append(df[["name", "distance", "log_norm"]])
-        metrics.append(_analysis.compare_metrics(df))
+        metrics.append(ld.analysis.compare_metrics(df))
     curves = pd.concat(frames, ignore_index=True)
     table = pd.concat(metrics, ignore_index=True)
     keep = ["name", "decay_rate", "memory_horizon", "regime"]
@@ -272,7 +263,7 @@ def clipping(H: int, T: int, seed: int, clip_log10: float, far: int) -> pd.DataF
     x = inputs(T, seed)
     rows = []
     for case, gain in (("vanishing", 1.0), ("exploding", 3.0)):
-        g = _by_distance(_init.elman(H, gain=gain, seed=seed), x)  # ln norms by distance
+        g = _by_distance(ld.init.elman(H, gain=gain, seed=seed), x)  # ln norms by distance
         total = float(np.logaddexp.reduce(2 * g) / 2)  # ln sqrt(sum_t ||dL/dh_t||^2)
         ln_c = clip_log10 * math.log(10)
         scale = min(0.0, ln_c - total)  # ln min(1, c / ||g||)
@@ -317,8 +308,8 @@ def _landscape_cell(
     mode: str, xv: float, yv: float, H: int, input_scale: float, seed: int
 ) -> ld.Elman:
     if mode == "radius_H":
-        return _init.elman(int(yv), rho=float(xv), input_scale=input_scale, seed=seed)
-    return _init.elman(H, gain=float(xv), input_scale=float(yv), seed=seed)
+        return ld.init.elman(int(yv), rho=float(xv), input_scale=input_scale, seed=seed)
+    return ld.init.elman(H, gain=float(xv), input_scale=float(yv), seed=seed)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -354,7 +345,7 @@ def chaos_edge_theory() -> pd.DataFrame:
     """Mean-field order-to-chaos edge (Poole et al. 2016): the gain with chi = 1 for each
     input scale, which plays the part of the bias std (a fixed grid, computed once)."""
     bias_std = np.linspace(0.0, 2.0, 9)
-    gains = np.asarray(_analysis.order_chaos_edge(bias_std), dtype=float)
+    gains = np.asarray(ld.analysis.order_chaos_edge(bias_std), dtype=float)
     return pd.DataFrame({"x": gains, "y": bias_std, "line": "theory"})
 
 

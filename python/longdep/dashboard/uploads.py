@@ -263,7 +263,7 @@ def build_cell(
     return cell, kind
 
 
-def example_npz(H: int = 32, I: int = 4, seed: int = 0) -> bytes:  # noqa: E741
+def example_npz(H: int = 32, I: int = 4, seed: int = 0) -> bytes:
     """A small LSTM state dict in PyTorch names, as ``.npz`` bytes (for the download button)."""
     rng = np.random.default_rng(seed)
     k = 1 / math.sqrt(H)

@@ -83,6 +83,7 @@ def render() -> None:
     )
     input_scale = c3.slider(tr("ctl_input_scale"), 0.0, 3.0, 1.0, 0.05, key="p3_input")
     seed = c4.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p3_seed")
+    log_x = st.toggle(tr("ctl_log_x"), False, key="p3_logx")
     with st.spinner(tr("computing")):
         res = data.remedies(int(H), int(T), float(input_scale), int(seed))
     curves = res["curves"].assign(name=[tr(f"rem_{n}") for n in res["curves"]["name"]])
@@ -92,6 +93,7 @@ def render() -> None:
         y_title=tr("axis_grad"),
         threshold_log10=math.log10(data.HORIZON_THRESHOLD),
         threshold_label=tr("threshold"),
+        log_x=log_x,
     )
     st.altair_chart(chart, width="stretch")
     for name, msg in res["errors"].items():
