@@ -296,7 +296,7 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
         (0..batch)
             .into_par_iter()
             .map(|b| {
-                let mut acc = vec![0.0f64; cell.param_len()];
+                let mut acc = vec![F::ZERO; cell.param_len()];
                 let mut g = vec![F::ZERO; s];
                 let mut g_prev = vec![F::ZERO; s];
                 let mut g_xp = vec![F::ZERO; gh];
@@ -342,7 +342,7 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
     let mut inputs = want_inputs.then(|| vec![0.0f64; steps * batch * i]);
     for (b, (acc, g, dx)) in lanes.iter().enumerate() {
         for (p, a) in params.iter_mut().zip(acc) {
-            *p += *a;
+            *p += a.to_f64();
         }
         initial_state.extend(g.iter().map(|v| v.to_f64()));
         if let Some(all) = inputs.as_mut() {

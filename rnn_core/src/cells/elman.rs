@@ -246,17 +246,17 @@ impl<F: Real> Cell<F> for Elman<F> {
         g_next: &[F],
         g_xp: &[F],
         _scratch: &mut [F],
-        acc: &mut [f64],
+        acc: &mut [F],
     ) {
         let h = self.w.hidden();
         dense_grads(&self.w, x, &s_prev[..h], g_xp, g_xp, acc);
         if self.ln.is_some() {
             let base = h * (self.w.input() + h + 2);
-            let alpha = self.residual.unwrap_or(F::ONE).to_f64();
+            let alpha = self.residual.unwrap_or(F::ONE);
             let (d, z) = (&rec[..h], &rec[h..2 * h]);
             for j in 0..h {
-                let dy = alpha * d[j].to_f64() * g_next[j].to_f64();
-                acc[base + j] += dy * z[j].to_f64();
+                let dy = alpha * d[j] * g_next[j];
+                acc[base + j] += dy * z[j];
                 acc[base + h + j] += dy;
             }
         }

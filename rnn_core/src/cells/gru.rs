@@ -134,7 +134,7 @@ impl<F: Real> Cell<F> for Gru<F> {
         _g_next: &[F],
         g_xp: &[F],
         scratch: &mut [F],
-        acc: &mut [f64],
+        acc: &mut [F],
     ) {
         let h = self.w.hidden();
         let d_hh = &mut scratch[..3 * h];

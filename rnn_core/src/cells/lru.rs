@@ -120,28 +120,22 @@ impl<F: Real> Cell<F> for Lru<F> {
         g_next: &[F],
         _g_xp: &[F],
         _scratch: &mut [F],
-        acc: &mut [f64],
+        acc: &mut [F],
     ) {
         let n = self.lam_re.len();
         let i = self.w.input();
         let (a_w, a_lam) = acc.split_at_mut(2 * n * i);
         for r in 0..2 * n {
-            let g = g_next[r].to_f64();
+            let g = g_next[r];
             for (a, xk) in a_w[r * i..(r + 1) * i].iter_mut().zip(x) {
-                *a += g * xk.to_f64();
+                *a += g * *xk;
             }
         }
         let (re, im) = s_prev[..2 * n].split_at(n);
         let (gr, gi) = g_next[..2 * n].split_at(n);
         for j in 0..n {
-            let (gr, gi, re, im) = (
-                gr[j].to_f64(),
-                gi[j].to_f64(),
-                re[j].to_f64(),
-                im[j].to_f64(),
-            );
-            a_lam[j] += gr * re + gi * im;
-            a_lam[n + j] += gi * re - gr * im;
+            a_lam[j] += gr[j] * re[j] + gi[j] * im[j];
+            a_lam[n + j] += gi[j] * re[j] - gr[j] * im[j];
         }
     }
 

@@ -16,7 +16,7 @@ pub use lru::Lru;
 pub use lstm::Lstm;
 
 use crate::error::{check_finite, Error, Result};
-use crate::kernels::Packed;
+use crate::kernels::{axpy, Packed};
 use crate::Real;
 
 /// One step of a recurrence `s_t = f(s_{t-1}, x_t)` with its exact derivatives.
@@ -68,7 +68,7 @@ pub trait Cell<F: Real>: Send + Sync {
         w.rows() * (w.input() + w.hidden() + 2)
     }
 
-    /// Add one step's parameter gradient to `acc` given the adjoint `g_next` of
+    /// Add one step's parameter gradient to `acc` (in the computation dtype) given the adjoint `g_next` of
     /// `s_next`, the `g_xp` that [`Cell::vjp`] produced for it, and the input `x`.
     ///
     /// The default covers cells whose pre-activation is `xp + W_hh h + b_hh`:
@@ -82,7 +82,7 @@ pub trait Cell<F: Real>: Send + Sync {
         _g_next: &[F],
         g_xp: &[F],
         _scratch: &mut [F],
-        acc: &mut [f64],
+        acc: &mut [F],
     ) {
         dense_grads(
             self.weights(),
@@ -103,25 +103,21 @@ pub(crate) fn dense_grads<F: Real>(
     h: &[F],
     d_in: &[F],
     d_hh: &[F],
-    acc: &mut [f64],
+    acc: &mut [F],
 ) {
     let (rows, i, hd) = (w.rows(), w.input(), w.hidden());
     let (a_ih, rest) = acc.split_at_mut(rows * i);
     let (a_hh, rest) = rest.split_at_mut(rows * hd);
     let (a_bih, a_bhh) = rest.split_at_mut(rows);
     for r in 0..rows {
-        let (di, dh) = (d_in[r].to_f64(), d_hh[r].to_f64());
+        let (di, dh) = (d_in[r], d_hh[r]);
         a_bih[r] += di;
         a_bhh[r] += dh;
-        if di != 0.0 {
-            for (a, xk) in a_ih[r * i..(r + 1) * i].iter_mut().zip(x) {
-                *a += di * xk.to_f64();
-            }
+        if di != F::ZERO {
+            axpy(di, x, &mut a_ih[r * i..(r + 1) * i]);
         }
-        if dh != 0.0 {
-            for (a, hk) in a_hh[r * hd..(r + 1) * hd].iter_mut().zip(h) {
-                *a += dh * hk.to_f64();
-            }
+        if dh != F::ZERO {
+            axpy(dh, h, &mut a_hh[r * hd..(r + 1) * hd]);
         }
     }
 }

@@ -14,6 +14,36 @@ pub mod reference;
 pub use act::{sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at};
 pub use gemv::{block_rows, gemv, gemv_at, Packed};
 
+/// `y += alpha * x`, dispatched like the other kernels.
+#[inline]
+pub fn axpy<F: crate::Real>(alpha: F, x: &[F], y: &mut [F]) {
+    #[inline(always)]
+    fn body<F: crate::Real, const FMA: bool>(alpha: F, x: &[F], y: &mut [F]) {
+        for (yi, xi) in y.iter_mut().zip(x) {
+            *yi = fmadd::<F, FMA>(alpha, *xi, *yi);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn avx2<F: crate::Real>(alpha: F, x: &[F], y: &mut [F]) {
+        body::<F, true>(alpha, x, y)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn avx512<F: crate::Real>(alpha: F, x: &[F], y: &mut [F]) {
+        body::<F, true>(alpha, x, y)
+    }
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: Avx512 is reported only when avx512f and fma were detected at run time.
+        Isa::Avx512 => unsafe { avx512(alpha, x, y) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: Avx2Fma is reported only when avx2 and fma were detected at run time.
+        Isa::Avx2Fma => unsafe { avx2(alpha, x, y) },
+        _ => body::<F, false>(alpha, x, y),
+    }
+}
+
 use std::sync::OnceLock;
 
 /// The instruction-set level the fast paths use.
