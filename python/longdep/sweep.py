@@ -375,6 +375,7 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
     settings: dict[str, Any] = {}
     fixed: dict[str, Any] = {}
     grid: dict[str, list[Any]] = {}
+    suggested: set[str] = set()  # a misspelt key is reported once, not also as missing
 
     for key, value in raw.items():
         if key == "grid":
@@ -399,7 +400,7 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
             except _Bad as e:
                 err("", key, str(e))
         else:
-            hint = _did_you_mean(key, allowed_top)
+            hint = _did_you_mean(key, allowed_top, suggested)
             if key == "seed":
                 hint = "; did you mean 'seeds'?"
             err("", key, f"unknown key{hint} (allowed: {', '.join(allowed_top)})")
@@ -408,7 +409,7 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
     if isinstance(raw_grid, dict):
         for key, values in raw_grid.items():
             if key not in PARAMETERS:
-                hint = _did_you_mean(key, list(PARAMETERS))
+                hint = _did_you_mean(key, list(PARAMETERS), suggested)
                 if key in ("seeds", "seed"):
                     hint = "; seeds are swept from the top-level key 'seeds'"
                 err("grid", key, f"unknown key{hint} (allowed in [grid]: {', '.join(PARAMETERS)})")
@@ -440,11 +441,10 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
 
     for key, spec in PARAMETERS.items():
         if spec.default is _REQUIRED and key not in fixed and key not in grid:
-            present = key in raw or key in raw_grid
-            if not present:
+            if key not in raw and key not in raw_grid and key not in suggested:
                 err("", key, "is required (a top-level value or a list under [grid])")
     for key, spec in SETTINGS.items():
-        if spec.default is _REQUIRED and key not in settings and key not in raw:
+        if spec.default is _REQUIRED and key not in raw and key not in suggested:
             err("", key, "is required")
     if errors:
         raise SweepConfigError(errors)
@@ -484,8 +484,10 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
     )
 
 
-def _did_you_mean(key: str, options: Sequence[str]) -> str:
+def _did_you_mean(key: str, options: Sequence[str], suggested: set[str] | None = None) -> str:
     close = difflib.get_close_matches(key, options, n=1, cutoff=0.6)
+    if close and suggested is not None:
+        suggested.add(close[0])
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -791,6 +793,18 @@ def _case_files(folder: Path) -> list[Path]:
 def _worker_init() -> None:
     # Ctrl-C reaches the whole process group; the parent alone decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker blocked on the task queue never sees EOF (it holds both pipe ends), so
+    # it would outlive a parent killed with SIGKILL: watch the parent and leave with it.
+    import multiprocessing as mp
+
+    parent = mp.parent_process()
+    if parent is not None:
+
+        def watch() -> None:
+            parent.join()
+            os._exit(1)
+
+        threading.Thread(target=watch, name="longdep-parent-watch", daemon=True).start()
 
 
 class Executor:
@@ -901,7 +915,8 @@ class DaskExecutor(Executor):
 
     def wait(self, futures: set[Any], timeout: float) -> set[Any]:
         try:
-            self._dist.wait(list(futures), timeout=timeout, return_when="FIRST_COMPLETED")
+            with self.client.as_current():
+                self._dist.wait(list(futures), timeout=timeout, return_when="FIRST_COMPLETED")
         except TimeoutError:
             pass
         return {f for f in futures if f.done()}
