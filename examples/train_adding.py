@@ -26,16 +26,26 @@ def cells(H: int, seed: int) -> dict[str, tuple[ld.RecurrentCell, int | None]]:
     def w(*shape: int, s: float) -> np.ndarray:
         return rng.normal(size=shape) * s
 
-    lstm = ld.LSTM(w(4 * H, 2, s=0.5), w(4 * H, H, s=1 / np.sqrt(H)), np.zeros(4 * H), np.zeros(4 * H))
+    lstm = ld.LSTM(
+        w(4 * H, 2, s=0.5), w(4 * H, H, s=1 / np.sqrt(H)), np.zeros(4 * H), np.zeros(4 * H)
+    )
     # Chrono initialisation (Tallec & Ollivier 2018) for time scales up to T.
     b = np.zeros(4 * H)
     b[H : 2 * H] = np.log(rng.uniform(1, 200 - 1, size=H))
     b[:H] = -b[H : 2 * H]
     lstm = ld.LSTM(lstm.weight_ih, lstm.weight_hh, b, np.zeros(4 * H))
     return {
-        "vanilla tanh": (ld.Elman(w(H, 2, s=0.5), w(H, H, s=1 / np.sqrt(H)), np.zeros(H), np.zeros(H)), None),
+        "vanilla tanh": (
+            ld.Elman(w(H, 2, s=0.5), w(H, H, s=1 / np.sqrt(H)), np.zeros(H), np.zeros(H)),
+            None,
+        ),
         "LSTM (chrono)": (lstm, None),
-        "GRU": (ld.GRU(w(3 * H, 2, s=0.5), w(3 * H, H, s=1 / np.sqrt(H)), np.zeros(3 * H), np.zeros(3 * H)), None),
+        "GRU": (
+            ld.GRU(
+                w(3 * H, 2, s=0.5), w(3 * H, H, s=1 / np.sqrt(H)), np.zeros(3 * H), np.zeros(3 * H)
+            ),
+            None,
+        ),
         "LRU": (ld.LRU.random(H // 2, 32, r_min=0.9, r_max=0.999, seed=seed), 32),
     }
 
@@ -57,13 +67,26 @@ def main() -> None:
             continue
         t0 = time.time()
         res = training.train(
-            cell, task, steps=args.steps, batch=args.batch, lr=args.lr, clip=1.0, seed=args.seed, encoder=enc
+            cell,
+            task,
+            steps=args.steps,
+            batch=args.batch,
+            lr=args.lr,
+            clip=1.0,
+            seed=args.seed,
+            encoder=enc,
         )
         h = res.history.assign(model=name)
         hist.append(h)
         final = float(h.loss.iloc[-50:].mean())
         rows.append(
-            dict(model=name, final_mse=final, baseline=task.baseline, ratio=task.baseline / final, seconds=time.time() - t0)
+            dict(
+                model=name,
+                final_mse=final,
+                baseline=task.baseline,
+                ratio=task.baseline / final,
+                seconds=time.time() - t0,
+            )
         )
         print(rows[-1], flush=True)
     table = pd.DataFrame(rows)

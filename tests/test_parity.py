@@ -444,11 +444,15 @@ def test_orthogonal_linear_elman_preserves_norms_exactly(
 def test_grad_norms_are_linear_in_v(
     cfg: str, shape: tuple[int, int, int], scale: float, wrt: str
 ) -> None:
-    """The reverse pass is linear in the seed v: grad_norms(c v) = |c| grad_norms(v)."""
+    """The reverse pass is linear in the seed v: grad_norms(c v) = |c| grad_norms(v).
+
+    The unit seed differs from v/|v| by rounding; entries that are small through
+    cancellation (layer norm's centring) amplify that to ~1e-12, hence rtol 1e-10.
+    """
     c = make_case(cfg, *shape)
     base = ld.grad_norms(c.cell, c.x, c.v, c.h0, wrt=wrt)
     scaled = ld.grad_norms(c.cell, c.x, scale * c.v, c.h0, wrt=wrt)
-    np.testing.assert_allclose(scaled, abs(scale) * base, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(scaled, abs(scale) * base, rtol=1e-10, atol=0)
 
 
 @given(

@@ -14,9 +14,22 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._validate import as_float_array, choice, require_finite, shape_str
-from .errors import ArgumentError, ShapeError
+from .errors import ArgumentError, NumericsError, ShapeError
 
 __all__ = ["GRU", "LRU", "LSTM", "Elman", "RecurrentCell"]
+
+
+def _cast(name: str, a: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
+    """`a` as contiguous `dtype`; values beyond that dtype's range are an error, not inf."""
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(a, dtype=dtype)
+    if not np.all(np.isfinite(out)):
+        big = float(np.max(np.abs(a)))
+        raise NumericsError(
+            f"{name} has values beyond the {np.dtype(dtype).name} range (max |value| = {big:.3g}); "
+            "pass float64 input to compute in float64"
+        )
+    return out
 
 
 def _tensor_to_numpy(t: Any) -> np.ndarray:
@@ -112,7 +125,7 @@ class RecurrentCell:
             }
             spec: dict[str, Any] = {"kind": self.kind, **self._options()}
             for k, v in arrays.items():
-                spec[k] = None if v is None else np.ascontiguousarray(v, dtype=dtype)
+                spec[k] = None if v is None else _cast(k, v, dtype)
             self._cache[key] = spec
         return self._cache[key]
 
@@ -228,7 +241,11 @@ class Elman(RecurrentCell):
         super().__init__(weight_ih, weight_hh, bias_ih, bias_hh)
         self.nonlinearity = choice("nonlinearity", nonlinearity, ("tanh", "relu", "linear"))
         if residual is not None:
-            if isinstance(residual, bool) or not np.isfinite(float(residual)):
+            try:
+                ok = not isinstance(residual, bool) and bool(np.isfinite(float(residual)))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
                 raise ArgumentError(f"residual must be a finite number or None; got {residual!r}")
             residual = float(residual)
         self.residual = residual
@@ -405,9 +422,9 @@ class LRU(RecurrentCell):
         if key not in self._cache:
             self._cache[key] = {
                 "kind": "lru",
-                "weight_ih": np.ascontiguousarray(self.weight_ih, dtype=dtype),
-                "lambda_re": np.ascontiguousarray(self.eigenvalues.real, dtype=dtype),
-                "lambda_im": np.ascontiguousarray(self.eigenvalues.imag, dtype=dtype),
+                "weight_ih": _cast("weight_ih", self.weight_ih, dtype),
+                "lambda_re": _cast("lambda_re", self.eigenvalues.real, dtype),
+                "lambda_im": _cast("lambda_im", self.eigenvalues.imag, dtype),
             }
         return self._cache[key]
 

@@ -101,17 +101,41 @@ def _initial_state(
     return _rows("h0", h0, batch, h, dtype, two_d, "initial hidden state")
 
 
+#: Largest thread count accepted (far above any useful value on one machine).
+MAX_THREADS = 1024
+
+
 def _threads(threads: int | None) -> int | None:
     if threads is None:
         env = os.environ.get("LONGDEP_NUM_THREADS", "").strip()
         if env:
-            if not env.isdigit() or int(env) < 1:
-                raise ArgumentError(f"LONGDEP_NUM_THREADS must be a positive integer; got {env!r}")
+            if not env.isdigit() or not 1 <= int(env) <= MAX_THREADS:
+                raise ArgumentError(
+                    f"LONGDEP_NUM_THREADS must be an integer between 1 and {MAX_THREADS}; got {env!r}"
+                )
             return int(env)
         return None
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        raise ArgumentError(f"threads must be a positive integer or None; got {threads!r}")
+    if (
+        isinstance(threads, bool)
+        or not isinstance(threads, (int, np.integer))
+        or not 1 <= int(threads) <= MAX_THREADS
+    ):
+        raise ArgumentError(
+            f"threads must be an integer between 1 and {MAX_THREADS}, or None; got {threads!r}"
+        )
     return int(threads)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def _exp_inplace(a: np.ndarray) -> None:
+    """exp of log-norms; values beyond the float range honestly become inf or 0."""
+    with np.errstate(over="ignore", under="ignore"):
+        np.exp(a, out=a)
 
 
 def _prepare_out(out: Any, t: int, b: int, two_d: bool) -> np.ndarray | None:
@@ -168,6 +192,10 @@ def forward(
     [1.0, 2.0, 3.0, 4.0]
     """
     if _python_impl(cell):
+        if return_state:
+            raise ArgumentError(
+                f"return_state needs a recurrent cell; {type(cell).__name__} has no state"
+            )
         return cell.forward(x, h0, threads=threads)
     cell = _check_cell(cell)
     arr, dtype, two_d = _prepare_x(cell, x)
@@ -234,6 +262,8 @@ def grad_norms(
         raise ArgumentError(
             f"memory_budget must be a positive number of bytes; got {memory_budget!r}"
         )
+    log = _flag("log", log)
+    memory_budget = min(int(memory_budget), 2**62)  # beyond any machine: no limit
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, _ = arr.shape
     s0 = _initial_state(cell, h0, b, dtype, two_d)
@@ -243,7 +273,7 @@ def grad_norms(
         cell.spec(dtype), arr, s0, vv, wrt, int(memory_budget), _threads(threads), dst
     )
     if not log:
-        np.exp(res, out=res)
+        _exp_inplace(res)
     if out is not None:
         return out
     return res[:, 0] if two_d else res
@@ -277,6 +307,7 @@ def sensitivity(
     if _python_impl(cell):
         return cell.sensitivity(x, u, h0, log=log, part=part, threads=threads, out=out)
     cell = _check_cell(cell)
+    log = _flag("log", log)
     part = choice("part", part, ("state", "hidden"))
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, _ = arr.shape
@@ -285,7 +316,7 @@ def sensitivity(
     dst = _prepare_out(out, t, b, two_d)
     res = _core.sensitivity(cell.spec(dtype), arr, s0, uu, part, _threads(threads), dst)
     if not log:
-        np.exp(res, out=res)
+        _exp_inplace(res)
     if out is not None:
         return out
     return res[:, 0] if two_d else res

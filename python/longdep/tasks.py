@@ -41,7 +41,11 @@ class Task:
     name: str = field(init=False, default="task")
 
     def __post_init__(self) -> None:
-        if isinstance(self.length, bool) or not isinstance(self.length, (int, np.integer)) or self.length < 2:
+        if (
+            isinstance(self.length, bool)
+            or not isinstance(self.length, (int, np.integer))
+            or self.length < 2
+        ):
             raise ArgumentError(f"length must be an integer >= 2; got {self.length!r}")
 
     input_size: int = field(init=False, default=1)
@@ -196,5 +200,7 @@ _TASKS: dict[str, type[Task]] = {"adding": AddingTask, "copy": CopyTask, "subjec
 def make_task(name: str, length: int, **kwargs: Any) -> Task:
     """A task by name: ``"adding"``, ``"copy"`` or ``"subject"``."""
     if name not in _TASKS:
-        raise ArgumentError(f"task must be one of {', '.join(repr(k) for k in _TASKS)}; got {name!r}")
+        raise ArgumentError(
+            f"task must be one of {', '.join(repr(k) for k in _TASKS)}; got {name!r}"
+        )
     return _TASKS[name](length, **kwargs)

@@ -578,6 +578,7 @@ fn jacobian_norms<'py>(
     ))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn param_grads_impl<'py, F: Real + Element>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,

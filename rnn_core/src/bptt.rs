@@ -8,7 +8,7 @@
 
 use crate::cells::Cell;
 use crate::error::{check_len, Error, Result};
-use crate::kernels::{gemv, sumsq_f64};
+use crate::kernels::{gemv, ln_norm, norm_f64};
 use crate::seq::{check_rows, effective_threads, in_pool, Runner, Seq};
 use crate::Real;
 use rayon::prelude::*;
@@ -203,7 +203,7 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     out: &mut [f64],
 ) -> Result<()> {
     let (h, s, gh) = (cell.hidden(), cell.state_dim(), cell.proj_dim());
-    let n0 = sumsq_f64(v).sqrt();
+    let n0 = norm_f64(v);
     if n0 == 0.0 {
         out.fill(f64::NEG_INFINITY);
         return Ok(());
@@ -220,28 +220,27 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     let w = cell.weights();
     reverse_sweep(cell, seq, b, s0, seg, |t, rec, s_prev| {
         match wrt {
-            Wrt::State => out[t] = log_scale + 0.5 * sumsq_f64(&g[..h]).ln(),
-            Wrt::Cell => out[t] = log_scale + 0.5 * sumsq_f64(&g[h..2 * h]).ln(),
+            Wrt::State => out[t] = log_scale + ln_norm(&g[..h]),
+            Wrt::Cell => out[t] = log_scale + ln_norm(&g[h..2 * h]),
             Wrt::Input => {}
         }
         cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);
         if wrt == Wrt::Input {
             gemv(&w.p_ih_t, &g_xp, &w.zeros[..cell.input()], &mut gx);
-            out[t] = log_scale + 0.5 * sumsq_f64(&gx).ln();
+            out[t] = log_scale + ln_norm(&gx);
         }
-        let n2 = sumsq_f64(&g_prev);
-        if !n2.is_finite() {
+        let n = norm_f64(&g_prev);
+        if !n.is_finite() {
             return Err(Error::Numerics(format!(
                 "the backpropagated gradient overflowed at step {t} (a single step Jacobian \
                  has entries beyond the {} range)",
                 F::NAME
             )));
         }
-        if n2 == 0.0 {
+        if n == 0.0 {
             out[..t].fill(f64::NEG_INFINITY);
             return Ok(false);
         }
-        let n = n2.sqrt();
         let inv = F::from_f64(1.0 / n);
         for (gi, pi) in g.iter_mut().zip(&g_prev) {
             *gi = *pi * inv;

@@ -6,7 +6,7 @@
 
 use crate::cells::Cell;
 use crate::error::{check_len, Error, Result};
-use crate::kernels::sumsq_f64;
+use crate::kernels::{ln_norm, norm_f64};
 use crate::seq::{check_rows, in_pool, Runner, Seq};
 use crate::Real;
 use rayon::prelude::*;
@@ -102,7 +102,7 @@ fn lane_sens<F: Real, C: Cell<F> + ?Sized>(
         Part::State => s,
         Part::Hidden => cell.hidden(),
     };
-    let n0 = sumsq_f64(u0).sqrt();
+    let n0 = norm_f64(u0);
     if n0 == 0.0 {
         out.fill(f64::NEG_INFINITY);
         return Ok(());
@@ -115,20 +115,19 @@ fn lane_sens<F: Real, C: Cell<F> + ?Sized>(
     let mut zero_from = None;
     Runner::new(cell).stream(seq, b, &mut state, 0, seq.steps, |t, s_prev, rec| {
         cell.jvp(rec, s_prev, &u, &mut u_next, &mut scratch);
-        out[t] = log_scale + 0.5 * sumsq_f64(&u_next[..reported]).ln();
-        let n2 = sumsq_f64(&u_next);
-        if !n2.is_finite() {
+        out[t] = log_scale + ln_norm(&u_next[..reported]);
+        let n = norm_f64(&u_next);
+        if !n.is_finite() {
             return Err(Error::Numerics(format!(
                 "the propagated perturbation overflowed at step {t} (a step Jacobian has entries \
                  beyond the {} range)",
                 F::NAME
             )));
         }
-        if n2 == 0.0 {
+        if n == 0.0 {
             zero_from = Some(t + 1);
             return Ok(false);
         }
-        let n = n2.sqrt();
         let inv = F::from_f64(1.0 / n);
         for (ui, vi) in u.iter_mut().zip(&u_next) {
             *ui = *vi * inv;

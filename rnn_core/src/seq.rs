@@ -172,11 +172,19 @@ pub fn check_state<F: Real>(s: &[F], t: usize) -> Result<()> {
     }
 }
 
+/// Upper bound on a requested thread count (far above any useful value).
+pub const MAX_THREADS: usize = 1024;
+
 /// Run `f` inside a pool of `threads` threads (None: the default pool, sized by
 /// LONGDEP_NUM_THREADS or the number of cores).
 pub fn in_pool<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
     match threads.or_else(env_threads) {
         Some(0) => Err(Error::value("threads", "a positive number of threads", "0")),
+        Some(n) if n > MAX_THREADS => Err(Error::value(
+            "threads",
+            format!("at most {MAX_THREADS} threads"),
+            n.to_string(),
+        )),
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()

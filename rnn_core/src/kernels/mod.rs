@@ -130,6 +130,26 @@ pub(crate) fn fmadd<F: crate::Real, const FMA: bool>(a: F, b: F, c: F) -> F {
     }
 }
 
+/// Euclidean norm in f64 that neither overflows nor underflows: the plain sum of
+/// squares when it is comfortably inside the range, else a rescaled one.
+pub fn norm_f64<F: crate::Real>(a: &[F]) -> f64 {
+    let n2 = sumsq_f64(a);
+    if n2 > 1e-290 && n2 < 1e290 {
+        return n2.sqrt();
+    }
+    let m = a.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    let s = a.iter().map(|v| (v.to_f64() / m).powi(2)).sum::<f64>();
+    m * s.sqrt()
+}
+
+/// Natural log of [`norm_f64`] (`-inf` for a zero vector).
+pub fn ln_norm<F: crate::Real>(a: &[F]) -> f64 {
+    norm_f64(a).ln()
+}
+
 /// Sum of squares accumulated in f64 (norms never underflow in f32 arithmetic).
 #[inline]
 pub fn sumsq_f64<F: crate::Real>(a: &[F]) -> f64 {
