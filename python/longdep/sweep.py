@@ -267,12 +267,11 @@ def _key_lines(text: str) -> dict[tuple[str, str], int]:
     table = ""
     in_multiline = False
     for no, line in enumerate(text.splitlines(), 1):
-        if line.count('"""') % 2 or line.count("'''") % 2:
-            in_multiline = not in_multiline
-            if not in_multiline:
-                continue
-        if in_multiline:
+        opens = line.count('"""') % 2 or line.count("'''") % 2
+        if in_multiline:  # inside a multi-line string: no keys here
+            in_multiline = not opens
             continue
+        in_multiline = bool(opens)
         m = _TABLE_RE.match(line)
         if m:
             table = m.group(1).replace(" ", "").replace('"', "")
