@@ -194,7 +194,7 @@ def telephone_chart(
     *,
     x_title: str,
     y_title: str,
-    height: int = 320,
+    height: int = 360,
 ) -> alt.LayerChart:
     """Surviving fraction of the first message after each person, on a log scale.
 
@@ -285,9 +285,11 @@ def heatmap_chart(
     y_log: bool = False,
     edge: pd.DataFrame | None = None,
     edge_label: str = "",
+    marker: tuple[float, float] | None = None,
     height: int = 420,
 ) -> alt.LayerChart:
-    """Heatmap of ``grid[i, j]`` at ``(x_values[j], y_values[i])`` with an optional edge line.
+    """Heatmap of ``grid[i, j]`` at ``(x_values[j], y_values[i])`` with an optional edge line
+    and an optional ``marker`` (a ring at one ``(x, y)`` point, e.g. the one inspected below).
 
     The grid is block-averaged to at most 100 x 100 first. ``diverging`` centres a
     red-blue scale on zero (decay rate: blue vanishing, red exploding). ``edge`` has
@@ -373,6 +375,12 @@ def heatmap_chart(
                 ),
                 tooltip=alt.Tooltip("line:N", title=""),
             )
+        )
+    if marker is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"x": [marker[0]], "y": [marker[1]]}))
+            .mark_point(shape="circle", size=260, filled=False, strokeWidth=3, color="black")
+            .encode(x=alt.X("x:Q", scale=xscale), y=alt.Y("y:Q", scale=yscale))
         )
     return alt.layer(*layers).properties(height=height)
 

@@ -183,8 +183,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "p1_tel_slider": {"en": "Number of people in the line", "zh": "传话队伍的人数"},
     "p1_tel_x": {"en": "person in the line", "zh": "队伍中的第几个人"},
     "p1_tel_y": {
-        "en": "share of the message left (log scale)",
-        "zh": "消息保留的比例（对数坐标）",
+        "en": "message left (log scale)",
+        "zh": "消息保留比例（对数坐标）",
     },
     "p1_model_rnn": {"en": "vanilla RNN (tanh)", "zh": "普通 RNN（tanh）"},
     "p1_model_lstm": {"en": "LSTM", "zh": "LSTM"},

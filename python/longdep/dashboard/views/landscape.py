@@ -13,11 +13,14 @@ MODES = ("gain_input", "radius_H")
 AXES = {"gain_input": ("p4_x_gain", "p4_y_input"), "radius_H": ("p4_x_radius", "p4_y_H")}
 
 
-def lyapunov_section(tr, mode: str, res: dict, H: int, input_scale: float, T: int, seed: int):
+def lyapunov_section(
+    tr, mode: str, res: dict, H: int, input_scale: float, T: int, seed: int
+) -> tuple[float, float] | None:
+    """The Lyapunov spectrum of a point picked on the grid; returns that point."""
     st.subheader(tr("p4_lyap_header"))
     if not hasattr(ld, "lyapunov_spectrum"):
         st.info(tr("p4_lyap_missing"))
-        return
+        return None
     st.markdown(tr("p4_lyap_text"))
     xs, ys = list(res["x"]), list(res["y"])
     a, b, c = st.columns(3)
@@ -41,6 +44,7 @@ def lyapunov_section(tr, mode: str, res: dict, H: int, input_scale: float, T: in
         st.metric(tr("p4_lyap_max"), tr("m_rate_value", v=float(lam[0])))
         phase = "chaotic" if lam[0] > 0 else "ordered"
         st.metric(tr("p4_lyap_phase"), tr(f"p4_phase_{phase}"))
+    return float(xv), float(yv)
 
 
 def render() -> None:
@@ -74,6 +78,9 @@ def render() -> None:
     with right:
         with st.spinner(tr("computing")):
             res = data.landscape(mode, int(nx), int(ny), T, H, float(input_scale), seed)
+        heat = st.container()  # filled after the point below is picked, to mark it
+    point = lyapunov_section(tr, mode, res, H, float(input_scale), T, seed)
+    with heat:
         if quantity == "rate":
             grid, color_title, diverging = res["rate"], tr("q_rate"), True
         else:
@@ -93,11 +100,11 @@ def render() -> None:
             diverging=diverging,
             y_log=mode == "radius_H",
             edge=edge,
+            marker=point,
         )
         st.altair_chart(chart, width="stretch")
         present = [labels[k] for k in ("measured", "theory") if k in set(res["edge"]["line"])]
         st.caption(tr("p4_edges", lines="; ".join(present)) + " " + tr("p4_caption"))
-    lyapunov_section(tr, mode, res, H, float(input_scale), T, seed)
 
 
 if __name__ == "__main__":

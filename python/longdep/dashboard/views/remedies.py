@@ -81,7 +81,7 @@ def render() -> None:
         format_func=lambda t: f"{t:,}",
         key="p3_T",
     )
-    input_scale = c3.slider(tr("ctl_input_scale"), 0.0, 3.0, 1.0, 0.05, key="p3_input")
+    input_scale = c3.slider(tr("ctl_input_scale"), 0.0, 3.0, 0.5, 0.05, key="p3_input")
     seed = c4.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p3_seed")
     log_x = st.toggle(tr("ctl_log_x"), False, key="p3_logx")
     with st.spinner(tr("computing")):
