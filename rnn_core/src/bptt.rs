@@ -9,7 +9,7 @@
 use crate::cells::Cell;
 use crate::error::{check_len, Error, Result};
 use crate::kernels::{gemv, ln_norm, norm_f64};
-use crate::seq::{check_rows, effective_threads, in_pool, Runner, Seq};
+use crate::seq::{check_rows, effective_threads, in_pool, lane_columns, Runner, Seq};
 use crate::Real;
 use rayon::prelude::*;
 
@@ -122,24 +122,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
             o,
         )
     };
-    in_pool(opts.threads, || {
-        if batch == 1 {
-            return lane(0, out);
-        }
-        let cols = (0..batch)
-            .into_par_iter()
-            .map(|b| {
-                let mut o = vec![0.0; steps];
-                lane(b, &mut o).map(|_| o)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        for (b, col) in cols.iter().enumerate() {
-            for (t, val) in col.iter().enumerate() {
-                out[t * batch + b] = *val;
-            }
-        }
-        Ok(())
-    })
+    lane_columns(out, steps, batch, opts.threads, lane)
 }
 
 /// Visit steps `T-1, ..., 0` of lane `b` in reverse, calling `each(t, rec_t, s_{t-1})`.

@@ -7,9 +7,8 @@
 use crate::cells::Cell;
 use crate::error::{check_len, Error, Result};
 use crate::kernels::{ln_norm, norm_f64};
-use crate::seq::{check_rows, in_pool, Runner, Seq};
+use crate::seq::{check_rows, lane_columns, Runner, Seq};
 use crate::Real;
-use rayon::prelude::*;
 
 /// Which part of the state perturbation is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,24 +67,7 @@ pub fn sensitivity<F: Real, C: Cell<F> + ?Sized>(
             o,
         )
     };
-    in_pool(threads, || {
-        if batch == 1 {
-            return lane(0, out);
-        }
-        let cols = (0..batch)
-            .into_par_iter()
-            .map(|b| {
-                let mut o = vec![0.0; steps];
-                lane(b, &mut o).map(|_| o)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        for (b, col) in cols.iter().enumerate() {
-            for (t, val) in col.iter().enumerate() {
-                out[t * batch + b] = *val;
-            }
-        }
-        Ok(())
-    })
+    lane_columns(out, steps, batch, threads, lane)
 }
 
 fn lane_sens<F: Real, C: Cell<F> + ?Sized>(

@@ -194,6 +194,35 @@ pub fn in_pool<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + 
     }
 }
 
+/// Fill the `(T, B)` row-major `out` lane by lane: `lane(b, column)` writes the
+/// `T` values of lane `b`. Lanes run in parallel; a single lane writes in place.
+pub fn lane_columns(
+    out: &mut [f64],
+    steps: usize,
+    batch: usize,
+    threads: Option<usize>,
+    lane: impl Fn(usize, &mut [f64]) -> Result<()> + Send + Sync,
+) -> Result<()> {
+    in_pool(threads, || {
+        if batch == 1 {
+            return lane(0, out);
+        }
+        let cols = (0..batch)
+            .into_par_iter()
+            .map(|b| {
+                let mut o = vec![0.0; steps];
+                lane(b, &mut o).map(|_| o)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (b, col) in cols.iter().enumerate() {
+            for (t, val) in col.iter().enumerate() {
+                out[t * batch + b] = *val;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// `f(b, item_b)` for every item, in parallel (serially for a single item).
 pub fn par_each<T: Send>(
     items: &mut [T],
