@@ -189,6 +189,18 @@ def test_bad_upload_shows_an_error_not_a_traceback(server, page):
     assert "safetensors" in page.locator('[data-testid="stAlertContentError"]').inner_text()
 
 
+def test_browser_locale_zh_defaults_to_chinese(server, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server}/decay")
+        _settle(pg, 1)
+        assert "衰减曲线" in pg.locator("h1").first.inner_text()
+        _no_exception(pg)
+    finally:
+        context.close()
+
+
 def test_language_selector_switches_to_chinese(server, page):
     page.goto(f"{server}/decay")
     _settle(page, 1)

@@ -273,6 +273,20 @@ def test_safetensors_float16_and_bfloat16_are_widened_exactly():
     np.testing.assert_array_equal(bf16, values)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_safetensors_reader_agrees_with_the_reference_implementation(dtype):
+    st_numpy = pytest.importorskip("safetensors.numpy", reason="safetensors is not installed")
+    state = {k: v.astype(dtype) for k, v in _torch_state("gru", prefix="rnn.").items()}
+    state["rnn.empty"] = np.zeros((0, 3), dtype=dtype)
+    payload = st_numpy.save(state, metadata={"format": "pt"})
+    ours = uploads.read_safetensors("m.safetensors", payload)
+    reference = st_numpy.load(payload)
+    assert ours.keys() == reference.keys()
+    for name in reference:
+        assert ours[name].dtype == reference[name].dtype
+        np.testing.assert_array_equal(ours[name], reference[name])
+
+
 def _object_npz() -> bytes:
     buf = io.BytesIO()
     np.savez(buf, weight_hh_l0=np.array([{"a": 1}], dtype=object))
@@ -376,6 +390,24 @@ def test_good_upload_on_the_page_draws_the_decay_curve():
     assert "LSTM" in at.success[0].value and "H = 32" in at.success[0].value
     (spec,) = _specs(at)
     _assert_log10_y(spec, i18n.text("axis_grad", "en"))
+
+
+def test_two_layer_bidirectional_file_offers_the_forward_layers():
+    H = 5
+    rng = np.random.default_rng(3)
+    state = {}
+    for layer, inputs in ((0, 2), (1, 2 * H)):
+        for suffix in ("", "_reverse"):
+            state[f"weight_ih_l{layer}{suffix}"] = rng.normal(size=(3 * H, inputs))
+            state[f"weight_hh_l{layer}{suffix}"] = rng.normal(size=(3 * H, H))
+    layers = uploads.find_layers(state)
+    assert [(lay.prefix, lay.layer) for lay in layers] == [("", 0), ("", 1)]
+    cell, kind = uploads.build_cell(state, layers[1])
+    assert kind == "gru" and cell.input_size == 2 * H and cell.bias_ih is None
+    at = _weights_page("m.npz", _npz(**state))
+    assert not at.exception and not at.error
+    assert at.selectbox[0].label == i18n.text("p5_layer", "en")
+    assert len(_specs(at)) == 1
 
 
 def test_example_file_matches_the_library_cell():
