@@ -44,6 +44,8 @@ _X_CANDIDATES = (
 _CATEGORICAL = ("init", "nonlinearity", "layer_norm", "dtype")
 _SETTINGS = ("sweep", "quantity", "n_points", "wrt", "k", "warmup")
 _LN10 = math.log(10.0)
+_NOT_REACHED = "no (drawn at T)"
+_CELL_ORDER = ["elman", "lstm", "gru", "lru", "attention"]
 _THRESHOLD = "1e-6"
 
 _SYMBOL = {
@@ -156,7 +158,7 @@ def curves_chart(curves: pd.DataFrame, summary: pd.DataFrame) -> Any:
         anchor="start",
     )
     if summary["cell"].nunique() > 1:
-        order = [c for c in ("elman", "lstm", "gru", "lru", "attention") if c in set(mean["cell"])]
+        order = [c for c in _CELL_ORDER if c in set(mean["cell"])]
         return chart.facet(column=alt.Column("cell:N", title=None, sort=order), title=title)
     return chart.properties(title=title)
 
@@ -186,7 +188,10 @@ def _x_encoding(alt: Any, x: str) -> Any:
     if x in _X_CANDIDATES:
         log = x in ("hidden", "length", "chrono")
         return alt.X(
-            f"{x}:Q", title=title, scale=alt.Scale(type="log" if log else "linear", zero=False)
+            f"{x}:Q",
+            title=title,
+            scale=alt.Scale(type="log" if log else "linear", zero=False),
+            axis=alt.Axis(labelOverlap=True, tickCount=8),
         )
     return alt.X(f"{x}:N", title=title)
 
@@ -206,19 +211,23 @@ def horizon_chart(summary: pd.DataFrame) -> Any:
     reached = np.isfinite(df["memory_horizon"].astype(float))
     df = df.assign(
         horizon=np.where(reached, df["memory_horizon"].astype(float), df["length"].astype(float)),
-        within_T=np.where(reached, "yes", f"no: never below {_THRESHOLD} (plotted at T)"),
+        within_T=np.where(reached, "yes", _NOT_REACHED),
     )
     df["horizon"] = df["horizon"].clip(lower=1.0)
     colour, rest = _colour_and_detail(summary, x)
     base = alt.Chart(df).encode(
         x=_x_encoding(alt, x),
-        color=alt.Color(f"{colour}:N", title=colour),
+        color=alt.Color(f"{colour}:N", title=colour, sort=_CELL_ORDER),
     )
     y_title = "memory horizon (steps, log scale)"
     y = alt.Y("horizon:Q", scale=alt.Scale(type="log"), title=y_title)
     points = base.mark_point(filled=True, size=40, opacity=0.6).encode(
         y=y,
-        shape=alt.Shape("within_T:N", title="reached within T"),
+        shape=alt.Shape(
+            "within_T:N",
+            title="reached within T",
+            scale=alt.Scale(domain=["yes", _NOT_REACHED], range=["circle", "triangle-up"]),
+        ),
         tooltip=[*(f"{c}:N" for c in _group_cols(summary)), "horizon:Q", "within_T:N"],
     )
     line = base.mark_line().encode(
@@ -249,7 +258,9 @@ def decay_chart(summary: pd.DataFrame) -> Any:
         if lyap
         else "decay rate (slope of ln-norm per step)"
     )
-    base = alt.Chart(df).encode(x=_x_encoding(alt, x), color=alt.Color(f"{colour}:N", title=colour))
+    base = alt.Chart(df).encode(
+        x=_x_encoding(alt, x), color=alt.Color(f"{colour}:N", title=colour, sort=_CELL_ORDER)
+    )
     points = base.mark_point(filled=True, size=40, opacity=0.6).encode(
         y=alt.Y(f"{value}:Q", title=y_title),
         tooltip=[
@@ -317,7 +328,7 @@ def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _sort_key(s: pd.Series) -> pd.Series:
     if s.name == "cell":
-        order = {c: i for i, c in enumerate(("elman", "lstm", "gru", "lru", "attention"))}
+        order = {c: i for i, c in enumerate(_CELL_ORDER)}
         return s.map(lambda v: order.get(v, 99))
     return s.map(lambda v: (0, float(v)) if isinstance(v, (int, float)) else (1, str(v)))
 
