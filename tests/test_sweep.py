@@ -144,7 +144,7 @@ def test_load_config_names_the_file(tmp_path: Path) -> None:
 
 
 def test_example_configs_are_valid() -> None:
-    assert len(sweep.load_config(EXAMPLES / "radius-scan.toml").cases) == 3 * 2 * 3 * 2
+    assert len(sweep.load_config(EXAMPLES / "radius-scan.toml").cases) == 3 * 2 * 4 * 2
     assert len(sweep.load_config(EXAMPLES / "quick.toml").cases) == 2 * 1 * 2 * 2
 
 
