@@ -136,6 +136,17 @@ def test_decay_page_linear_cell_overflow_is_a_warning_not_an_exception():
     assert at.warning and "float" in at.warning[0].value
 
 
+def test_decay_page_asks_before_a_minute_long_computation():
+    at = _run_page("decay", "en")
+    at.selectbox(key="p2_kind").set_value("lstm")
+    at.select_slider(key="p2_H").set_value(512)
+    at.select_slider(key="p2_T").set_value(1_000_000).run()
+    assert not at.exception
+    assert not _specs(at)  # nothing computed yet
+    assert at.button(key="p2_go").label == i18n.text("p2_heavy_go", "en")
+    assert "s of computation" in at.info[0].value
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru", "lru"])
 def test_decay_page_every_cell_kind_renders(kind):
     at = _run_page("decay", "en")

@@ -336,6 +336,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "these settings. The library says: {msg}",
         "zh": "前向计算超出了浮点数范围，这组参数无法画出曲线。程序库的提示：{msg}",
     },
+    "p2_heavy": {
+        "en": "These settings need about {s:.0f} s of computation (H² × T work per pass). "
+        "Press the button to run them; smaller H or T stay interactive.",
+        "zh": "这组参数大约需要计算 {s:.0f} 秒（每次计算量约为 H² × T）。点击按钮开始计算；"
+        "较小的 H 或 T 可以保持实时交互。",
+    },
+    "p2_heavy_go": {"en": "Compute", "zh": "开始计算"},
     "p2_slow": {
         "en": "Long sequences with large H take a second or two; results are cached, so "
         "going back to earlier settings is instant.",

@@ -18,6 +18,38 @@ RADIUS = {
 }
 
 
+#: Gate blocks of W_hh per cell (the LRU is diagonal: its cost grows like H, not H^2).
+_GATES = {"elman": 1, "lstm": 4, "gru": 3}
+#: Above this estimate the page asks before computing, so sliders stay responsive.
+HEAVY_SECONDS = 4.0
+
+
+def estimated_seconds(kind: str, H: int, T: int, float64: bool) -> float:
+    """Rough BPTT time from per-step costs measured on this 2-core machine (float32):
+    0.1 us + gates * (0.015 H + 7e-5 H^2) us, the LRU 0.1 + 0.004 H us; float64 ~3.5x."""
+    if kind == "lru":
+        per_step = 0.1 + 0.004 * H
+    else:
+        per_step = 0.1 + _GATES[kind] * (0.015 * H + 7e-5 * H * H)
+    return per_step * 1e-6 * T * (3.5 if float64 else 1.0)
+
+
+def confirmed(tr, opts: dict) -> bool:
+    """True unless the settings are heavy and the user has not asked to compute them."""
+    est = estimated_seconds(opts["kind"], opts["H"], opts["T"], opts["float64"])
+    if est <= HEAVY_SECONDS:
+        return True
+    approved = st.session_state.setdefault("p2_approved", set())
+    key = tuple(sorted(opts.items()))
+    if key in approved:
+        return True
+    st.info(tr("p2_heavy", s=est), icon=":material/hourglass_top:")
+    if st.button(tr("p2_heavy_go"), key="p2_go", type="primary"):
+        approved.add(key)
+        return True
+    return False
+
+
 def format_steps(t: int) -> str:
     """10000 -> '10,000'; powers of ten also as 10^k."""
     k = math.log10(t)
@@ -90,6 +122,8 @@ def render() -> None:
         opts = controls(tr)
     log_x = opts.pop("log_x")
     with right:
+        if not confirmed(tr, opts):
+            return
         with st.spinner(tr("computing")):
             res = data.decay(**opts)
         if res["error"]:
