@@ -78,6 +78,10 @@ def sweep(
     """
     from .sweep import SweepConfigError, SweepError, load_config, run_sweep
 
+    if workers is not None and scheduler is not None:
+        raise click.UsageError(
+            "--workers is for the local pool; with --scheduler the cluster decides"
+        )
     try:
         cfg = load_config(config)
     except SweepConfigError as e:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -333,6 +334,10 @@ def _sort_key(s: pd.Series) -> pd.Series:
     return s.map(lambda v: (0, float(v)) if isinstance(v, (int, float)) else (1, str(v)))
 
 
+def _write_bytes(data: bytes, f: IO[bytes]) -> None:
+    f.write(data)
+
+
 def _render(chart: Any, folder: Path, stem: str, scale: float) -> list[Path]:
     try:
         import vl_convert as vlc
@@ -350,7 +355,7 @@ def _render(chart: Any, folder: Path, stem: str, scale: float) -> list[Path]:
     paths = []
     for ext, data in (("png", png), ("svg", svg)):
         path = folder / f"{stem}.{ext}"
-        _write_atomic(path, lambda f, data=data: f.write(data))
+        _write_atomic(path, partial(_write_bytes, data))
         paths.append(path)
     return paths
 

@@ -129,7 +129,9 @@ def _int(lo: int) -> Callable[[Any], int]:
     return check
 
 
-def _float(lo: float, hi: float = math.inf, *, lo_open: bool = False, hi_open: bool = False):
+def _float(
+    lo: float, hi: float = math.inf, *, lo_open: bool = False, hi_open: bool = False
+) -> Callable[[Any], float]:
     def check(v: Any) -> float:
         ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
         if ok:
@@ -621,6 +623,7 @@ def build_cell(params: Mapping[str, Any]) -> Any:
         chrono = params["chrono"]
         if chrono is True:
             chrono = params["length"]
+        c: LSTM | GRU
         if cell == "lstm":
             c = init.lstm(
                 h,
@@ -740,7 +743,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def _write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write to a temp name in the same folder, fsync, rename: all or nothing at ``path``."""
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
@@ -1218,7 +1221,12 @@ def _drive(
             if case is None:
                 exhausted = True
                 break
-            in_flight[executor.submit(case)] = case
+            try:
+                in_flight[executor.submit(case)] = case
+            except Exception as e:  # a broken pool or a lost scheduler: nothing more will run
+                raise SweepError(
+                    f"cannot hand case {case.name} to {executor.description}: {e}"
+                ) from e
         if not in_flight:
             return
         done = executor.wait(set(in_flight), timeout=0.5)
@@ -1227,8 +1235,13 @@ def _drive(
             try:
                 res = fut.result()
             except Exception as e:
+                if type(e).__name__ == "BrokenProcessPool":
+                    raise SweepError(
+                        f"a worker process died while running case {case.name} (killed, out of "
+                        "memory or crashed); finished cases are saved, rerun with --resume"
+                    ) from e
                 result.failed[case.name] = f"{type(e).__name__}: {e}"
-                say(f"\ncase {case.name} failed: {type(e).__name__}: {e}")
+                say(("\n" if bar.tty else "") + f"case {case.name} failed: {type(e).__name__}: {e}")
                 bar.update()
                 continue
             _write_case(folder, case, res)
