@@ -138,7 +138,7 @@ def decay_chart(
             pd.DataFrame({"log10": [threshold_log10], "label": [threshold_label]})
         ).encode(y="log10:Q", tooltip=alt.Tooltip("label:N", title=""))
         layers.append(rule.mark_rule(color="#888", strokeDash=[2, 3]))
-    return alt.layer(*layers).properties(height=height)
+    return alt.LayerChart(layer=layers).properties(height=height)
 
 
 def layered_curves_chart(
@@ -186,7 +186,7 @@ def layered_curves_chart(
             pd.DataFrame({"log10": [threshold_log10], "label": [threshold_label]})
         ).encode(y="log10:Q", tooltip=alt.Tooltip("label:N", title=""))
         layers.append(rule.mark_rule(color="#888", strokeDash=[2, 3]))
-    return alt.layer(*layers).properties(height=height)
+    return alt.LayerChart(layer=layers).properties(height=height)
 
 
 def telephone_chart(
@@ -233,9 +233,8 @@ def telephone_chart(
             alt.Tooltip("percent:N", title=y_title),
         ],
     )
-    return alt.layer(
-        base.mark_line(strokeWidth=2.5),
-        base.mark_circle(size=38),
+    return alt.LayerChart(
+        layer=[base.mark_line(strokeWidth=2.5), base.mark_circle(size=38)]
     ).properties(height=height)
 
 
@@ -336,7 +335,7 @@ def heatmap_chart(
         domain=[float(y0[0]), float(y1[-1])],
         nice=False,
         zero=False,
-        **({"base": 2} if y_log else {}),
+        base=2 if y_log else alt.Undefined,
     )
     rect = (
         alt.Chart(data)
@@ -382,7 +381,7 @@ def heatmap_chart(
             .mark_point(shape="circle", size=260, filled=False, strokeWidth=3, color="black")
             .encode(x=alt.X("x:Q", scale=xscale), y=alt.Y("y:Q", scale=yscale))
         )
-    return alt.layer(*layers).properties(height=height)
+    return alt.LayerChart(layer=layers).properties(height=height)
 
 
 def lyapunov_chart(
@@ -414,4 +413,4 @@ def lyapunov_chart(
         )
     )
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
-    return alt.layer(bars, zero).properties(height=height)
+    return alt.LayerChart(layer=[bars, zero]).properties(height=height)

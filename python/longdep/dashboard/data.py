@@ -62,7 +62,7 @@ REMEDIES = (
     "lru",
     "attention",
 )
-_CACHE = {"max_entries": 64, "show_spinner": False}
+_CACHE: dict[str, Any] = {"max_entries": 64, "show_spinner": False}
 
 
 def inputs(T: int, seed: int, *, float64: bool = True) -> np.ndarray:
@@ -188,7 +188,7 @@ def decay(
             full = ld.analysis.theory_linear(rho, T, 1.0)
             theory = pd.DataFrame({"name": "theory", "distance": d, "log_norm": full[T - 1 - d]})
             theory_kind = "exact" if nonlinearity == "linear" else "linearised"
-    elif kind == "lru":
+    elif isinstance(cell, ld.LRU):
         # Each complex unit turns and shrinks by |lambda_i| per step, exactly:
         # ||dL/dh_{T-1-k}||^2 = sum_i |lambda_i|^(2k) (v_re,i^2 + v_im,i^2), with v_i^2 = 1/H.
         log_mod = np.log(np.abs(cell.eigenvalues))
@@ -213,16 +213,18 @@ def decay(
 
 def remedy_cells(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any]:
     """The cells compared on the remedies page, keyed by ``REMEDIES``."""
-    common = {"input_scale": input_scale, "seed": seed}
+    s = input_scale
     cells: dict[str, Any] = {
-        "vanilla": ld.init.elman(H, **common),
-        "residual": ld.init.elman(H, residual=0.5, **common),
-        "layer_norm": ld.init.elman(H, layer_norm=True, **common),
-        "orthogonal": ld.init.elman(H, init="orthogonal", **common),
-        "identity": ld.init.elman(H, init="identity", nonlinearity="relu", **common),
-        "lstm": ld.init.lstm(H, **common),
-        "lstm_chrono": ld.init.lstm(H, chrono=T, **common),
-        "gru": ld.init.gru(H, **common),
+        "vanilla": ld.init.elman(H, input_scale=s, seed=seed),
+        "residual": ld.init.elman(H, residual=0.5, input_scale=s, seed=seed),
+        "layer_norm": ld.init.elman(H, layer_norm=True, input_scale=s, seed=seed),
+        "orthogonal": ld.init.elman(H, init="orthogonal", input_scale=s, seed=seed),
+        "identity": ld.init.elman(
+            H, init="identity", nonlinearity="relu", input_scale=s, seed=seed
+        ),
+        "lstm": ld.init.lstm(H, input_scale=s, seed=seed),
+        "lstm_chrono": ld.init.lstm(H, chrono=T, input_scale=s, seed=seed),
+        "gru": ld.init.gru(H, input_scale=s, seed=seed),
         "lru": ld.init.lru(max(1, H // 2), seed=seed),
     }
     cells["attention"] = ld.init.attention(H, seed=seed)

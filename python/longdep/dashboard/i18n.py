@@ -17,6 +17,7 @@ __all__ = [
     "LANG_NAMES",
     "MESSAGE_PIECES",
     "STRINGS",
+    "Translator",
     "current_language",
     "language_selector",
     "resolve_language",
@@ -26,6 +27,8 @@ __all__ = [
 
 LANGS = ("en", "zh")
 LANG_NAMES = {"en": "English", "zh": "中文"}
+#: ``tr(key, **values)``: a string of the current language, formatted.
+Translator = Callable[..., str]
 _STATE_KEY = "lang"
 _WIDGET_KEY = "_lang_selector"
 
@@ -748,7 +751,7 @@ def current_language() -> str:
     return lang if lang in LANGS else "en"
 
 
-def translator(lang: str | None = None) -> Callable[..., str]:
+def translator(lang: str | None = None) -> Translator:
     """``tr(key, **kwargs)`` bound to ``lang`` (default: the session's language)."""
     use = lang or current_language()
 

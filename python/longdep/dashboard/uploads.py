@@ -16,6 +16,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,11 @@ MAX_BYTES = 200 * 2**20
 _MAX_HEADER = 100 * 2**20
 #: The one-row-per-case table `longdep collect` writes next to the case files.
 SUMMARY = "summary.parquet"
-_ST_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2")}
+_ST_DTYPES: dict[str, np.dtype[Any]] = {
+    "F64": np.dtype("<f8"),
+    "F32": np.dtype("<f4"),
+    "F16": np.dtype("<f2"),
+}
 _ST_OTHER = {"BF16", "I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64", "BOOL", "F8_E4M3", "F8_E5M2"}  # fmt: skip
 _NAME = re.compile(
     r"^(?P<prefix>.*?)(?P<role>weight_ih|weight_hh|bias_ih|bias_hh)"
@@ -273,8 +278,9 @@ def example_npz(H: int = 32, I: int = 4, seed: int = 0) -> bytes:
         "lstm.bias_ih_l0": rng.uniform(-k, k, 4 * H),
         "lstm.bias_hh_l0": rng.uniform(-k, k, 4 * H),
     }
+    arrays: dict[str, Any] = {k: v.astype(np.float32) for k, v in state.items()}
     buf = io.BytesIO()
-    np.savez(buf, **{k: v.astype(np.float32) for k, v in state.items()})
+    np.savez(buf, **arrays)
     return buf.getvalue()
 
 

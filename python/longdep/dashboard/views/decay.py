@@ -34,7 +34,7 @@ def estimated_seconds(kind: str, H: int, T: int, float64: bool) -> float:
     return per_step * 1e-6 * T * (3.5 if float64 else 1.0)
 
 
-def confirmed(tr, opts: dict) -> bool:
+def confirmed(tr: i18n.Translator, opts: dict) -> bool:
     """True unless the settings are heavy and the user has not asked to compute them."""
     est = estimated_seconds(opts["kind"], opts["H"], opts["T"], opts["float64"])
     if est <= HEAVY_SECONDS:
@@ -56,7 +56,7 @@ def format_steps(t: int) -> str:
     return f"{t:,} (10^{int(k)})" if k.is_integer() else f"{t:,}"
 
 
-def metric_row(tr, metrics: dict, seconds: float) -> None:
+def metric_row(tr: i18n.Translator, metrics: dict, seconds: float) -> None:
     rate, horizon = metrics["decay_rate"], metrics["memory_horizon"]
     cols = st.columns(4)
     cols[0].metric(tr("m_rate"), tr("m_rate_value", v=rate), help=tr("m_rate_help"))
@@ -68,7 +68,7 @@ def metric_row(tr, metrics: dict, seconds: float) -> None:
     cols[3].metric(tr("m_time"), tr("seconds", s=seconds))
 
 
-def controls(tr) -> dict:
+def controls(tr: i18n.Translator) -> dict:
     kind = st.selectbox(
         tr("ctl_cell"), data.CELL_KINDS, format_func=lambda k: tr(f"cell_{k}"), key="p2_kind"
     )

@@ -14,7 +14,7 @@ AXES = {"gain_input": ("p4_x_gain", "p4_y_input"), "radius_H": ("p4_x_radius", "
 
 
 def lyapunov_section(
-    tr, mode: str, res: dict, H: int, input_scale: float, T: int, seed: int
+    tr: i18n.Translator, mode: str, res: dict, H: int, input_scale: float, T: int, seed: int
 ) -> tuple[float, float] | None:
     """The Lyapunov spectrum of a point picked on the grid; returns that point."""
     st.subheader(tr("p4_lyap_header"))

@@ -19,7 +19,7 @@ def heard_message(fraction: float, lang: str) -> str:
     return " ".join(parts)
 
 
-def telephone_section(tr, lang: str) -> None:
+def telephone_section(tr: i18n.Translator, lang: str) -> None:
     st.subheader(tr("p1_tel_header"))
     st.markdown(tr("p1_tel_intro"))
     n = st.slider(tr("p1_tel_slider"), 2, data.TELEPHONE_MAX, 20, key="p1_n")

@@ -11,11 +11,11 @@ from longdep.dashboard import charts, data, i18n
 from longdep.dashboard.charts import sci_from_log10
 
 
-def horizon_text(tr, h: float) -> str:
+def horizon_text(tr: i18n.Translator, h: float) -> str:
     return tr("m_horizon_inf") if not math.isfinite(h) else f"{h:,.0f}"
 
 
-def metrics_table(tr, metrics: pd.DataFrame) -> pd.DataFrame:
+def metrics_table(tr: i18n.Translator, metrics: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             tr("col_cell"): [tr(f"rem_{n}") for n in metrics["name"]],
@@ -26,7 +26,7 @@ def metrics_table(tr, metrics: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def clipping_section(tr, H: int, T: int, seed: int) -> None:
+def clipping_section(tr: i18n.Translator, H: int, T: int, seed: int) -> None:
     st.subheader(tr("p3_clip_header"))
     st.markdown(tr("p3_clip_text", H=H, T=f"{T:,}"))
     a, b = st.columns(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 
+import pandas as pd
 import streamlit as st
 
 from longdep.dashboard import charts, data, i18n, uploads
@@ -14,7 +15,7 @@ KIND_LABEL = {"rnn": "RNN (Elman)", "gru": "GRU", "lstm": "LSTM"}
 MAX_CURVES = 10
 
 
-def show_error(tr, exc: Exception) -> None:
+def show_error(tr: i18n.Translator, exc: Exception) -> None:
     """A validation problem as a sentence in the user's language; anything unexpected
     is still shown as a message, never as a traceback."""
     if isinstance(exc, uploads.UploadError):
@@ -23,7 +24,7 @@ def show_error(tr, exc: Exception) -> None:
         st.error(tr("err_cell", detail=f"{type(exc).__name__}: {exc}"), icon=":material/error:")
 
 
-def show_weights(tr, filename: str, payload: bytes) -> None:
+def show_weights(tr: i18n.Translator, filename: str, payload: bytes) -> None:
     """Everything below the uploader: parse, validate, pick a layer, plot the decay."""
     digest = hashlib.sha256(payload).hexdigest()
     try:
@@ -82,7 +83,7 @@ def show_weights(tr, filename: str, payload: bytes) -> None:
     st.caption(tr("p5_curve_caption"))
 
 
-def weights_tab(tr) -> None:
+def weights_tab(tr: i18n.Translator) -> None:
     upload = st.file_uploader(
         tr("p5_upload"), type=["npz", "safetensors"], help=tr("p5_upload_help"), key="p5_file"
     )
@@ -99,7 +100,9 @@ def weights_tab(tr) -> None:
     show_weights(tr, upload.name, upload.getvalue())
 
 
-def show_sweep(tr, curves, metrics, n_files: int) -> None:
+def show_sweep(
+    tr: i18n.Translator, curves: pd.DataFrame, metrics: pd.DataFrame, n_files: int
+) -> None:
     names = list(dict.fromkeys(curves["name"]))
     st.success(tr("p5_sweep_loaded", cases=len(names), files=n_files))
     chosen = names
@@ -128,7 +131,7 @@ def show_sweep(tr, curves, metrics, n_files: int) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
 
 
-def sweep_tab(tr) -> None:
+def sweep_tab(tr: i18n.Translator) -> None:
     st.caption(tr("p5_sweep_waiting"))
     files = st.file_uploader(
         tr("p5_sweep_upload"), type=["parquet"], accept_multiple_files=True, key="p5_sweep"
