@@ -699,7 +699,13 @@ def test_cli_dashboard_runs_streamlit_on_the_package_app(monkeypatch):
     from longdep import cli
 
     calls = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+
+    def run(*args, **kwargs):
+        calls.append(args[-1])
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli.os, "execv", run)
+    monkeypatch.setattr(cli.subprocess, "call", run)
     result = CliRunner().invoke(
         cli.main, ["dashboard", "--port", "8599", "--headless", "--server.address=127.0.0.1"]
     )

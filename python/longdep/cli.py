@@ -193,8 +193,11 @@ def dashboard(port: int | None, headless: bool, args: tuple[str, ...]) -> None:
         cmd.append(f"--server.port={port}")
     if headless:
         cmd.append("--server.headless=true")
+    cmd += args
+    if os.name == "posix":  # become streamlit: Ctrl-C and SIGTERM reach it directly
+        os.execv(sys.executable, cmd)
     try:
-        code = subprocess.call([*cmd, *args], env=os.environ.copy())
+        code = subprocess.call(cmd, env=os.environ.copy())
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
