@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -152,6 +153,34 @@ def test_report_renders_png_svg_and_markdown(
         assert f"({ref})" in md
     rows = [line for line in md.splitlines() if re.match(r"\| (elman|lstm) \|", line)]
     assert len(rows) == 4  # 2 cells x 2 radii, seeds averaged
+
+
+def test_report_charts_keep_cells_that_lack_the_swept_parameter(tmp_path: Path) -> None:
+    """LRU has no spectral radius: a dotted reference line, its own curve panel, "off" labels."""
+    from longdep import report
+
+    cfg = sweep.parse_config(
+        'name = "mixed"\nquantity = "lyapunov"\nlength = 400\nn_points = 30\nhidden = 4\n'
+        '[grid]\ncell = ["gru", "lru"]\nspectral_radius = [0.8, 1.2]\nchrono = [false, 50]\n'
+    )
+    assert len(cfg.cases) == 2 * 2 + 1
+    sweep.run_sweep(cfg, tmp_path, workers=1, progress=False, stream=io.StringIO())
+    summary, curves = sweep.collect(tmp_path, write=False), sweep.read_curves(tmp_path)
+    decay = report.decay_chart(summary).to_dict()
+    assert decay["layer"][1]["encoding"]["x"]["field"] == "spectral_radius"
+    assert decay["layer"][2]["encoding"]["y"]["field"] == "lyapunov_1"
+    (rule,) = [
+        layer
+        for layer in decay["layer"]
+        if layer["mark"]["type"] == "rule" and "strokeWidth" in layer["mark"]
+    ]
+    assert [row["cell"] for row in decay["datasets"][rule["data"]["name"]]] == ["lru"]
+    horizon = report.horizon_chart(summary).to_dict()
+    assert len(horizon["layer"]) == 3  # line, points, the LRU's reference line
+    spec = report.curves_chart(curves, summary).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert {r["cell"] for r in rows} == {"gru", "lru"}
+    assert {r["line"] for r in rows} == {"chrono off", "chrono = 50"}  # chrono is a swept key
 
 
 def test_bench_passes_its_arguments_to_the_benchmark() -> None:

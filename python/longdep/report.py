@@ -66,8 +66,19 @@ def _alt() -> Any:
 
 
 def _varied(df: pd.DataFrame, cols: Sequence[str]) -> list[str]:
-    """Columns of ``cols`` present in ``df`` with more than one distinct non-null value."""
-    return [c for c in cols if c in df and df[c].dropna().astype(str).nunique() > 1]
+    """Columns of ``cols`` that take more than one value within some cell.
+
+    A missing value counts as a value (GRU without and with ``chrono``), but a key
+    that one cell lacks and another has once (LRU and Elman's radius) is not varied.
+    """
+
+    def varies(c: str) -> bool:
+        values = df[c].astype(object).where(df[c].notna(), None).map(repr)
+        if "cell" not in df:
+            return values.nunique() > 1
+        return bool((values.groupby(df["cell"]).nunique() > 1).any())
+
+    return [c for c in cols if c in df and varies(c)]
 
 
 def _x_param(summary: pd.DataFrame) -> str:
@@ -97,7 +108,7 @@ def _titles(summary: pd.DataFrame) -> tuple[str, str]:
 
 def _label(key: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
+        return f"{key} off" if key in ("chrono", "residual") else "n/a"
     if isinstance(value, float) and value.is_integer() and key not in ("spectral_radius",):
         value = int(value)
     return f"{_SYMBOL.get(key, key)} = {value}"
@@ -118,7 +129,7 @@ def curves_chart(curves: pd.DataFrame, summary: pd.DataFrame) -> Any:
         df.groupby([*keys, "distance"], dropna=False, sort=True)["log10_norm"].mean().reset_index()
     )
     mean = mean[np.isfinite(mean["log10_norm"])]
-    mean["series"] = mean[keys].astype(str).agg(" ".join, axis=1)
+    mean["series"] = [" ".join(map(str, row)) for row in mean[keys].itertuples(index=False)]
     mean["colour"] = [_label(colour_key, v) for v in mean[colour_key]]
     x_title, y_title = _titles(summary)
     n_seeds = summary["seed"].nunique() if "seed" in summary else 1
@@ -143,7 +154,7 @@ def curves_chart(curves: pd.DataFrame, summary: pd.DataFrame) -> Any:
                 "distance:Q",
                 scale=alt.Scale(type="log"),
                 title=x_title,
-                axis=alt.Axis(format="~s", labelOverlap=True),
+                axis=alt.Axis(format="~s", values=_decades(df["distance"].max())),
             ),
             y=alt.Y("log10_norm:Q", title=y_title),
             color=colour,
@@ -162,6 +173,11 @@ def curves_chart(curves: pd.DataFrame, summary: pd.DataFrame) -> Any:
         order = [c for c in _CELL_ORDER if c in set(mean["cell"])]
         return chart.facet(column=alt.Column("cell:N", title=None, sort=order), title=title)
     return chart.properties(title=title)
+
+
+def _decades(top: float) -> list[int]:
+    """1, 10, 100, ... up to ``top``: tick values of a log distance axis."""
+    return [10**k for k in range(int(math.log10(max(top, 1.0))) + 1)]
 
 
 def _sorted_labels(df: pd.DataFrame, key: str) -> list[str]:
@@ -203,18 +219,41 @@ def _colour_and_detail(summary: pd.DataFrame, x: str) -> tuple[str, list[str]]:
     return "cell", rest
 
 
+def _split_reference(df: pd.DataFrame, x: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows that have the x parameter, and the cells without it (LRU, attention)."""
+    if x == "cell" or x not in df:
+        return df, df.iloc[:0]
+    missing = df[x] == "n/a"
+    return df[~missing], df[missing]
+
+
+def _reference_rules(alt: Any, ref: pd.DataFrame, value: str, how: str, log: bool = False) -> Any:
+    """A dotted horizontal line per cell that has no x parameter (its value over seeds)."""
+    agg = ref.groupby("cell", sort=False)[value].agg(how).reset_index()
+    scale = alt.Scale(type="log") if log else alt.Undefined
+    return (
+        alt.Chart(agg)
+        .mark_rule(strokeDash=[2, 3], strokeWidth=2)
+        .encode(
+            y=alt.Y(f"{value}:Q", scale=scale),
+            color=alt.Color("cell:N", sort=_CELL_ORDER),
+            tooltip=["cell:N", alt.Tooltip(f"{value}:Q", format=".4g")],
+        )
+    )
+
+
 def horizon_chart(summary: pd.DataFrame) -> Any:
     """Memory horizon against the swept parameter (log y); ▲ marks "not reached within T"."""
     alt = _alt()
     x = _x_param(summary)
     df = _per_config(summary, "memory_horizon")
-    df = df[df[x] != "n/a"] if x in df else df
     reached = np.isfinite(df["memory_horizon"].astype(float))
     df = df.assign(
         horizon=np.where(reached, df["memory_horizon"].astype(float), df["length"].astype(float)),
         within_T=np.where(reached, "yes", _NOT_REACHED),
     )
     df["horizon"] = df["horizon"].clip(lower=1.0)
+    df, ref = _split_reference(df, x)
     colour, rest = _colour_and_detail(summary, x)
     base = alt.Chart(df).encode(
         x=_x_encoding(alt, x),
@@ -241,7 +280,10 @@ def horizon_chart(summary: pd.DataFrame) -> Any:
         subtitle=f"steps until the norm falls below {_THRESHOLD} of its start; points: one per seed; line: median over seeds",
         anchor="start",
     )
-    return (line + points).properties(width=420, height=260, title=title)
+    layers = [line, points]
+    if len(ref):
+        layers.append(_reference_rules(alt, ref, "horizon", "median", log=True))
+    return alt.layer(*layers).properties(width=420, height=260, title=title)
 
 
 def decay_chart(summary: pd.DataFrame) -> Any:
@@ -251,8 +293,8 @@ def decay_chart(summary: pd.DataFrame) -> Any:
     lyap = str(summary["quantity"].iloc[0]) == "lyapunov" and "lyapunov_1" in summary
     value = "lyapunov_1" if lyap else "decay_rate"
     df = _per_config(summary, value)
-    df = df[df[x] != "n/a"] if x in df else df
     df = df[np.isfinite(df[value].astype(float))]
+    df, ref = _split_reference(df, x)
     colour, rest = _colour_and_detail(summary, x)
     y_title = (
         "largest Lyapunov exponent λ₁ (nats per step)"
@@ -281,10 +323,13 @@ def decay_chart(summary: pd.DataFrame) -> Any:
     )
     title = alt.TitleParams(
         "Lyapunov exponent" if lyap else "Decay rate",
-        subtitle="below the dashed zero line gradients vanish, above it they explode; line: mean over seeds",
+        subtitle="below the dashed zero line gradients vanish, above it they explode; line: mean over seeds; dotted: cells without this parameter",
         anchor="start",
     )
-    return (zero + line + points).properties(width=420, height=260, title=title)
+    layers = [zero, line, points]
+    if len(ref):
+        layers.append(_reference_rules(alt, ref, value, "mean"))
+    return alt.layer(*layers).properties(width=420, height=260, title=title)
 
 
 def _fmt(v: Any) -> str:
