@@ -160,6 +160,10 @@ def layered_curves_chart(
     if log_x:
         data = data[data["distance"] > 0]
     names = list(dict.fromkeys(data["name"]))
+    if max((len(str(n)) for n in names), default=0) > 28:  # long case names: below, 2 columns
+        legend = alt.Legend(orient="bottom", columns=2, labelLimit=600, symbolStrokeWidth=3)
+    else:
+        legend = alt.Legend(orient="right", labelLimit=260, symbolStrokeWidth=3)
     select = alt.selection_point(fields=["name"], bind="legend", name="pick")
     base = alt.Chart(data).encode(
         x=_distance_x(x_title, log_x),
@@ -169,7 +173,7 @@ def layered_curves_chart(
             title=None,
             sort=names,
             scale=alt.Scale(scheme="tableau10" if len(names) <= 10 else "tableau20"),
-            legend=alt.Legend(orient="right", labelLimit=260, symbolStrokeWidth=3),
+            legend=legend,
         ),
         opacity=alt.when(select).then(alt.value(1.0)).otherwise(alt.value(0.12)),
         tooltip=[

@@ -609,6 +609,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "…or the path of a results folder on this machine",
         "zh": "……或本机上结果文件夹的路径",
     },
+    "p5_shown": {"en": "Curves shown", "zh": "显示的曲线"},
     "p5_sweep_loaded": {
         "en": "Loaded {cases} curves from {files} files.",
         "zh": "已从 {files} 个文件中加载 {cases} 条曲线。",

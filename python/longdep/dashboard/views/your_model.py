@@ -107,7 +107,7 @@ def show_sweep(
     st.success(tr("p5_sweep_loaded", cases=len(names), files=n_files))
     chosen = names
     if len(names) > MAX_CURVES:
-        chosen = st.multiselect(tr("col_cell"), names, default=names[:MAX_CURVES], key="p5_pick")
+        chosen = st.multiselect(tr("p5_shown"), names, default=names[:MAX_CURVES], key="p5_pick")
     shown = curves[curves["name"].isin(chosen)]
     if shown.empty:
         return
@@ -120,7 +120,11 @@ def show_sweep(
     )
     st.altair_chart(chart, width="stretch")
     if len(metrics.columns) > 1:
-        table = metrics[metrics["name"].isin(chosen)].rename(
+        table = metrics[metrics["name"].isin(chosen)].copy()
+        if "regime" in table:
+            known = {"vanishing", "stable", "exploding"}
+            table["regime"] = [tr(f"regime_{r}") if r in known else r for r in table["regime"]]
+        table = table.rename(
             columns={
                 "name": tr("col_cell"),
                 "decay_rate": tr("col_rate"),
