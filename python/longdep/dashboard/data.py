@@ -183,7 +183,8 @@ def decay(
     theory, theory_kind = None, None
     d = curve["distance"].to_numpy()
     if kind == "elman" and nonlinearity in ("linear", "tanh"):
-        rho = float(np.abs(np.linalg.eigvals(cell.weight_hh)).max())
+        # ln rho: the Jacobian at the fixed point h = 0 is W_hh (tanh'(0) = 1; exact if linear)
+        rho = math.exp(ld.analysis.lambda_max_zero_fixed_point(cell.weight_hh))
         if rho > 0:
             full = ld.analysis.theory_linear(rho, T, 1.0)
             theory = pd.DataFrame({"name": "theory", "distance": d, "log_norm": full[T - 1 - d]})
