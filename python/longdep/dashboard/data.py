@@ -347,7 +347,7 @@ def landscape(
 def chaos_edge_theory() -> pd.DataFrame:
     """Mean-field order-to-chaos edge (Poole et al. 2016): the gain with chi = 1 for each
     input scale, which plays the part of the bias std (a fixed grid, computed once)."""
-    bias_std = np.linspace(0.0, 2.0, 9)
+    bias_std = np.linspace(0.0, 2.0, 21)
     gains = np.asarray(ld.analysis.order_chaos_edge(bias_std), dtype=float)
     return pd.DataFrame({"x": gains, "y": bias_std, "line": "theory"})
 
