@@ -7,6 +7,7 @@ import doctest
 import io
 import math
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -425,3 +426,9 @@ def test_progress_redraws_one_bar_on_a_terminal() -> None:
 def test_docstring_examples_hold() -> None:
     result = doctest.testmod(sweep)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_missing_dask_is_a_clear_error_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "dask", None)  # import dask -> ImportError
+    with pytest.raises(SweepError, match=re.escape("pip install 'longdep[distributed]'")):
+        sweep.DaskExecutor("tcp://127.0.0.1:8786")

@@ -908,9 +908,11 @@ class DaskExecutor(Executor):
             f"Dask at {self.client.scheduler.address} ({len(workers)} workers, {threads} threads)"
         )
         self.threads = 1
+        self._keys: set[str] = set()
 
     def submit(self, case: Case) -> Any:
         key = f"longdep-{case.name}-{uuid.uuid4().hex[:8]}"
+        self._keys.add(key)
         return self.client.submit(
             compute_case, case.params, threads=self.threads, key=key, pure=False
         )
@@ -924,9 +926,10 @@ class DaskExecutor(Executor):
         return {f for f in futures if f.done()}
 
     def close(self, *, abort: bool = False) -> None:
-        if abort:
+        if abort:  # queued cases are dropped; a case already running finishes on its worker
             with contextlib.suppress(Exception):
-                self.client.cancel(list(self.client.futures.values()), force=True)
+                futures = [self._dist.Future(k, client=self.client) for k in self._keys]
+                self.client.cancel(futures, force=True)
         self.client.close()
 
 
