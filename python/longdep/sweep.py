@@ -928,7 +928,7 @@ class DaskExecutor(Executor):
     def close(self, *, abort: bool = False) -> None:
         if abort:  # queued cases are dropped; a case already running finishes on its worker
             with contextlib.suppress(Exception):
-                futures = [self._dist.Future(k, client=self.client) for k in self._keys]
+                futures: list[Any] = [self._dist.Future(k, client=self.client) for k in self._keys]
                 self.client.cancel(futures, force=True)
         self.client.close()
 
