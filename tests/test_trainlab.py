@@ -81,3 +81,22 @@ def test_pretraining_writes_three_runs(tmp_path: Path) -> None:
         "gru-scratch.parquet",
         "summary.csv",
     }
+
+
+def test_cli_train_runs_a_config_and_rejects_a_bad_one(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from longdep.cli import main
+
+    runner = CliRunner()
+    res = runner.invoke(
+        main, ["train", str(EXAMPLES / "train-quick.toml"), "--out", str(tmp_path / "r"), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "baseline_over_final" in res.output
+    assert (tmp_path / "r" / "summary.csv").is_file()
+    bad = _write(tmp_path, 'task = "adding"\nlength = 5\nsteps = 1\nfoo = 1\n')
+    res = runner.invoke(main, ["train", str(bad), "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2
+    assert "cfg.toml:4: foo: unknown key" in res.output
+    assert not (tmp_path / "x").exists()

@@ -23,6 +23,7 @@ def main() -> None:
       longdep sweep examples/radius-scan.toml --out results/
       longdep collect results/
       longdep report results/
+      longdep train examples/train-quick.toml --out results/quick
       longdep dashboard
     """
 
@@ -235,6 +236,45 @@ def bench(args: tuple[str, ...]) -> None:
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
+
+
+@main.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Results folder: <model>.parquet histories and summary.csv.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
+def train(config: Path, out: Path, quiet: bool) -> None:
+    """Train several recurrent models on a long-range task and compare them.
+
+    The config names a task (adding, copy, subject), its length, the models
+    (vanilla, vanilla-orthogonal, irnn, lstm, lstm-chrono, gru, gru-chrono, lru),
+    steps, batch, lr, clip and seed; optional pretrain_length/pretrain_steps add a
+    pre-train-then-fine-tune run and a from-scratch run per model.
+
+    \b
+    Examples:
+      longdep train examples/train-quick.toml --out results/quick
+      longdep train examples/train-adding.toml --out results/train-adding
+    """
+    from .trainlab import TrainConfigError, load_train_config, run_train
+
+    try:
+        cfg = load_train_config(config)
+    except TrainConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    try:
+        table = run_train(cfg, out, quiet=quiet)
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished models are in the results folder", err=True)
+        sys.exit(130)
+    cols = ["model", "run", "final_loss", "baseline", "baseline_over_final", "diverged", "seconds"]
+    click.echo(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
 if __name__ == "__main__":

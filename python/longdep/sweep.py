@@ -968,8 +968,9 @@ class Progress:
         tty: bool | None = None,
         interval: float = 10.0,
         enabled: bool = True,
+        unit: str = "cases",
     ) -> None:
-        self.enabled = enabled
+        self.enabled, self.unit = enabled, unit
         self.stream = stream if stream is not None else sys.stderr
         self.tty = _isatty(self.stream) if tty is None else tty
         self.total, self.done, self.start_done = total, done, done
@@ -984,7 +985,7 @@ class Progress:
         rate = ran / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else math.inf
         pct = 100.0 * self.done / self.total if self.total else 100.0
-        stats = f"{self.done}/{self.total} cases ({pct:.0f}%)  {rate:.2f} cases/s  "
+        stats = f"{self.done}/{self.total} {self.unit} ({pct:.0f}%)  {rate:.2f} {self.unit}/s  "
         stats += f"elapsed {_duration(elapsed)}  ETA {_duration(eta)}"
         if not self.tty:
             return f"{self.label}: {stats}" if self.label else stats

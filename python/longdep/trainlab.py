@@ -257,7 +257,9 @@ def run_train(cfg: TrainConfig, out: str | Path, *, quiet: bool = False) -> pd.D
     task = make_task(cfg.task, cfg.length)
     pre = cfg.pretrain_steps or 0
     per_model = cfg.steps * (2 if pre else 1) + pre
-    progress = Progress(per_model * len(cfg.models), label=cfg.name, enabled=not quiet)
+    progress = Progress(
+        per_model * len(cfg.models), label=cfg.name, enabled=not quiet, unit="steps"
+    )
     rows = []
     kw = dict(batch=cfg.batch, lr=cfg.lr, clip=cfg.clip, seed=cfg.seed, truncate=cfg.truncate)
 
