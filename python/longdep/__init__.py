@@ -8,7 +8,7 @@ and GRU cells over very long sequences, computed by a Rust core.
 
 from __future__ import annotations
 
-from . import _core, analysis, init
+from . import _core, analysis, init, tasks, training
 from .analysis import (
     compare,
     compare_metrics,
@@ -36,6 +36,7 @@ from .errors import (
     NumericsError,
     ShapeError,
 )
+from .training import param_grads, train
 
 __version__: str = _core.__version__
 
@@ -66,9 +67,13 @@ __all__ = [
     "lyapunov_spectrum",
     "memory_capacity",
     "memory_horizon",
+    "param_grads",
     "regime",
     "sensitivity",
     "simd_level",
+    "tasks",
+    "train",
+    "training",
 ]
 
 
