@@ -192,6 +192,12 @@ def test_bench_passes_its_arguments_to_the_benchmark() -> None:
 # -- real processes: the console script, SIGKILL and resume, Ctrl-C ------------------------------
 
 
+def default_sigint() -> None:
+    """Restore Ctrl-C in the child: a shell that runs the tests in the background starts
+    them with SIGINT ignored, and children inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_sweep(config: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*LONGDEP, "sweep", str(config), "--out", str(out), "--workers", "1", *extra],
@@ -199,6 +205,7 @@ def start_sweep(config: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group: the test can tell its workers apart
+        preexec_fn=default_sigint,
     )
 
 

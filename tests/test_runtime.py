@@ -60,7 +60,14 @@ def test_ctrl_c_interrupts_a_long_computation(tmp_path) -> None:
             """
         )
     )
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        # A shell that runs the tests in the background starts them with SIGINT
+        # ignored, and children inherit that: restore the default for the child.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "started"
     time.sleep(1.0)
