@@ -282,7 +282,7 @@ fn forward_impl<'py, F: Real + Element>(
     };
     let out = compute(py, |cancel| {
         let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
-        let mut out = vec![F::ZERO; t * b * h];
+        let mut out = rnn_core::seq::buffer::<F>(t * b * h);
         rnn_core::forward_states(cell.as_ref(), &seq, s0s, &mut out, full, threads)?;
         Ok(out)
     })?;
@@ -326,7 +326,7 @@ fn with_out<'py>(
             Ok(arr.into_any())
         }
         None => {
-            let mut buf = vec![0.0f64; t * b];
+            let mut buf = rnn_core::seq::buffer::<f64>(t * b);
             compute(py, |c| f(&mut buf, c))?;
             Ok(PyArray1::from_vec(py, buf).reshape([t, b])?.into_any())
         }

@@ -9,7 +9,7 @@
 use crate::cells::Cell;
 use crate::error::{check_len, Error, Result};
 use crate::kernels::{gemv, ln_norm, norm_f64};
-use crate::seq::{check_rows, effective_threads, in_pool, lane_columns, Runner, Seq};
+use crate::seq::{buffer, check_rows, effective_threads, in_pool, lane_columns, Runner, Seq};
 use crate::Real;
 use rayon::prelude::*;
 
@@ -143,7 +143,7 @@ pub fn reverse_sweep<F: Real, C: Cell<F> + ?Sized>(
     let seg = seg.clamp(1, steps);
     let nseg = steps.div_ceil(seg);
     let mut run = Runner::new(cell);
-    let mut ckpt = vec![F::ZERO; if nseg > 1 { nseg * s } else { 0 }];
+    let mut ckpt = buffer(if nseg > 1 { nseg * s } else { 0 });
     if nseg > 1 {
         let mut state = s0.to_vec();
         run.stream(seq, b, &mut state, 0, steps, |t, s_prev, _rec| {
@@ -153,8 +153,8 @@ pub fn reverse_sweep<F: Real, C: Cell<F> + ?Sized>(
             Ok(true)
         })?;
     }
-    let mut states = vec![F::ZERO; (seg + 1) * s];
-    let mut recs = vec![F::ZERO; seg * r];
+    let mut states = buffer((seg + 1) * s);
+    let mut recs = buffer(seg * r);
     for k in (0..nseg).rev() {
         let t0 = k * seg;
         let t1 = (t0 + seg).min(steps);

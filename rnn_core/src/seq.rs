@@ -338,3 +338,40 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
         Ok(())
     }
 }
+
+/// Bytes from which a buffer is worth backing with transparent huge pages.
+const HUGE_MIN: usize = 2 << 20;
+
+/// A zeroed buffer of `n` values. Large ones ask Linux for transparent huge pages
+/// before first use: the reverse pass writes its stored states once and reads them
+/// once, so with 4 KiB pages the page faults cost as much as the arithmetic.
+pub fn buffer<F: Real>(n: usize) -> Vec<F> {
+    // `vec![0.0; n]` comes from the zeroing allocator: untouched pages until written.
+    let v = vec![F::ZERO; n];
+    if n.saturating_mul(std::mem::size_of::<F>()) >= HUGE_MIN {
+        advise_huge(&v);
+    }
+    v
+}
+
+#[cfg(target_os = "linux")]
+fn advise_huge<F>(v: &[F]) {
+    const HUGE: usize = 2 << 20;
+    let start = v.as_ptr() as usize;
+    let end = start + std::mem::size_of_val(v);
+    let a = start.div_ceil(HUGE) * HUGE;
+    let b = end / HUGE * HUGE;
+    if b > a {
+        // SAFETY: [a, b) is rounded inward from the allocation that backs `v`, so it
+        // covers only memory this process owns; MADV_HUGEPAGE changes how the kernel
+        // backs those pages, never their contents, addresses or validity, so no Rust
+        // reference or invariant is affected. A failure (e.g. THP disabled) is harmless
+        // and ignored.
+        unsafe {
+            libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge<F>(_v: &[F]) {}
