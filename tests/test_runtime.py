@@ -119,3 +119,19 @@ def test_checkpointed_and_stored_reverse_passes_agree_exactly() -> None:
     np.testing.assert_array_equal(big, small)
     with pytest.raises(ld.BudgetError, match="memory_budget"):
         ld.grad_norms(cell, x, np.ones(32), memory_budget=1000)
+
+
+def test_compare_runs_cells_in_parallel_with_identical_results() -> None:
+    x = np.random.default_rng(8).normal(size=(3000, 1))
+    cells = {
+        "elman": ld.init.elman(32, 1, rho=0.9, seed=1),
+        "lstm": ld.init.lstm(32, 1, chrono=3000, seed=1),
+        "gru": ld.init.gru(32, 1, seed=1),
+        "lru": ld.init.lru(16, 1, seed=1),
+    }
+    serial = ld.compare(cells, x, threads=1)
+    parallel = ld.compare(cells, x, threads=4)
+    assert serial.equals(parallel)
+    assert list(dict.fromkeys(parallel.name)) == list(cells)
+    with pytest.raises(ld.ArgumentError, match="threads"):
+        ld.compare(cells, x, threads=0)

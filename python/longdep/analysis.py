@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -517,6 +519,7 @@ def compare(
     wrt: str = "state",
     h0: Any = None,
     n_points: int = 300,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Decay curves of several cells on the same input, as one tidy DataFrame.
 
@@ -537,6 +540,9 @@ def compare(
         name; default ``ones / sqrt(n)`` with ``n = hidden_size`` (v) or ``state_size`` (u).
     h0
         Initial state for every cell, or a dict by name (default zeros).
+    threads
+        Cells computed at once (default: one per core); the Rust core releases the
+        GIL, so independent cells run in parallel.
 
     Returns
     -------
@@ -571,11 +577,9 @@ def compare(
         xa = xa[:, 0, :]
     elif xa.ndim != 2:
         raise ShapeError(f"x must have shape (T, I) or (T, 1, I); got {shape_str(xa.shape)}")
-    frames = []
-    metrics: dict[str, dict[str, Any]] = {}
     t_len = xa.shape[0]
-    for name, cell in cells.items():
-        name = str(name)
+
+    def one(name: str, cell: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
         hh = _per_cell(h0, name)
         if quantity == "grad_norms":
             vec = _per_cell(v, name)
@@ -590,11 +594,24 @@ def compare(
                 vec = np.full(cell.state_size, 1.0 / math.sqrt(cell.state_size))
             curve = np.asarray(sensitivity(cell, xa, vec, hh, log=True))
             dist = np.arange(1, t_len + 1)
-        metrics[name] = curve_metrics(curve, distance=dist)
         idx, vals = downsample_log(t_len, curve, n_points)
-        frames.append(
-            pd.DataFrame({"name": name, "distance": dist[idx].astype(np.int64), "log_norm": vals})
+        frame = pd.DataFrame(
+            {"name": name, "distance": dist[idx].astype(np.int64), "log_norm": vals}
         )
+        return frame, curve_metrics(curve, distance=dist)
+
+    # Independent cells run concurrently: the Rust core releases the GIL.
+    workers = min(len(cells), threads if threads is not None else (os.cpu_count() or 1))
+    if isinstance(workers, bool) or workers < 1:
+        raise ArgumentError(f"threads must be a positive integer or None; got {threads!r}")
+    items = [(str(name), cell) for name, cell in cells.items()]
+    if workers == 1:
+        results = [one(n, c) for n, c in items]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda item: one(*item), items))
+    frames = [r[0] for r in results]
+    metrics = {name: r[1] for (name, _), r in zip(items, results, strict=True)}
     df = pd.concat(frames, ignore_index=True)
     df.attrs["metrics"] = metrics
     df.attrs["quantity"] = quantity
