@@ -26,9 +26,9 @@ from longdep.dashboard import APP_PATH, THEME, charts, data, i18n, uploads
 ROOT = Path(__file__).resolve().parents[1]
 SHIM = ROOT / "dashboard" / "app.py"
 VIEWS = APP_PATH.parent / "views"
-PAGES = ("problem", "decay", "remedies", "landscape", "your_model")
-#: Vega-Lite charts each page shows by default.
-CHARTS = {"problem": 1, "decay": 1, "remedies": 1, "landscape": 2, "your_model": 0}
+PAGES = ("problem", "decay", "remedies", "landscape", "your_model", "training")
+#: Vega-Lite charts each page shows by default (the training lab trains on request only).
+CHARTS = {"problem": 1, "decay": 1, "remedies": 1, "landscape": 2, "your_model": 0, "training": 0}
 CJK = range(0x4E00, 0xA000)
 
 
@@ -485,6 +485,206 @@ def test_sweep_folder_errors():
         uploads.read_sweep([("x.parquet", b"not parquet")])
 
 
+# -- page 6: training lab --------------------------------------------------------------------
+
+
+def _log_y(spec: dict, title: str) -> dict:
+    """The y encoding of the curves: a log scale with the given title."""
+    ys = [y for y in _encodings(spec, "y") if y.get("field") == "y" and "title" in y]
+    assert ys, "the chart must plot its values on a titled y axis"
+    assert ys[0]["scale"]["type"] == "log"
+    assert ys[0]["title"] == title
+    return ys[0]
+
+
+def _rule_values(at: AppTest, chart: int) -> dict[float, str]:
+    """Horizontal reference lines (value -> label) in a training chart's datasets."""
+    out = {}
+    for d in _datasets(at, chart):
+        if {"y", "label"} <= set(d.columns) and "name" not in d.columns:
+            out.update(zip(d["y"], d["label"], strict=True))
+    return out
+
+
+def _train_tiny(lang: str, task: str = "adding") -> AppTest:
+    at = _run_page("training", lang)
+    at.selectbox(key="p6_task").set_value(task)
+    at.select_slider(key="p6_T").set_value(10)
+    at.select_slider(key="p6_H").set_value(8)
+    at.select_slider(key="p6_steps").set_value(50)
+    at.multiselect(key="p6_models").set_value(["vanilla", "gru"])
+    return at.button(key="p6_train").click().run()
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_training_lab_trains_only_on_the_button_and_plots_log_loss_with_the_baseline(lang):
+    at = _run_page("training", lang)
+    at.select_slider(key="p6_steps").set_value(50).run()  # a widget change alone trains nothing
+    assert not _specs(at) and not at.exception
+    at = _train_tiny(lang)
+    assert not at.exception and not at.error
+    loss, grad = _specs(at)
+    _log_y(loss, i18n.text("p6_axis_loss", lang))
+    _log_y(grad, i18n.text("p6_axis_grad", lang))
+    assert _encodings(loss, "x")[0]["title"] == i18n.text("p6_axis_step", lang)
+    rules = _rule_values(at, 0)
+    assert list(rules) == [pytest.approx(1 / 6)]  # the adding problem's memoryless baseline
+    assert list(rules.values()) == [i18n.text("p6_baseline", lang, v=1 / 6)]
+    dashed = [u for u in _layers(loss) if u["mark"].get("type") == "rule"]
+    assert dashed and dashed[0]["mark"]["strokeDash"]
+    curves = pd.concat([d for d in _datasets(at, 0) if "name" in d.columns])
+    models = {i18n.text("p6_model_vanilla", lang), i18n.text("p6_model_gru", lang)}
+    assert set(curves["name"]) == models
+    assert curves["step"].max() == 49 and (curves["y"] > 0).all()
+    assert [m.label for m in at.metric] == [
+        i18n.text("p6_model_vanilla", lang),
+        i18n.text("p6_model_gru", lang),
+    ]
+    assert not at.get("progress")  # the bars are removed when the runs finish
+    # A rerun (any widget) shows the cached runs again without training.
+    at.run()
+    assert len(_specs(at)) == 2 and not at.exception
+
+
+def test_training_lab_copy_task_baseline_is_10_ln8_over_its_length():
+    at = _train_tiny("en", "copy")
+    assert not at.exception
+    (value,) = _rule_values(at, 0)
+    assert value == pytest.approx(10 * math.log(8) / (10 + 20))
+
+
+def test_training_lab_lab_run_is_cached_on_its_scalar_settings():
+    calls = []
+    args = ("subject", 10, 8, 30, "lstm", 1e-2, "adam", 1.0, 3)
+    first = data.lab_run(*args, _progress=calls.append)
+    assert calls[-1] == 1.0 and all(0 < f <= 1 for f in calls)
+    assert calls == sorted(calls) and len(calls) >= 10  # reported while training, in order
+    reported = len(calls)
+    again = data.lab_run(*args, _progress=calls.append)  # a new callback is not in the key
+    assert len(calls) == reported  # served from the cache: nothing trained, nothing reported
+    assert again["final"] == first["final"]
+    assert first["baseline"] == pytest.approx(math.log(8))
+    assert len(first["history"]) == 30
+
+
+def test_clipping_preset_diverges_without_clipping_and_stays_finite_with_it():
+    none = data.clipping_run(None, 200, 0)
+    clipped = data.clipping_run(1.0, 200, 0)
+    loss = none["history"]["loss"].to_numpy()
+    assert none["diverged"] and math.isinf(none["final"])
+    assert loss[0] == clipped["history"]["loss"].iloc[0]  # same weights, same first batch
+    assert np.isfinite(loss[:-1]).all() and not np.isfinite(loss[-1])  # stops at the overflow
+    assert loss[-2] > 1e100
+    assert not clipped["diverged"]
+    h = clipped["history"]
+    assert h["grad_norm_clipped"].max() <= 1.0 + 1e-9 < h["grad_norm"].max()
+    # the loss falls from 1.23 to near the memoryless baseline 1/6 and stays finite
+    assert h["loss"].iloc[-50:].mean() < min(h["loss"].iloc[0] / 3, 2 * clipped["baseline"])
+
+
+def test_training_lab_presets_render_on_the_page(monkeypatch):
+    monkeypatch.setitem(data.CLIP_PRESET, "steps", 160)
+    small = {"H": 8, "short": 10, "long": 20, "pre_steps": 30, "fine_steps": 30}
+    for key, value in small.items():
+        monkeypatch.setitem(data.PRETRAIN_PRESET, key, value)
+    at = _run_page("training", "zh")
+    at.button(key="p6_clip_go").click().run()
+    assert not at.exception and not at.error
+    loss, _ = _specs(at)
+    _log_y(loss, i18n.text("p6_axis_loss", "zh"))
+    marks = [d for d in _datasets(at, 0) if "step" in d.columns and "name" not in d.columns]
+    assert any("label" in d and d["label"].str.contains("146").any() for d in marks)
+    assert set(_rule_values(at, 1)) == {1.0}  # the clipping threshold on the gradient chart
+    assert at.metric[0].value == i18n.text("p6_diverged", "zh")
+    at.button(key="p6_pre_go").click().run()
+    assert not at.exception and not at.error
+    assert len(_specs(at)) == 3
+    names = set(pd.concat([d for d in _datasets(at, 2) if "name" in d.columns])["name"])
+    assert names == {
+        i18n.text("p6_pre_pretrain", "zh", T=10),
+        i18n.text("p6_pre_finetune", "zh", T=20),
+        i18n.text("p6_pre_scratch", "zh", T=20),
+    }
+    pre = pd.concat([d for d in _datasets(at, 2) if "name" in d.columns])
+    assert pre["step"].min() == -30  # pre-training is drawn before the switch at step 0
+
+
+def _tiny_train_config(tmp_path: Path) -> Path:
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        'name = "tiny"\ntask = "adding"\nlength = 10\nhidden = 8\nsteps = 30\n'
+        'models = ["vanilla", "gru"]\n'
+    )
+    return cfg
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_training_results_folder_errors_are_messages_and_a_good_folder_plots(tmp_path, lang):
+    from longdep import trainlab
+
+    out = tmp_path / "results"
+    trainlab.run_train(trainlab.load_train_config(_tiny_train_config(tmp_path)), out, quiet=True)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    pd.DataFrame({"distance": [0, 1], "log_norm": [0.0, -1.0]}).to_parquet(wrong / "x.parquet")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "h.parquet").write_bytes(b"not parquet at all")
+
+    at = _run_page("training", lang)
+    missing = tmp_path / "missing"
+    for folder, expected in (
+        (missing, i18n.text("err_dir", lang, path=str(missing))),
+        (empty, i18n.text("err_no_parquet", lang, path=str(empty))),
+        (
+            wrong,
+            i18n.text("err_train_columns", lang, file="x.parquet", missing="step, loss, model"),
+        ),
+        (broken, i18n.text("err_parquet", lang, file="h.parquet", detail="")[:-3]),  # + reason
+    ):
+        at.text_input(key="p6_dir").input(str(folder)).run()
+        assert not at.exception
+        assert len(at.error) == 1
+        assert at.error[0].value.startswith(expected)
+        assert not _specs(at)
+
+    at.text_input(key="p6_dir").input(str(out)).run()
+    assert not at.exception and not at.error
+    loss, grad = _specs(at)
+    _log_y(grad, i18n.text("p6_axis_grad", lang))
+    _log_y(loss, i18n.text("p6_axis_loss", lang))
+    assert list(_rule_values(at, 0)) == [pytest.approx(1 / 6)]
+    curves = pd.concat([d for d in _datasets(at, 0) if "name" in d.columns])
+    assert set(curves["name"]) == {
+        i18n.text("p6_model_vanilla", lang),
+        i18n.text("p6_model_gru", lang),
+    }
+    summary = at.dataframe[0].value
+    assert list(summary["model"]) == ["vanilla", "gru"]
+    assert "final_loss" in summary.columns
+
+
+def test_training_results_uploads_are_validated():
+    buf = io.BytesIO()
+    pd.DataFrame({"step": [0, 1], "loss": [1.0, 0.5], "model": "gru"}).to_parquet(buf)
+    hist, summary = uploads.read_train([("gru.parquet", buf.getvalue())])
+    assert summary is None
+    assert list(hist["run"]) == ["train", "train"] and hist["grad_norm"].isna().all()
+    csv = b"model,final_loss\ngru,0.5\n"
+    _, summary = uploads.read_train([("gru.parquet", buf.getvalue()), ("summary.csv", csv)])
+    assert summary["final_loss"].iloc[0] == 0.5
+    with pytest.raises(uploads.UploadError) as info:
+        uploads.read_train([("summary.csv", csv)])
+    assert info.value.key == "err_no_parquet"
+    bad = io.BytesIO()
+    pd.DataFrame({"step": ["a"], "loss": [1.0], "model": ["gru"]}).to_parquet(bad)
+    with pytest.raises(uploads.UploadError) as info:
+        uploads.read_train([("bad.parquet", bad.getvalue())])
+    assert info.value.key == "err_train_values"
+
+
 # -- charts.py as pure functions ----------------------------------------------------------
 
 
@@ -553,6 +753,49 @@ def test_telephone_chart_has_power_of_ten_ticks_on_a_log_scale():
     y = _encodings(spec, "y")[0]
     assert y["scale"]["type"] == "log"
     assert y["axis"]["values"] == [10.0**-k for k in range(8)]
+
+
+def test_training_chart_uses_a_log_axis_and_drops_what_it_cannot_place():
+    steps = np.arange(100)
+    df = pd.DataFrame({"name": "a", "step": steps, "loss": np.exp(-steps / 20.0)})
+    df.loc[99, "loss"] = np.inf  # the step where a run diverged
+    df.loc[98, "loss"] = 0.0
+    hl = pd.DataFrame({"y": [0.5], "label": ["baseline"]})
+    vl = pd.DataFrame({"step": [99], "label": ["diverged"]})
+    spec = charts.training_chart(
+        df, x_title="step", y_title="loss", hlines=hl, vlines=vl, y_max=10.0
+    ).to_dict()
+    y = next(e for e in _encodings(spec, "y") if e.get("field") == "y")
+    assert y["scale"] == {"type": "log", "domainMax": 10.0}
+    sets = list(spec["datasets"].values())
+    raw, smooth = sets[0], sets[1]
+    assert len(raw) == 98 and all(r["y"] > 0 for r in raw)
+    # the smoothed curve is a running geometric mean: exact for an exponential inside
+    mid = {r["step"]: r["y"] for r in smooth}
+    assert mid[50] == pytest.approx(math.exp(-50 / 20.0))
+    assert any(s == [{"y": 0.5, "label": "baseline", "step": 97}] for s in sets)
+    assert any(s == [{"step": 99, "label": "diverged"}] for s in sets)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "ticks"),
+    [
+        (0.004, 1.2, [1e-3, 1e-2, 1e-1, 1.0, 10.0]),
+        (0.1, 1e305, [10.0**k for k in range(0, 306, 50)]),
+        (0.02, 3e9, [1e-2, 1.0, 1e2, 1e4, 1e6, 1e8, 1e10]),
+        (1.0, 1.0, [1.0]),
+    ],
+)
+def test_log_ticks_are_powers_of_ten_at_most_eight(lo, hi, ticks):
+    got = charts.log_ticks(lo, hi)
+    assert got == pytest.approx(ticks, rel=1e-12)
+    assert len(got) <= 8
+
+
+def test_training_chart_thins_long_runs():
+    df = pd.DataFrame({"name": "a", "step": np.arange(5000), "loss": 1.0})
+    spec = charts.training_chart(df, x_title="x", y_title="y", max_points=400).to_dict()
+    assert all(len(s) <= 401 for s in spec["datasets"].values())
 
 
 def test_block_average_matches_a_loop_and_caps_the_grid():
@@ -662,7 +905,7 @@ def test_every_string_exists_in_both_languages_with_the_same_placeholders():
         assert _fields(entry["en"]) == _fields(entry["zh"]), key
     for key, entry in i18n.STRINGS.items():
         if (
-            key.startswith(("p1_", "p2_", "p3_", "p4_", "p5_", "rem_", "err_"))
+            key.startswith(("p1_", "p2_", "p3_", "p4_", "p5_", "p6_", "rem_", "err_"))
             and len(entry["en"]) > 12
         ):
             assert _has_cjk(entry["zh"]), key

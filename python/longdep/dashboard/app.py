@@ -1,4 +1,4 @@
-"""Router of the dashboard: language, sidebar and the five pages (``st.navigation``)."""
+"""Router of the dashboard: language, sidebar and the six pages (``st.navigation``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ PAGES = (
     ("remedies", "nav_remedies", ":material/healing:"),
     ("landscape", "nav_landscape", ":material/grid_on:"),
     ("your_model", "nav_your_model", ":material/upload_file:"),
+    ("training", "nav_training", ":material/model_training:"),
 )
 
 

@@ -25,9 +25,11 @@ __all__ = [
     "heatmap_chart",
     "layered_curves_chart",
     "log10_axis",
+    "log_ticks",
     "lyapunov_chart",
     "sci_from_log10",
     "telephone_chart",
+    "training_chart",
     "with_log10",
 ]
 
@@ -418,3 +420,150 @@ def lyapunov_chart(
     )
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
     return alt.LayerChart(layer=[bars, zero]).properties(height=height)
+
+
+#: At most this many points per training curve reach the browser.
+TRAIN_MAX_POINTS = 500
+
+
+def smooth_geometric(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred running geometric mean over ``window`` steps: a running mean of log10 values,
+    so one spike of a loss spanning decades does not dominate its neighbours."""
+    logs = pd.Series(np.log10(np.asarray(values, dtype=float)))
+    return 10.0 ** logs.rolling(max(1, int(window)), center=True, min_periods=1).mean().to_numpy()
+
+
+def log_ticks(lo: float, hi: float, max_ticks: int = 8) -> list[float]:
+    """Powers of ten between the decades around ``lo`` and ``hi`` (both > 0), every k-th
+    decade for a round k (1, 2, 5, 10, 20, 50, …) so that there are at most ``max_ticks``:
+    labels and grid lines only where a log axis is easy to read."""
+    k0, k1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    step = 1
+    for scale in (1, 10, 100, 1000):
+        for base in (1, 2, 5):
+            step = base * scale
+            if k1 // step - math.ceil(k0 / step) + 1 <= max_ticks:
+                return [10.0**k for k in range(math.ceil(k0 / step) * step, k1 + 1, step)]
+    return [10.0**k for k in range(math.ceil(k0 / step) * step, k1 + 1, step)]
+
+
+def _training_frames(
+    history: pd.DataFrame, value: str, smooth: int, max_points: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Raw and smoothed curves (``name``, ``step``, ``y``) with non-finite and non-positive
+    values dropped (a log axis has no place for them), thinned to ``max_points``."""
+    df = history[["name", "step", value]].rename(columns={value: "y"})
+    y = df["y"].to_numpy(dtype=float)
+    df = df[np.isfinite(y) & (y > 0)]
+    names = list(dict.fromkeys(history["name"]))
+    raw, smoothed = [], []
+    for _, g in df.groupby("name", sort=False):
+        g = g.sort_values("step")
+        window = smooth or 2 * round(len(g) / 80) + 1  # odd: centred exactly
+        s = g.assign(y=smooth_geometric(g["y"].to_numpy(), window))
+        stride = max(1, math.ceil(len(g) / max_points))
+        raw.append(g.iloc[::stride])
+        smoothed.append(pd.concat([s.iloc[::stride], s.iloc[[-1]]]).drop_duplicates("step"))
+    empty = pd.DataFrame({"name": [], "step": [], "y": []})
+    return (
+        pd.concat(raw, ignore_index=True) if raw else empty,
+        pd.concat(smoothed, ignore_index=True) if smoothed else empty,
+        names,
+    )
+
+
+def training_chart(
+    history: pd.DataFrame,
+    *,
+    x_title: str,
+    y_title: str,
+    value: str = "loss",
+    hlines: pd.DataFrame | None = None,
+    vlines: pd.DataFrame | None = None,
+    vline_color: str = "#d62728",
+    smooth: int = 0,
+    max_points: int = TRAIN_MAX_POINTS,
+    y_max: float | None = None,
+    height: int = 420,
+) -> alt.LayerChart:
+    """A training curve per run (loss or gradient norm against step) on a log y axis.
+
+    ``history`` has columns ``name``, ``step`` and ``value``. Each run is drawn twice: the
+    per-batch values thin and faint, a centred running geometric mean over ``smooth``
+    steps (0: an odd window of about 1/40 of the run) on top. ``hlines`` (``y``, ``label``) are dashed
+    horizontal references labelled at the right end (the memoryless baseline, the
+    clipping threshold); ``vlines`` (``step``, ``label``) mark events such as the step
+    where a run diverged, labelled at the top. ``y_max`` cuts the axis there (curves
+    leave the chart at the top), so a diverging run does not flatten the others. Colours
+    follow the order of first appearance of ``name``.
+    """
+    raw, smoothed, names = _training_frames(history, value, smooth, max_points)
+    yscale = alt.Scale(type="log") if y_max is None else alt.Scale(type="log", domainMax=y_max)
+    values = pd.concat([raw["y"], smoothed["y"]])
+    if hlines is not None and len(hlines):
+        values = pd.concat([values, hlines["y"]])
+    if y_max is not None:
+        values = values[values <= y_max]
+    ticks = log_ticks(float(values.min()), float(values.max())) if len(values) else []
+    color = alt.Color(
+        "name:N",
+        title=None,
+        sort=names,
+        scale=alt.Scale(domain=names, scheme="tableau10" if len(names) <= 10 else "tableau20"),
+        legend=alt.Legend(
+            orient="bottom", labelLimit=400, symbolStrokeWidth=3, symbolOpacity=1, columns=4
+        ),
+    )
+    x = alt.X(
+        "step:Q",
+        title=x_title,
+        scale=alt.Scale(nice=False, zero=False),
+        axis=alt.Axis(labelExpr=STEPS_LABEL_EXPR),
+    )
+    y = alt.Y("y:Q", title=y_title, scale=yscale, axis=alt.Axis(format="~g", values=ticks))
+    tip_title = y_title.split("(")[0].split("（")[0].strip()
+    tooltip = [
+        alt.Tooltip("name:N", title=""),
+        alt.Tooltip("step:Q", title=x_title, format=","),
+        alt.Tooltip("y:Q", title=tip_title, format=".4g"),
+    ]
+    layers: list[alt.Chart] = [
+        alt.Chart(raw)
+        .mark_line(strokeWidth=1, opacity=0.3, clip=True)
+        .encode(x=x, y=y, color=color, detail="name:N"),
+        alt.Chart(smoothed)
+        .mark_line(strokeWidth=2.4, clip=True)
+        .encode(x=x, y=y, color=color, tooltip=tooltip),
+    ]
+    steps = pd.concat([raw["step"], smoothed["step"]])
+    x_right = float(steps.max()) if len(steps) else 0.0
+    if hlines is not None and len(hlines):
+        hl = hlines.assign(step=x_right)
+        rule = alt.Chart(hl).encode(
+            y=alt.Y("y:Q", scale=yscale), tooltip=alt.Tooltip("label:N", title="")
+        )
+        layers.append(rule.mark_rule(color="#555", strokeDash=[6, 4], strokeWidth=1.5))
+        text = {"align": "right", "baseline": "bottom", "dx": -4, "dy": -3, "fontSize": 12}
+        for halo in (True, False):  # a white outline first keeps the label readable on curves
+            style = {"stroke": "white", "strokeWidth": 4} if halo else {}
+            layers.append(
+                rule.mark_text(color="#444", **text, **style).encode(
+                    x=alt.X("step:Q"), text="label:N"
+                )
+            )
+    if vlines is not None and len(vlines):
+        for i, (_, row) in enumerate(vlines.iterrows()):
+            one = pd.DataFrame({"step": [row["step"]], "label": [row["label"]]})
+            base = alt.Chart(one).encode(
+                x=alt.X("step:Q"), tooltip=alt.Tooltip("label:N", title="")
+            )
+            layers.append(base.mark_rule(color=vline_color, strokeDash=[4, 3], strokeWidth=1.5))
+            for halo in (True, False):
+                style = {"stroke": "white", "strokeWidth": 4} if halo else {}
+                layers.append(
+                    base.mark_text(
+                        align="left", baseline="top", dx=5, color=vline_color, fontSize=12,
+                        **style,
+                    ).encode(y=alt.value(4 + 16 * i), text="label:N")
+                )  # fmt: skip
+    return alt.LayerChart(layer=layers).properties(height=height)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +20,32 @@ import pandas as pd
 import streamlit as st
 
 import longdep as ld
+from longdep import tasks, training, trainlab
 
 from . import uploads
 
 __all__ = [
     "CELL_KINDS",
+    "CLIP_PRESET",
     "HORIZON_THRESHOLD",
     "N_POINTS",
+    "PRETRAIN_PRESET",
     "REMEDIES",
     "T_CHOICES",
     "clipping",
+    "clipping_run",
     "decay",
+    "final_loss",
     "inputs",
+    "lab_run",
     "landscape",
     "lyapunov",
     "make_cell",
+    "pretrain_run",
     "remedies",
     "telephone",
+    "train_dir",
+    "train_stamp",
     "upload_curve",
 ]
 
@@ -423,3 +433,173 @@ def folder_stamp(path: str) -> tuple[tuple[str, int], ...]:
         return ()
     files = sorted(f for f in root.rglob("*.parquet") if f.name != uploads.SUMMARY)
     return tuple((str(f), f.stat().st_mtime_ns) for f in files)
+
+
+# -- page 6: training lab ------------------------------------------------------------------
+
+#: Sequences per optimisation step in the training lab (as in ``longdep train``).
+LAB_BATCH = 32
+#: Reported to a progress callback about this many times per run.
+_PROGRESS_TICKS = 40
+_HISTORY = ["step", "loss", "accuracy", "grad_norm", "grad_norm_clipped"]
+#: Clipping preset: a tanh RNN with an orthogonal W_hh at spectral radius 1.5 on the adding
+#: problem, plain SGD; as examples/train_clipping_pretrain.py, fewer steps.
+CLIP_PRESET: dict[str, Any] = {
+    "H": 32, "T": 50, "rho": 1.5, "lr": 0.2, "c": 1.0, "steps": 400, "seed": 0,
+}  # fmt: skip
+#: Pre-training preset: a GRU on the adding problem, short T then long T, against scratch.
+PRETRAIN_PRESET: dict[str, Any] = {
+    "H": 32, "short": 20, "long": 100, "pre_steps": 200, "fine_steps": 200,
+    "lr": 5e-3, "c": 1.0, "seed": 0,
+}  # fmt: skip
+
+Progress = Callable[[float], None]
+
+
+def _ticker(total: int, progress: Progress | None) -> Callable[[int, dict[str, Any]], None]:
+    """A ``train`` callback that reports the finished fraction of ``total`` steps to
+    ``progress`` about ``_PROGRESS_TICKS`` times (counting calls, so several runs in a row
+    add up)."""
+    done = 0
+    every = max(1, total // _PROGRESS_TICKS)
+
+    def tick(step: int, record: dict[str, Any]) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and done % every == 0:
+            progress(min(done / total, 0.999))
+
+    return tick
+
+
+def final_loss(history: pd.DataFrame) -> float:
+    """Mean loss over the last fifth of a run (at most 50 steps), as ``longdep train``'s
+    summary; ``inf`` when the run diverged."""
+    if "diverged" in history and bool(history["diverged"].any()):
+        return math.inf
+    loss = history["loss"].to_numpy(dtype=float)
+    if not len(loss):
+        return math.nan
+    tail = loss[-max(1, min(50, len(loss) // 5)) :]
+    return float(tail.mean())
+
+
+def _history(res: training.TrainResult) -> pd.DataFrame:
+    return res.history[_HISTORY].assign(diverged=res.diverged)
+
+
+@st.cache_data(**_CACHE)
+def lab_run(
+    task: str,
+    T: int,
+    H: int,
+    steps: int,
+    model: str,
+    lr: float,
+    optimizer: str,
+    clip: float | None,
+    seed: int,
+    _progress: Progress | None = None,
+) -> dict[str, Any]:
+    """One model of ``trainlab.MODELS`` trained on a task: ``history`` (step, loss,
+    accuracy, grad_norm, grad_norm_clipped, diverged), ``baseline``, ``final`` (see
+    :func:`final_loss`), ``diverged`` and ``seconds``. ``_progress(fraction)`` is called
+    during training and with 1.0 at the end; it is not part of the cache key."""
+    t = tasks.make_task(task, T)
+    cell, encoder = trainlab.build_model(model, t, H, seed)
+    t0 = time.perf_counter()
+    res = training.train(
+        cell, t, steps=steps, batch=LAB_BATCH, lr=lr, clip=clip, optimizer=optimizer,
+        seed=seed, callback=_ticker(steps, _progress), encoder=encoder,
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    if _progress is not None:
+        _progress(1.0)
+    hist = _history(res)
+    return {
+        "history": hist,
+        "baseline": res.baseline,
+        "final": final_loss(hist),
+        "diverged": res.diverged,
+        "seconds": seconds,
+    }
+
+
+@st.cache_data(**_CACHE)
+def clipping_run(
+    clip: float | None, steps: int, seed: int, _progress: Progress | None = None
+) -> dict[str, Any]:
+    """The clipping preset (``CLIP_PRESET``) with or without clipping at ``clip``: the same
+    keys as :func:`lab_run`. Both runs start from the same weights and see the same
+    batches."""
+    p = CLIP_PRESET
+    task = tasks.AddingTask(p["T"])
+    cell = ld.init.elman(
+        p["H"], task.input_size, init="orthogonal", rho=p["rho"], nonlinearity="tanh",
+        seed=seed,
+    )  # fmt: skip
+    t0 = time.perf_counter()
+    res = training.train(
+        cell, task, steps=steps, batch=LAB_BATCH, lr=p["lr"], clip=clip, optimizer="sgd",
+        seed=seed, callback=_ticker(steps, _progress),
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    if _progress is not None:
+        _progress(1.0)
+    hist = _history(res)
+    return {
+        "history": hist,
+        "baseline": res.baseline,
+        "final": final_loss(hist),
+        "diverged": res.diverged,
+        "seconds": seconds,
+    }
+
+
+@st.cache_data(**_CACHE)
+def pretrain_run(
+    H: int,
+    short: int,
+    long: int,
+    pre_steps: int,
+    fine_steps: int,
+    lr: float,
+    clip: float,
+    seed: int,
+    _progress: Progress | None = None,
+) -> dict[str, Any]:
+    """``training.pretrain_finetune`` with a GRU on the adding problem: ``histories``
+    (``pretrain``, ``finetune``, ``scratch``), ``baseline`` and ``seconds``."""
+    cell = ld.init.gru(H, 2, seed=seed)
+    t0 = time.perf_counter()
+    runs = training.pretrain_finetune(
+        cell, tasks.AddingTask(short), tasks.AddingTask(long), pre_steps=pre_steps,
+        fine_steps=fine_steps, batch=LAB_BATCH, lr=lr, clip=clip, seed=seed,
+        callback=_ticker(pre_steps + 2 * fine_steps, _progress),
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    if _progress is not None:
+        _progress(1.0)
+    return {
+        "histories": {name: _history(res) for name, res in runs.items()},
+        "baseline": runs["scratch"].baseline,
+        "seconds": seconds,
+    }
+
+
+def train_stamp(path: str) -> tuple[tuple[str, int], ...]:
+    """(name, mtime) of every Parquet and CSV file below ``path``; empty if not a folder."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        return ()
+    files = sorted(f for f in root.rglob("*") if f.suffix in (".parquet", ".csv"))
+    return tuple((str(f), f.stat().st_mtime_ns) for f in files)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def train_dir(
+    path: str, stamp: tuple[tuple[str, int], ...]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A ``longdep train`` results folder read by ``uploads.read_train_dir``; ``stamp``
+    (see :func:`train_stamp`) invalidates the cache when files change."""
+    return uploads.read_train_dir(path)

@@ -63,6 +63,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav_remedies": {"en": "Remedies", "zh": "补救方法"},
     "nav_landscape": {"en": "Landscape", "zh": "参数全景"},
     "nav_your_model": {"en": "Your model", "zh": "你的模型"},
+    "nav_training": {"en": "Training lab", "zh": "训练实验室"},
     "sidebar_about": {
         "en": "Every number on these pages is computed live by longdep's Rust core: exact "
         "BPTT gradient norms and forward sensitivities, in the log domain.",
@@ -620,6 +621,351 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "每个文件需要包含 `distance`、`log_norm`（自然对数）以及 `case`、`name`、`params` 之一，"
         "与 `longdep sweep` 的输出格式一致（每个算例一个文件）。",
     },
+    # -- page 6: training lab --------------------------------------------------------------
+    "p6_title": {
+        "en": "Training lab: do the remedies make the network learn?",
+        "zh": "训练实验室：补救方法真的能让网络学会吗？",
+    },
+    "p6_intro": {
+        "en": "The other pages measure the gradients of untrained networks. Here networks are "
+        "trained — with exact backpropagation through time in longdep's Rust core, Adam or "
+        "SGD and optional gradient clipping — on classic long-range benchmarks, so you can "
+        "see whether a vanishing gradient really means that a dependency is never learned, "
+        "and what gradient clipping and pre-training change. The runs are small enough to "
+        "finish in seconds; nothing is trained until you press a button, and finished runs "
+        "are cached.",
+        "zh": "其他页面测量的是未经训练的网络的梯度。这里则真正训练网络——在 longdep 的 Rust 内核中用精确的"
+        "随时间反向传播（BPTT），配合 Adam 或 SGD 以及可选的梯度裁剪——在经典的长程依赖基准任务上，"
+        "看看梯度消失是否真的意味着远距离依赖学不会，以及梯度裁剪和预训练会带来什么变化。"
+        "这些实验规模很小，几秒钟就能完成；只有按下按钮才会开始训练，训练完成的结果会被缓存。",
+    },
+    "p6_tab_live": {"en": "Live experiment", "zh": "实时实验"},
+    "p6_tab_clip": {"en": "Gradient clipping", "zh": "梯度裁剪"},
+    "p6_tab_pretrain": {"en": "Pre-training", "zh": "预训练"},
+    "p6_tab_folder": {"en": "Results of longdep train", "zh": "longdep train 的结果"},
+    "p6_task": {"en": "Task", "zh": "任务"},
+    "p6_task_adding": {"en": "adding problem (MSE)", "zh": "加法问题（均方误差）"},
+    "p6_task_copy": {"en": "copy task (cross-entropy)", "zh": "复制任务（交叉熵）"},
+    "p6_task_subject": {
+        "en": "remember the subject (cross-entropy)",
+        "zh": "记住主语（交叉熵）",
+    },
+    "p6_T": {"en": "Length T (steps)", "zh": "长度 T（步）"},
+    "p6_T_help": {
+        "en": "Adding and subject tasks: the sequence length. Copy task: the delay between "
+        "the symbols and the delimiter; the sequence is T + 20 steps long.",
+        "zh": "加法任务和主语任务：序列长度。复制任务：符号与分隔符之间的间隔；整个序列长 T + 20 步。",
+    },
+    "p6_steps": {"en": "Training steps", "zh": "训练步数"},
+    "p6_models": {"en": "Models to compare", "zh": "参与比较的模型"},
+    "p6_models_help": {
+        "en": "The models of `longdep train`, each followed by a linear readout and trained "
+        "from the same seed on the same batches. Vanilla: tanh RNN with W_hh ~ N(0, 1/H); "
+        "orthogonal RNN: tanh with an orthogonal W_hh; IRNN: ReLU with W_hh = I (Le et al. "
+        "2015); LSTM: forget-gate bias 1; chrono: gate biases spread so that memories last "
+        "up to T steps (Tallec & Ollivier 2018); LRU: a linear recurrence with "
+        "|λ| in [0.9, 0.999] behind a ReLU encoder of width 32.",
+        "zh": "即 `longdep train` 中的模型，每个后面接一个线性读出层，使用相同的随机种子、在相同的批次数据上训练。"
+        "普通：W_hh ~ N(0, 1/H) 的 tanh RNN；正交 RNN：W_hh 为正交矩阵的 tanh RNN；IRNN：W_hh = I 的 "
+        "ReLU RNN（Le 等，2015）；LSTM：遗忘门偏置为 1；chrono：把门控偏置分散开，使记忆最长可保持 T 步"
+        "（Tallec 与 Ollivier，2018）；LRU：|λ| 位于 [0.9, 0.999] 的线性循环，前面接一个宽度为 32 的 "
+        "ReLU 编码层。",
+    },
+    "p6_lr": {"en": "Learning rate", "zh": "学习率"},
+    "p6_optimizer": {"en": "Optimiser", "zh": "优化器"},
+    "p6_opt_adam": {"en": "Adam", "zh": "Adam"},
+    "p6_opt_sgd": {"en": "SGD (plain)", "zh": "SGD（无动量）"},
+    "p6_clip_on": {"en": "Gradient clipping", "zh": "梯度裁剪"},
+    "p6_clip_c": {
+        "en": "Clipping threshold c (global norm)",
+        "zh": "裁剪阈值 c（全局范数）",
+    },
+    "p6_clip_c_help": {
+        "en": "Used when clipping is on: if the norm of all parameter gradients together "
+        "exceeds c, the whole gradient is scaled down to norm c.",
+        "zh": "开启梯度裁剪时生效：所有参数梯度合起来的范数超过 c 时，把整个梯度按比例缩小到范数为 c。",
+    },
+    "p6_train": {"en": "Train", "zh": "开始训练"},
+    "p6_waiting": {
+        "en": "Choose the settings and press **Train**. Nothing is trained until you do; "
+        "with the defaults the four models take about ten seconds.",
+        "zh": "选好设置后按 **开始训练**。按下之前不会训练；使用默认设置时，四个模型大约需要十秒钟。",
+    },
+    "p6_no_models": {
+        "en": "Choose at least one model to train.",
+        "zh": "请至少选择一个要训练的模型。",
+    },
+    "p6_training": {
+        "en": "Training {model} ({i} of {n})…",
+        "zh": "正在训练 {model}（第 {i} 个，共 {n} 个）…",
+    },
+    "p6_settings": {
+        "en": "{task}, T = {T}, H = {H}, {steps} steps of {batch} sequences, {opt} with "
+        "learning rate {lr:g}, {clip}, seed {seed}.",
+        "zh": "{task}，T = {T}，H = {H}，{steps} 步、每步 {batch} 条序列，{opt}，学习率 {lr:g}，{clip}，"
+        "随机种子 {seed}。",
+    },
+    "p6_clip_at": {"en": "clipping at c = {c:g}", "zh": "裁剪阈值 c = {c:g}"},
+    "p6_no_clip": {"en": "no clipping", "zh": "不裁剪"},
+    "p6_axis_step": {"en": "training step", "zh": "训练步数"},
+    "p6_axis_loss": {"en": "loss (log scale)", "zh": "损失（对数坐标）"},
+    "p6_axis_grad": {
+        "en": "‖g‖ before clipping (log scale)",
+        "zh": "裁剪前的 ‖g‖（对数坐标）",
+    },
+    "p6_baseline": {"en": "memoryless baseline {v:.3g}", "zh": "无记忆基线 {v:.3g}"},
+    "p6_baseline_of": {
+        "en": "baseline {task} T = {T}: {v:.3g}",
+        "zh": "基线 {task} T = {T}：{v:.3g}",
+    },
+    "p6_threshold": {"en": "clipping threshold c = {c:g}", "zh": "裁剪阈值 c = {c:g}"},
+    "p6_diverged_at": {
+        "en": "{model}: diverged at step {step}",
+        "zh": "{model}：在第 {step} 步发散",
+    },
+    "p6_loss_caption": {
+        "en": "How to read it: thin lines are the loss of each batch, thick lines a running "
+        "geometric mean. The dashed line is the loss of the best predictor that remembers "
+        "nothing; a model below it has learned to use information from far back in the "
+        "sequence. A red mark is where a run's loss or gradient left the float range.",
+        "zh": "读图方法：细线是每个批次的损失，粗线是滑动几何平均。虚线是什么都不记得的最佳预测器的损失；"
+        "低于虚线的模型学会了利用序列中远处的信息。红色标记表示该次训练的损失或梯度超出了浮点数范围。",
+    },
+    "p6_grad_caption": {
+        "en": "The norm of the gradient of all parameters together at every step, measured "
+        "before clipping. Steady growth or spikes are exploding gradients; clipping caps "
+        "the update, not this measurement.",
+        "zh": "每一步所有参数梯度合在一起的范数，在裁剪之前测量。持续增长或尖峰就是梯度爆炸；"
+        "梯度裁剪限制的是参数更新，而不是这里的测量值。",
+    },
+    "p6_ratio": {"en": "baseline ÷ loss = {r:.3g}×", "zh": "基线 ÷ 损失 = {r:.3g} 倍"},
+    "p6_ratio_help": {
+        "en": "Final loss: the mean over the last fifth of the run (at most 50 steps). Above "
+        "1× the model beats a predictor without memory; the full experiment counts 10× or "
+        "more as learned.",
+        "zh": "最终损失：训练最后五分之一步数（最多 50 步）的平均损失。比值大于 1 表示模型优于没有记忆的预测器；"
+        "在完整实验中，达到 10 倍以上才算学会。",
+    },
+    "p6_diverged": {"en": "diverged", "zh": "发散"},
+    "p6_diverged_delta": {"en": "at step {step}", "zh": "第 {step} 步"},
+    "p6_preset_time": {
+        "en": "Training time: {s:.1f} s (cached: it appears instantly from now on).",
+        "zh": "训练耗时：{s:.1f} 秒（已缓存：之后会立即显示）。",
+    },
+    "p6_total_time": {
+        "en": "Training time: {s:.1f} s (a cached run appears instantly; press Train with "
+        "other settings for a new run).",
+        "zh": "训练耗时：{s:.1f} 秒（已缓存的结果会立即显示；更改设置后再按“开始训练”即可重新训练）。",
+    },
+    "p6_model_vanilla": {"en": "vanilla tanh RNN", "zh": "普通 tanh RNN"},
+    "p6_model_vanilla_orthogonal": {"en": "orthogonal RNN", "zh": "正交 RNN"},
+    "p6_model_irnn": {"en": "IRNN", "zh": "IRNN"},
+    "p6_model_lstm": {"en": "LSTM", "zh": "LSTM"},
+    "p6_model_lstm_chrono": {"en": "LSTM chrono", "zh": "LSTM（chrono）"},
+    "p6_model_gru": {"en": "GRU", "zh": "GRU"},
+    "p6_model_gru_chrono": {"en": "GRU chrono", "zh": "GRU（chrono）"},
+    "p6_model_lru": {"en": "LRU + encoder", "zh": "LRU + 编码层"},
+    "p6_run_pretrain": {"en": "pre-training", "zh": "预训练"},
+    "p6_run_finetune": {"en": "fine-tuned", "zh": "微调"},
+    "p6_run_scratch": {"en": "from scratch", "zh": "从头训练"},
+    "p6_tasks_header": {"en": "What the three tasks test", "zh": "三个任务分别考察什么"},
+    "p6_task_adding_text": {
+        "en": "**Adding problem** (Hochreiter & Schmidhuber 1997). Two input channels: "
+        "random numbers in [0, 1] and a marker that is 1 at exactly two positions, one in "
+        "each half of the sequence. At the last step the network must output the sum of "
+        "the two marked numbers, so the first one has to be kept for up to T steps while "
+        "everything else is ignored.\n\n**Baseline:** always answering 1, the mean of the "
+        "sum, scores an MSE equal to its variance, 1/6 ≈ 0.167.",
+        "zh": "**加法问题**（Hochreiter 与 Schmidhuber，1997）。两个输入通道：[0, 1] 内的随机数，"
+        "以及一个标记通道——恰好在两个位置为 1，前后半段各一个。网络必须在最后一步输出这两个被标记数字之和，"
+        "因此第一个数字要保存最多 T 步，同时忽略其他所有输入。\n\n**基线：**始终回答 1（和的均值），"
+        "均方误差等于和的方差，即 1/6 ≈ 0.167。",
+    },
+    "p6_task_copy_text": {
+        "en": "**Copy task** (Arjovsky et al. 2016). Ten symbols out of 8 are shown, then "
+        "T − 1 blanks and a delimiter; after it the network must reproduce the ten "
+        "symbols in order. It tests storing a lot of information exactly over T "
+        "steps.\n\n**Baseline:** emitting blanks where they are due and guessing uniformly "
+        "in the last ten steps gives a cross-entropy of 10 ln 8 / (T + 20) per step, T + 20 "
+        "being the length of the whole sequence.",
+        "zh": "**复制任务**（Arjovsky 等，2016）。先给出 10 个符号（共 8 种），接着是 T − 1 个空白和一个分隔符；"
+        "分隔符之后，网络必须按顺序复现这 10 个符号。它考察的是把大量信息原样保存 T 步。\n\n"
+        "**基线：**在该输出空白的位置输出空白，在最后 10 步均匀地猜，每步交叉熵为 10 ln 8 / (T + 20)，"
+        "其中 T + 20 是整个序列的长度。",
+    },
+    "p6_task_subject_text": {
+        "en": "**Remember the subject**, a toy form of pronoun reference. The first token "
+        "names one of 8 subjects, T − 2 distractor words follow, and the last token asks "
+        "“who?”. The answer is the very first token, T − 1 steps back — like *he* "
+        "pointing back to *Zhang San* on **The problem** page.\n\n**Baseline:** guessing one "
+        "of the 8 subjects uniformly gives a cross-entropy of ln 8 ≈ 2.08.",
+        "zh": "**记住主语**：代词指代的简化版本。第一个词是 8 个主语之一，随后是 T − 2 个干扰词，"
+        "最后一个词发问“是谁？”。答案就是第一个词，在 T − 1 步之前——就像“问题是什么”页面中"
+        "“他”指回“张三”一样。\n\n**基线：**在 8 个主语中均匀地猜，交叉熵为 ln 8 ≈ 2.08。",
+    },
+    "p6_meaning": {
+        "en": "**What the results mean.** A model whose loss stays on the dashed baseline "
+        "has learned nothing that needs memory: it answers as if the sequence had no "
+        "beginning. For the vanilla tanh RNN this happens because the gradient from the "
+        "answer back to the cue vanishes (see **Decay curves**), so the loss cannot tell "
+        "the weights which distant input mattered. Gated cells (LSTM, GRU) and the LRU keep "
+        "a nearly linear memory path whose gain is close to 1; the same gradient arrives, "
+        "and their loss falls far below the baseline. Short sequences are easy for "
+        "everyone: increase T to watch the vanilla RNN fall behind. Small runs are noisy, "
+        "so compare models at the same seed, or try several seeds.",
+        "zh": "**结果说明了什么。**损失一直停在虚线基线上的模型，没有学到任何需要记忆的东西："
+        "它的回答就好像序列没有开头一样。对普通 tanh RNN 来说，原因是从答案传回线索的梯度消失了"
+        "（见“衰减曲线”页面），损失无法告诉权重究竟是哪个远处的输入重要。门控单元（LSTM、GRU）和 LRU "
+        "保留了一条近似线性、增益接近 1 的记忆通路；同样的梯度能够传回来，它们的损失就会远低于基线。"
+        "短序列对所有模型都很容易：增大 T，就能看到普通 RNN 掉队。小规模实验的波动较大，"
+        "请在相同的随机种子下比较模型，或多试几个种子。",
+    },
+    "p6_full": {
+        "en": "The full experiment runs on the command line: `longdep train "
+        "examples/train-adding.toml --out results/train-adding` (adding problem, T = 200, "
+        "H = 128, 1200 steps, Adam, clipping at 1; minutes on two cores). Measured: the "
+        "vanilla RNN stays at the baseline (0.17), while the chrono-initialised LSTM "
+        "reaches an MSE of 0.0003, the GRU 0.0005 and the LRU 0.001. Open the folder in the "
+        "tab **Results of longdep train**.",
+        "zh": "完整实验在命令行中运行：`longdep train examples/train-adding.toml --out "
+        "results/train-adding`（加法问题，T = 200，H = 128，1200 步，Adam，裁剪阈值 1；在两个 CPU "
+        "核心上需要几分钟）。实测结果：普通 RNN 停留在基线（0.17），而 chrono 初始化的 LSTM 达到 0.0003 的"
+        "均方误差，GRU 为 0.0005，LRU 为 0.001。可以在“longdep train 的结果”标签页中打开结果文件夹。",
+    },
+    "p6_clip_header": {
+        "en": "Exploding gradients: clipping rescues a diverging run",
+        "zh": "梯度爆炸：梯度裁剪挽救了发散的训练",
+    },
+    "p6_clip_intro": {
+        "en": "A tanh RNN with H = {H} whose recurrent matrix is orthogonal, scaled to "
+        "spectral radius {rho}, amplifies perturbations at every step. It is trained on the "
+        "adding problem with T = {T} by plain SGD with learning rate {lr} for {steps} steps, "
+        "once without clipping and once with global-norm clipping at c = {c:g} (the rule of "
+        "`torch.nn.utils.clip_grad_norm_`), from the same weights on the same batches. "
+        "Both runs together take a few seconds.",
+        "zh": "一个 H = {H} 的 tanh RNN，其循环矩阵为正交矩阵并缩放到谱半径 {rho}，每一步都会放大扰动。"
+        "用学习率 {lr} 的普通 SGD 在 T = {T} 的加法问题上训练 {steps} 步：一次不裁剪，一次按全局范数在 "
+        "c = {c:g} 处裁剪（与 `torch.nn.utils.clip_grad_norm_` 的规则相同），两次从相同的权重出发、"
+        "使用相同的批次数据。两次训练总共需要几秒钟。",
+    },
+    "p6_clip_run": {"en": "Run the clipping comparison", "zh": "运行梯度裁剪对比"},
+    "p6_clip_caption": {
+        "en": "Both vertical axes stop (the loss at 10³, ‖g‖ at 10⁴) so that the clipped run "
+        "stays readable: the run without clipping leaves them within a few steps and keeps "
+        "growing exponentially until it overflows.",
+        "zh": "两个纵轴都有上限（损失为 10³，‖g‖ 为 10⁴），以便看清裁剪后的训练：不裁剪的训练几步之内就"
+        "冲出图外，并持续指数增长，直到数值溢出。",
+    },
+    "p6_clip_none": {"en": "no clipping", "zh": "不裁剪"},
+    "p6_clip_with": {"en": "clipping at c = {c:g}", "zh": "裁剪阈值 c = {c:g}"},
+    "p6_clip_result": {
+        "en": "Without clipping the gradient norm grows to {gmax} and the loss overflows at "
+        "step {step}: the run is lost. With clipping the largest gradient measured is "
+        "{gclip}, but no update is longer than lr × c; the run stays finite and its loss "
+        "settles at {final:.3g} (baseline {base:.3g}).",
+        "zh": "不裁剪时，梯度范数增长到 {gmax}，损失在第 {step} 步溢出：这次训练彻底失败。裁剪时，"
+        "测得的最大梯度为 {gclip}，但每次更新的步长都不超过 lr × c；训练保持有限，损失稳定在 {final:.3g}"
+        "（基线 {base:.3g}）。",
+    },
+    "p6_clip_result_finite": {
+        "en": "Without clipping the loss ends at {none:.3g}; with clipping at {final:.3g} "
+        "(baseline {base:.3g}).",
+        "zh": "不裁剪时最终损失为 {none:.3g}；裁剪时为 {final:.3g}（基线 {base:.3g}）。",
+    },
+    "p6_clip_why": {
+        "en": "**Why clipping tames explosion but cannot fix vanishing.** Clipping looks at "
+        "a single number, the norm of the whole gradient, and when it exceeds c multiplies "
+        "*every* component by the same factor c / ‖g‖. An exploding gradient is a problem "
+        "of size: terms from far back grow exponentially, and one step along them throws "
+        "the weights to where the activations saturate or overflow. Capping the length of "
+        "the step prevents that and keeps its direction. Vanishing is a problem of "
+        "*proportion*: the contributions of distant steps are exponentially smaller than "
+        "those of recent ones. Scaling all of them by one factor leaves that ratio exactly "
+        "as it was, and clipping never scales up. So a clipped vanilla RNN trains stably "
+        "but still cannot learn a dependency T steps back — the clipped run above gets no "
+        "better than about the memoryless baseline. Vanishing needs another architecture "
+        "(gates, linear recurrences) or initialisation: compare the models in the live "
+        "experiment and on **Remedies**.",
+        "zh": "**为什么梯度裁剪能驯服梯度爆炸，却治不了梯度消失。**梯度裁剪只看一个数——整个梯度的范数；"
+        "超过 c 时，就把*每一个*分量都乘以同一个因子 c / ‖g‖。梯度爆炸是“大小”问题：来自远处的项指数增长，"
+        "沿着它走一步，就会把权重甩到激活饱和或数值溢出的区域。限制步长可以防止这种情况，同时保留更新的方向。"
+        "梯度消失则是“比例”问题：远处各步的贡献比近处的小指数倍。所有分量乘以同一个因子，这个比例丝毫不变，"
+        "而且裁剪从不放大梯度。所以经过裁剪的普通 RNN 可以稳定训练，却仍然学不会 T 步之前的依赖——"
+        "上面裁剪后的训练最多只达到无记忆基线附近。解决梯度消失需要换一种结构（门控、线性循环）或初始化："
+        "请在实时实验和“补救方法”页面中比较各个模型。",
+    },
+    "p6_pre_header": {
+        "en": "Pre-training on short sequences, then fine-tuning on long ones",
+        "zh": "先在短序列上预训练，再在长序列上微调",
+    },
+    "p6_pre_intro": {
+        "en": "A GRU with H = {H} learns the adding problem at T = {short} for {pre} steps and "
+        "is then fine-tuned at T = {long} for {fine} steps. The comparison is the same "
+        "initial GRU trained from scratch at T = {long} for the same {fine} steps. Adam with "
+        "learning rate {lr:g}, clipping at 1, the same seed; several seconds in all.",
+        "zh": "一个 H = {H} 的 GRU 先在 T = {short} 的加法问题上训练 {pre} 步，再在 T = {long} 上微调 {fine} 步。"
+        "作为对照，同一个初始 GRU 直接在 T = {long} 上从头训练同样的 {fine} 步。Adam，学习率 {lr:g}，"
+        "裁剪阈值 1，相同的随机种子；总共需要几秒钟。",
+    },
+    "p6_pre_run": {"en": "Run the pre-training comparison", "zh": "运行预训练对比"},
+    "p6_pre_pretrain": {"en": "pre-training at T = {T}", "zh": "预训练（T = {T}）"},
+    "p6_pre_finetune": {"en": "fine-tuning at T = {T}", "zh": "微调（T = {T}）"},
+    "p6_pre_scratch": {"en": "from scratch at T = {T}", "zh": "从头训练（T = {T}）"},
+    "p6_pre_switch": {"en": "switch to T = {T}", "zh": "切换到 T = {T}"},
+    "p6_pre_axis": {
+        "en": "training step at T = {T} (negative: pre-training)",
+        "zh": "在 T = {T} 上的训练步数（负值：预训练阶段）",
+    },
+    "p6_pre_col_steps": {"en": "steps at T = {T}", "zh": "在 T = {T} 上的步数"},
+    "p6_pre_col_fine": {"en": "loss, fine-tuned", "zh": "损失（微调）"},
+    "p6_pre_col_scratch": {"en": "loss, from scratch", "zh": "损失（从头训练）"},
+    "p6_pre_table_caption": {
+        "en": "Mean loss over the 20 steps before each mark.",
+        "zh": "每个节点之前 20 步的平均损失。",
+    },
+    "p6_pre_text": {
+        "en": "**Why it helps.** At short T the first marker is close to the answer, and even "
+        "a short memory finds it while the gradient is still strong; the GRU learns *what* "
+        "to store (the marked numbers) and how to add them. Those weights carry over: at "
+        "long T the fine-tuned model drops below the baseline within a few dozen steps, "
+        "while the model from scratch must discover the cue through a weak long-range "
+        "gradient and waits at the baseline. Pre-training does not remove vanishing; it starts the optimisation where "
+        "the long gradient is no longer needed to find the solution. The short steps are "
+        "also cheap: {pre} steps at T = {short} cost about as much as {equiv} steps at "
+        "T = {long}.",
+        "zh": "**为什么有效。**T 较短时，第一个标记离答案很近，在梯度还很强的时候，即使很短的记忆也能找到它；"
+        "GRU 学会了*该存什么*（被标记的数字）以及如何相加。这些权重可以迁移：在长 T 上，微调的模型"
+        "几十步之内就降到基线以下，而从头训练的模型必须通过微弱的长程梯度去发现线索，只能在基线上等待。"
+        "预训练并没有消除梯度消失；它让优化从一个不再需要长程梯度也能找到解的地方开始。"
+        "短序列的训练步也很便宜：T = {short} 上的 {pre} 步，计算量大约只相当于 T = {long} 上的 {equiv} 步。",
+    },
+    "p6_folder_intro": {
+        "en": "Longer runs belong on the command line: `longdep train CONFIG --out DIR` "
+        "writes one Parquet history per model (columns `step`, `loss`, `model`, `run`, "
+        "`task`, `length`, …) and `summary.csv`. Open such a folder here, or upload its "
+        "files.",
+        "zh": "更长的训练应在命令行中运行：`longdep train CONFIG --out DIR` 为每个模型写出一个 Parquet "
+        "训练记录（包含 `step`、`loss`、`model`、`run`、`task`、`length` 等列）以及 `summary.csv`。"
+        "可以在这里打开这样的文件夹，或者上传其中的文件。",
+    },
+    "p6_folder_dir": {
+        "en": "Path of a longdep train results folder on this machine",
+        "zh": "本机上 longdep train 结果文件夹的路径",
+    },
+    "p6_folder_upload": {
+        "en": "…or upload its .parquet files (and summary.csv)",
+        "zh": "……或者上传其中的 .parquet 文件（以及 summary.csv）",
+    },
+    "p6_folder_loaded": {
+        "en": "Loaded {runs} runs from {files} files.",
+        "zh": "已从 {files} 个文件中加载 {runs} 次训练。",
+    },
+    "p6_shown": {"en": "Runs shown", "zh": "显示的训练"},
+    "p6_summary": {"en": "summary.csv", "zh": "汇总表 summary.csv"},
+    "p6_no_summary": {
+        "en": "No summary.csv next to the histories.",
+        "zh": "训练记录旁边没有 summary.csv。",
+    },
     # -- validation errors (page 5) --------------------------------------------------------
     "err_empty": {"en": "'{file}' is empty.", "zh": "“{file}” 是空文件。"},
     "err_too_large": {
@@ -697,6 +1043,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_no_parquet": {
         "en": "No .parquet files in '{path}'.",
         "zh": "“{path}” 中没有 .parquet 文件。",
+    },
+    "err_train_columns": {
+        "en": "'{file}' lacks the columns {missing}; a longdep train history needs 'step', "
+        "'loss' and 'model' (and usually 'run', 'task', 'length').",
+        "zh": "“{file}” 缺少列 {missing}；longdep train 的训练记录需要 'step'、'loss' 和 'model'"
+        "（通常还有 'run'、'task'、'length'）。",
+    },
+    "err_train_values": {
+        "en": "'{file}': column '{column}' must be numeric (and 'step' without NaN).",
+        "zh": "“{file}”：列 “{column}” 必须是数值（且 'step' 中不能有 NaN）。",
+    },
+    "err_csv": {
+        "en": "'{file}' is not a readable CSV file ({detail}).",
+        "zh": "“{file}” 不是可读取的 CSV 文件（{detail}）。",
     },
 }
 

@@ -33,6 +33,8 @@ __all__ = [
     "read_safetensors",
     "read_sweep",
     "read_sweep_dir",
+    "read_train",
+    "read_train_dir",
     "read_weights",
     "thin_log",
 ]
@@ -42,6 +44,12 @@ MAX_BYTES = 200 * 2**20
 _MAX_HEADER = 100 * 2**20
 #: The one-row-per-case table `longdep collect` writes next to the case files.
 SUMMARY = "summary.parquet"
+#: The one-row-per-run table `longdep train` writes next to the histories.
+TRAIN_SUMMARY = "summary.csv"
+#: Columns every `longdep train` history needs; ``run``, ``task``, ``length``,
+#: ``grad_norm`` and ``diverged`` are used when present.
+TRAIN_COLUMNS = ("step", "loss", "model")
+_TRAIN_OPTIONAL = ("grad_norm", "diverged", "run", "task", "length")
 _ST_DTYPES: dict[str, np.dtype[Any]] = {
     "F64": np.dtype("<f8"),
     "F32": np.dtype("<f4"),
@@ -378,3 +386,81 @@ def thin_log(curve: pd.DataFrame, n: int = 300) -> pd.DataFrame:
     targets = np.geomspace(max(d[0], 1.0), max(d[-1], 1.0), n)
     idx = np.unique(np.concatenate([[0], np.searchsorted(d, targets).clip(0, len(d) - 1)]))
     return curve.iloc[idx]
+
+
+# -- `longdep train` results ------------------------------------------------------------
+
+
+def _one_train_frame(filename: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Validate one history file and bring it to the columns ``step``, ``loss``,
+    ``grad_norm``, ``diverged``, ``model``, ``run``, ``task``, ``length``."""
+    missing = [c for c in TRAIN_COLUMNS if c not in df.columns]
+    if missing:
+        raise UploadError("err_train_columns", file=filename, missing=", ".join(missing))
+    for column in ("step", "loss", "grad_norm", "length"):
+        if column in df.columns and not pd.api.types.is_numeric_dtype(df[column]):
+            raise UploadError("err_train_values", file=filename, column=column)
+    if df["step"].isna().any():
+        raise UploadError("err_train_values", file=filename, column="step")
+    out = df[[c for c in (*TRAIN_COLUMNS, *_TRAIN_OPTIONAL) if c in df.columns]].copy()
+    defaults: dict[str, Any] = {
+        "grad_norm": math.nan, "diverged": False, "run": "train", "task": "", "length": math.nan,
+    }  # fmt: skip
+    for column, value in defaults.items():
+        if column not in out:
+            out[column] = value
+    out["model"] = out["model"].astype(str)
+    out["run"] = out["run"].astype(str)
+    out["task"] = out["task"].fillna("").astype(str)
+    return out
+
+
+def _read_summary(filename: str, payload: bytes) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.BytesIO(payload))
+    except Exception as exc:  # pandas raises several types for a broken CSV
+        raise UploadError("err_csv", file=filename, detail=type(exc).__name__) from None
+
+
+def read_train(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Histories (one frame, see :func:`_one_train_frame`) and the summary table (None
+    if no ``.csv`` was given) of uploaded ``longdep train`` files."""
+    histories, summary = [], None
+    for filename, payload in files:
+        _check_size(filename, len(payload))
+        if filename.lower().endswith(".csv"):
+            summary = _read_summary(filename, payload)
+            continue
+        try:
+            df = pd.read_parquet(io.BytesIO(payload))
+        except Exception as exc:  # pyarrow raises many types for a corrupt file
+            raise UploadError("err_parquet", file=filename, detail=type(exc).__name__) from None
+        histories.append(_one_train_frame(filename, df))
+    if not histories:
+        raise UploadError("err_no_parquet", path=", ".join(f for f, _ in files))
+    return pd.concat(histories, ignore_index=True), summary
+
+
+def read_train_dir(path: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Every ``*.parquet`` below a ``longdep train`` output folder and its ``summary.csv``,
+    as in :func:`read_train`."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise UploadError("err_dir", path=path)
+    files = sorted(root.rglob("*.parquet"))
+    if not files:
+        raise UploadError("err_no_parquet", path=path)
+    histories = []
+    for f in files:
+        try:
+            df = pd.read_parquet(f)
+        except Exception as exc:
+            raise UploadError("err_parquet", file=f.name, detail=type(exc).__name__) from None
+        histories.append(_one_train_frame(f.name, df))
+    summary_file = root / TRAIN_SUMMARY
+    summary = (
+        _read_summary(summary_file.name, summary_file.read_bytes())
+        if summary_file.is_file()
+        else None
+    )
+    return pd.concat(histories, ignore_index=True), summary

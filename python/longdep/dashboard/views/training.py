@@ -1,0 +1,470 @@
+"""Page 6 — training lab: small live training runs, the clipping and pre-training
+comparisons, and the results of ``longdep train``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from longdep import tasks, trainlab
+from longdep.dashboard import charts, data, i18n, uploads
+from longdep.dashboard.views.your_model import show_error
+
+TASKS = ("adding", "copy", "subject")
+T_CHOICES = (10, 20, 30, 50, 75, 100)
+H_CHOICES = (8, 16, 32, 64)
+STEP_CHOICES = (50, 100, 150, 200, 250, 300, 400)
+LR_CHOICES = (1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2)
+CLIP_CHOICES = (0.1, 0.3, 1.0, 3.0, 10.0)
+DEFAULT_MODELS = ["vanilla", "lstm-chrono", "gru", "lru"]
+METRICS_PER_ROW = 4
+MAX_CURVES = 10
+#: Where the clipping preset's axes stop, so the diverging run does not flatten the other.
+CLIP_LOSS_MAX, CLIP_GRAD_MAX = 1e3, 1e4
+#: Runs of one model in the order ``longdep train`` makes them.
+RUN_ORDER = ("train", "pretrain", "finetune", "scratch")
+#: Steps at the long length after which the pre-training table compares the two runs.
+PRETRAIN_MARKS = (20, 50, 100, 200)
+
+
+def model_label(tr: i18n.Translator, name: str) -> str:
+    """``lstm-chrono`` -> "LSTM chrono" (translated); names from a file that are not in
+    ``trainlab.MODELS`` are shown as they are."""
+    key = "p6_model_" + name.replace("-", "_")
+    return tr(key) if key in i18n.STRINGS else name
+
+
+def progress_reporter(text: str, i: int, n: int) -> Callable[[float], None]:
+    """The ``_progress`` callback of the cached training functions for run ``i`` of ``n``.
+
+    The bar is created on the first report, i.e. inside the cached call, so that Streamlit
+    can replay its messages when the result comes from the cache; a report of 1.0
+    removes it again."""
+    bar = None
+
+    def report(fraction: float) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = st.progress(i / n, text=text)
+        if fraction >= 1.0:
+            bar.empty()
+        else:
+            bar.progress(min((i + fraction) / n, 1.0), text=text)
+
+    return report
+
+
+def named_histories(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One frame of several histories, ``name`` = the key (already translated)."""
+    return pd.concat([h.assign(name=name) for name, h in runs.items()], ignore_index=True)
+
+
+def diverged_marks(tr: i18n.Translator, runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Vertical marks (``step``, ``label``) at the last step of every diverged run."""
+    rows = []
+    for name, h in runs.items():
+        if len(h) and bool(h["diverged"].any()):
+            step = int(h["step"].iloc[-1])
+            rows.append({"step": step, "label": tr("p6_diverged_at", model=name, step=step)})
+    return pd.DataFrame(rows, columns=["step", "label"])
+
+
+def loss_chart(
+    tr: i18n.Translator,
+    runs: dict[str, pd.DataFrame],
+    baselines: pd.DataFrame,
+    x_title: str | None = None,
+    vlines: pd.DataFrame | None = None,
+    vline_color: str = "#d62728",
+    y_max: float | None = None,
+) -> alt.LayerChart:
+    return charts.training_chart(
+        named_histories(runs),
+        x_title=x_title or tr("p6_axis_step"),
+        y_title=tr("p6_axis_loss"),
+        value="loss",
+        hlines=baselines,
+        vlines=diverged_marks(tr, runs) if vlines is None else vlines,
+        vline_color=vline_color,
+        y_max=y_max,
+    )
+
+
+def grad_chart(
+    tr: i18n.Translator,
+    runs: dict[str, pd.DataFrame],
+    clip: float | None,
+    y_max: float | None = None,
+) -> alt.LayerChart:
+    hlines = None
+    if clip is not None:
+        hlines = pd.DataFrame({"y": [clip], "label": [tr("p6_threshold", c=clip)]})
+    return charts.training_chart(
+        named_histories(runs),
+        x_title=tr("p6_axis_step"),
+        y_title=tr("p6_axis_grad"),
+        value="grad_norm",
+        hlines=hlines,
+        vlines=diverged_marks(tr, runs),
+        y_max=y_max,
+        height=330,
+    )
+
+
+def baseline_rule(tr: i18n.Translator, value: float) -> pd.DataFrame:
+    return pd.DataFrame({"y": [value], "label": [tr("p6_baseline", v=value)]})
+
+
+def metric_rows(tr: i18n.Translator, results: dict[str, dict]) -> None:
+    """Final loss and baseline ÷ final loss per run, at most ``METRICS_PER_ROW`` a row."""
+    items = list(results.items())
+    for start in range(0, len(items), METRICS_PER_ROW):
+        row = items[start : start + METRICS_PER_ROW]
+        cols = st.columns(METRICS_PER_ROW)
+        for col, (name, res) in zip(cols, row, strict=False):
+            final, base = res["final"], res["baseline"]
+            if res["diverged"] or not math.isfinite(final):
+                step = int(res["history"]["step"].iloc[-1])
+                col.metric(
+                    name,
+                    tr("p6_diverged"),
+                    tr("p6_diverged_delta", step=step),
+                    delta_color="inverse",
+                    delta_arrow="off",
+                    help=tr("p6_ratio_help"),
+                )
+                continue
+            ratio = base / final if final > 0 else math.inf
+            col.metric(
+                name,
+                f"{final:.3g}",
+                tr("p6_ratio", r=ratio),
+                delta_color="normal" if ratio >= 2 else "off",
+                delta_arrow="off",
+                help=tr("p6_ratio_help"),
+            )
+
+
+# -- tab 1: live experiment ---------------------------------------------------------------
+
+
+def live_controls(tr: i18n.Translator) -> dict | None:
+    """The form; returns the settings when Train was pressed (else None)."""
+    with st.form("p6_form"):
+        task = st.selectbox(
+            tr("p6_task"), TASKS, format_func=lambda k: tr(f"p6_task_{k}"), key="p6_task"
+        )
+        T = st.select_slider(tr("p6_T"), T_CHOICES, value=50, help=tr("p6_T_help"), key="p6_T")
+        H = st.select_slider(tr("ctl_H"), H_CHOICES, value=32, key="p6_H")
+        steps = st.select_slider(tr("p6_steps"), STEP_CHOICES, value=200, key="p6_steps")
+        models = st.multiselect(
+            tr("p6_models"),
+            list(trainlab.MODELS),
+            default=DEFAULT_MODELS,
+            format_func=lambda m: model_label(tr, m),
+            help=tr("p6_models_help"),
+            key="p6_models",
+        )
+        lr = st.select_slider(
+            tr("p6_lr"), LR_CHOICES, value=1e-2, format_func=lambda v: f"{v:g}", key="p6_lr"
+        )
+        optimizer = st.selectbox(
+            tr("p6_optimizer"), ("adam", "sgd"), format_func=lambda k: tr(f"p6_opt_{k}"),
+            key="p6_opt",
+        )  # fmt: skip
+        clip_on = st.checkbox(tr("p6_clip_on"), True, key="p6_clip_on")
+        c = st.select_slider(
+            tr("p6_clip_c"), CLIP_CHOICES, value=1.0, format_func=lambda v: f"{v:g}",
+            help=tr("p6_clip_c_help"), key="p6_c",
+        )  # fmt: skip
+        seed = st.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p6_seed")
+        pressed = st.form_submit_button(
+            tr("p6_train"), type="primary", icon=":material/play_arrow:", key="p6_train",
+            width="stretch",
+        )  # fmt: skip
+    if not pressed:
+        return None
+    return {
+        "task": task,
+        "T": int(T),
+        "H": int(H),
+        "steps": int(steps),
+        "models": tuple(models),
+        "lr": float(lr),
+        "optimizer": optimizer,
+        "clip": float(c) if clip_on else None,
+        "seed": int(seed),
+    }
+
+
+def live_results(tr: i18n.Translator, s: dict) -> None:
+    """Train (or fetch from the cache) every chosen model; the charts grow as each one
+    finishes."""
+    clip = tr("p6_clip_at", c=s["clip"]) if s["clip"] is not None else tr("p6_no_clip")
+    st.caption(
+        tr(
+            "p6_settings", task=tr(f"p6_task_{s['task']}"), T=s["T"], H=s["H"],
+            steps=s["steps"], batch=data.LAB_BATCH, opt=tr(f"p6_opt_{s['optimizer']}"),
+            lr=s["lr"], clip=clip, seed=s["seed"],
+        )
+    )  # fmt: skip
+    progress_area = st.container()
+    loss_slot = st.empty()
+    st.caption(tr("p6_loss_caption"))
+    grad_slot = st.empty()
+    st.caption(tr("p6_grad_caption"))
+    results: dict[str, dict] = {}
+    n = len(s["models"])
+    for i, model in enumerate(s["models"]):
+        name = model_label(tr, model)
+        with progress_area:
+            results[name] = data.lab_run(
+                s["task"], s["T"], s["H"], s["steps"], model, s["lr"], s["optimizer"],
+                s["clip"], s["seed"],
+                _progress=progress_reporter(tr("p6_training", model=name, i=i + 1, n=n), i, n),
+            )  # fmt: skip
+        runs = {k: r["history"] for k, r in results.items()}
+        base = baseline_rule(tr, next(iter(results.values()))["baseline"])
+        loss_slot.altair_chart(loss_chart(tr, runs, base), width="stretch")
+        grad_slot.altair_chart(grad_chart(tr, runs, s["clip"]), width="stretch")
+    metric_rows(tr, results)
+    st.caption(tr("p6_total_time", s=sum(r["seconds"] for r in results.values())))
+
+
+def tasks_text(tr: i18n.Translator) -> None:
+    st.subheader(tr("p6_tasks_header"))
+    for col, task in zip(st.columns(3), TASKS, strict=True):
+        col.markdown(tr(f"p6_task_{task}_text"))
+    st.markdown(tr("p6_meaning"))
+    st.info(tr("p6_full"), icon=":material/terminal:")
+
+
+def live_tab(tr: i18n.Translator) -> None:
+    left, right = st.columns([1.3, 3], gap="large")
+    with left:
+        pressed = live_controls(tr)
+    if pressed is not None:
+        if pressed["models"]:
+            st.session_state["p6_settings"] = pressed
+        else:
+            right.warning(tr("p6_no_models"), icon=":material/warning:")
+    with right:
+        settings = st.session_state.get("p6_settings")
+        if settings is None:
+            st.info(tr("p6_waiting"), icon=":material/play_arrow:")
+        else:
+            live_results(tr, settings)
+    tasks_text(tr)
+
+
+# -- tab 2: clipping ------------------------------------------------------------------------
+
+
+def clipping_tab(tr: i18n.Translator) -> None:
+    p = data.CLIP_PRESET
+    st.subheader(tr("p6_clip_header"))
+    st.markdown(
+        tr("p6_clip_intro", H=p["H"], rho=p["rho"], T=p["T"], lr=p["lr"], steps=p["steps"],
+           c=p["c"])
+    )  # fmt: skip
+    if st.button(tr("p6_clip_run"), key="p6_clip_go", type="primary", icon=":material/bolt:"):
+        st.session_state["p6_clip_done"] = True
+    if st.session_state.get("p6_clip_done"):
+        clipping_results(tr)
+    st.markdown(tr("p6_clip_why"))
+
+
+def clipping_results(tr: i18n.Translator) -> None:
+    p = data.CLIP_PRESET
+    cases = {tr("p6_clip_none"): None, tr("p6_clip_with", c=p["c"]): p["c"]}
+    area = st.container()
+    results = {}
+    for i, (name, clip) in enumerate(cases.items()):
+        with area:
+            results[name] = data.clipping_run(
+                clip, p["steps"], p["seed"],
+                _progress=progress_reporter(tr("p6_training", model=name, i=i + 1, n=2), i, 2),
+            )  # fmt: skip
+    runs = {k: r["history"] for k, r in results.items()}
+    none, clipped = results.values()
+    base = clipped["baseline"]
+    chart = loss_chart(tr, runs, baseline_rule(tr, base), y_max=CLIP_LOSS_MAX)
+    st.altair_chart(chart, width="stretch")
+    st.altair_chart(grad_chart(tr, runs, p["c"], y_max=CLIP_GRAD_MAX), width="stretch")
+    st.caption(tr("p6_clip_caption"))
+    metric_rows(tr, results)
+    st.caption(tr("p6_preset_time", s=sum(r["seconds"] for r in results.values())))
+    if none["diverged"]:
+        grads = none["history"]["grad_norm"].to_numpy(dtype=float)
+        finite = grads[np.isfinite(grads)]
+        st.markdown(
+            tr(
+                "p6_clip_result",
+                gmax=charts.sci_from_log10(math.log10(finite.max())) if len(finite) else "inf",
+                step=int(none["history"]["step"].iloc[-1]),
+                gclip=f"{clipped['history']['grad_norm'].max():.3g}",
+                final=clipped["final"],
+                base=base,
+            )
+        )
+    else:
+        st.markdown(
+            tr("p6_clip_result_finite", none=none["final"], final=clipped["final"], base=base)
+        )
+
+
+# -- tab 3: pre-training --------------------------------------------------------------------
+
+
+def pretrain_tab(tr: i18n.Translator) -> None:
+    p = data.PRETRAIN_PRESET
+    st.subheader(tr("p6_pre_header"))
+    st.markdown(
+        tr("p6_pre_intro", H=p["H"], short=p["short"], long=p["long"], pre=p["pre_steps"],
+           fine=p["fine_steps"], lr=p["lr"])
+    )  # fmt: skip
+    if st.button(tr("p6_pre_run"), key="p6_pre_go", type="primary", icon=":material/school:"):
+        st.session_state["p6_pre_done"] = True
+    if st.session_state.get("p6_pre_done"):
+        pretrain_results(tr)
+    st.markdown(
+        tr("p6_pre_text", pre=p["pre_steps"], short=p["short"], long=p["long"],
+           equiv=round(p["pre_steps"] * p["short"] / p["long"]))
+    )  # fmt: skip
+
+
+def pretrain_results(tr: i18n.Translator) -> None:
+    p = data.PRETRAIN_PRESET
+    res = data.pretrain_run(
+        p["H"], p["short"], p["long"], p["pre_steps"], p["fine_steps"], p["lr"], p["c"],
+        p["seed"], _progress=progress_reporter(tr("p6_training", model="GRU", i=1, n=1), 0, 1),
+    )  # fmt: skip
+    h = res["histories"]
+    pre = h["pretrain"].assign(step=h["pretrain"]["step"] - len(h["pretrain"]))
+    runs = {
+        tr("p6_pre_pretrain", T=p["short"]): pre,
+        tr("p6_pre_finetune", T=p["long"]): h["finetune"],
+        tr("p6_pre_scratch", T=p["long"]): h["scratch"],
+    }
+    switch = pd.DataFrame({"step": [0], "label": [tr("p6_pre_switch", T=p["long"])]})
+    chart = loss_chart(
+        tr, runs, baseline_rule(tr, res["baseline"]),
+        x_title=tr("p6_pre_axis", T=p["long"]), vlines=switch, vline_color="#555",
+    )  # fmt: skip
+    st.altair_chart(chart, width="stretch")
+    fine, scratch = h["finetune"]["loss"], h["scratch"]["loss"]
+    marks = [k for k in PRETRAIN_MARKS if k <= len(fine)]
+    cols = (tr("p6_pre_col_fine"), tr("p6_pre_col_scratch"))
+    table = pd.DataFrame(
+        {
+            tr("p6_pre_col_steps", T=p["long"]): marks,
+            cols[0]: [float(fine.iloc[max(0, k - 20) : k].mean()) for k in marks],
+            cols[1]: [float(scratch.iloc[max(0, k - 20) : k].mean()) for k in marks],
+        }
+    )
+    number = st.column_config.NumberColumn(format="%.3g")
+    st.dataframe(table, hide_index=True, width="content", column_config={c: number for c in cols})
+    st.caption(tr("p6_pre_table_caption") + " " + tr("p6_preset_time", s=res["seconds"]))
+
+
+# -- tab 4: results of `longdep train` ------------------------------------------------------
+
+
+def run_name(tr: i18n.Translator, model: str, run: str) -> str:
+    label = model_label(tr, model)
+    if run in ("", "train", "nan"):
+        return label
+    key = f"p6_run_{run}"
+    return f"{label} · {tr(key) if key in i18n.STRINGS else run}"
+
+
+def file_baselines(tr: i18n.Translator, hist: pd.DataFrame) -> pd.DataFrame:
+    """One dashed rule per distinct memoryless baseline of the (task, length) pairs."""
+    rows: dict[float, str] = {}
+    pairs = hist[["task", "length"]].drop_duplicates()
+    for task, length in pairs.itertuples(index=False):
+        try:
+            value = tasks.make_task(str(task), int(length)).baseline
+        except Exception:  # unknown task or missing length: no rule
+            continue
+        label = tr("p6_baseline_of", task=task, T=int(length), v=value)
+        rows[round(value, 12)] = rows.get(round(value, 12), label)
+    return pd.DataFrame({"y": list(rows), "label": list(rows.values())})
+
+
+def show_train_results(
+    tr: i18n.Translator, hist: pd.DataFrame, summary: pd.DataFrame | None, n_files: int
+) -> None:
+    order = {m: i for i, m in enumerate(trainlab.MODELS)}
+    run_order = {r: i for i, r in enumerate(RUN_ORDER)}
+    hist = hist.assign(
+        name=[run_name(tr, m, r) for m, r in zip(hist["model"], hist["run"], strict=True)],
+        model_order=hist["model"].map(lambda m: order.get(m, len(order))),
+        run_order=hist["run"].map(lambda r: run_order.get(r, len(run_order))),
+    ).sort_values(["model_order", "model", "run_order", "run", "step"], kind="stable")
+    names = list(dict.fromkeys(hist["name"]))
+    st.success(tr("p6_folder_loaded", runs=len(names), files=n_files))
+    chosen = names
+    if len(names) > MAX_CURVES:
+        chosen = st.multiselect(tr("p6_shown"), names, default=names[:MAX_CURVES], key="p6_pick")
+    runs = {name: g for name, g in hist.groupby("name", sort=False) if name in chosen}
+    if not runs:
+        return
+    st.altair_chart(loss_chart(tr, runs, file_baselines(tr, hist)), width="stretch")
+    if any(g["grad_norm"].notna().any() for g in runs.values()):
+        st.altair_chart(grad_chart(tr, runs, None), width="stretch")
+    st.subheader(tr("p6_summary"))
+    if summary is None:
+        st.caption(tr("p6_no_summary"))
+    else:
+        st.dataframe(summary, hide_index=True, width="stretch")
+
+
+def folder_tab(tr: i18n.Translator) -> None:
+    st.markdown(tr("p6_folder_intro"))
+    st.info(tr("p6_full"), icon=":material/terminal:")
+    folder = st.text_input(tr("p6_folder_dir"), key="p6_dir", placeholder="results/train-adding")
+    files = st.file_uploader(
+        tr("p6_folder_upload"), type=["parquet", "csv"], accept_multiple_files=True,
+        key="p6_files",
+    )  # fmt: skip
+    try:
+        if files:
+            hist, summary = uploads.read_train([(f.name, f.getvalue()) for f in files])
+            n_files = len(files)
+        elif folder.strip():
+            stamp = data.train_stamp(folder.strip())
+            hist, summary = data.train_dir(folder.strip(), stamp)
+            n_files = len(stamp)
+        else:
+            return
+    except Exception as exc:
+        show_error(tr, exc)
+        return
+    show_train_results(tr, hist, summary, n_files)
+
+
+def render() -> None:
+    tr = i18n.translator()
+    st.title(tr("p6_title"))
+    st.markdown(tr("p6_intro"))
+    live, clip, pre, folder = st.tabs(
+        [tr("p6_tab_live"), tr("p6_tab_clip"), tr("p6_tab_pretrain"), tr("p6_tab_folder")]
+    )
+    with live:
+        live_tab(tr)
+    with clip:
+        clipping_tab(tr)
+    with pre:
+        pretrain_tab(tr)
+    with folder:
+        folder_tab(tr)
+
+
+if __name__ == "__main__":
+    render()
