@@ -11,22 +11,23 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import longdep as ld
 from longdep import tasks, training
 
 
 def clipping() -> None:
-    H = 64
-    cell = ld.init.elman(H, 2, init="orthogonal", rho=2.5, nonlinearity="relu", seed=0)
+    cell = ld.init.elman(32, 2, init="orthogonal", rho=1.5, nonlinearity="tanh", seed=0)
     task = tasks.AddingTask(50)
     for clip in (None, 1.0):
         res = training.train(
-            cell, task, steps=300, batch=32, lr=0.05, optimizer="sgd", clip=clip, seed=0
+            cell, task, steps=400, batch=32, lr=0.2, optimizer="sgd", clip=clip, seed=0
         )
         h = res.history
         print(
             f"clip={clip}: diverged={res.diverged} steps run={len(h)} "
-            f"first loss={h.loss.iloc[0]:.3g} last-50 mean loss={h.loss.iloc[-50:].mean():.4g} "
+            f"first loss={h.loss.iloc[0]:.3g} last-50 mean loss={h.loss.iloc[-50:].mean():.4g} (loss inf from step {int(h.step[~np.isfinite(h.loss)].min()) if res.diverged else '-'}) "
             f"max grad norm before clipping={h.grad_norm.max():.3g}"
         )
 
@@ -48,7 +49,7 @@ def pretraining() -> None:
     for name, res in runs.items():
         h = res.history
         print(
-            f"{name}: first-20 mean loss={h.loss.iloc[:20].mean():.4g} last-50 mean loss={h.loss.iloc[-50:].mean():.4g}"
+            f"{name}: first-20 mean loss={h.loss.iloc[:20].mean():.4g} last-50 mean loss={h.loss.iloc[-50:].mean():.4g} (loss inf from step {int(h.step[~np.isfinite(h.loss)].min()) if res.diverged else '-'})"
         )
     fine, scratch = runs["finetune"].history.loss, runs["scratch"].history.loss
     for k in (50, 100, 300):
