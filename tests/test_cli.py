@@ -192,20 +192,24 @@ def test_bench_passes_its_arguments_to_the_benchmark() -> None:
 # -- real processes: the console script, SIGKILL and resume, Ctrl-C ------------------------------
 
 
-def default_sigint() -> None:
-    """Restore Ctrl-C in the child: a shell that runs the tests in the background starts
-    them with SIGINT ignored, and children inherit that."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# `longdep` with Ctrl-C restored: a shell that runs the tests in the background starts
+# them with SIGINT ignored, and children inherit that. (A preexec_fn would do it too,
+# but forking a process that has JAX's threads risks a deadlock.)
+LONGDEP_WITH_SIGINT = [
+    sys.executable,
+    "-c",
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from longdep.cli import main; sys.argv[0] = 'longdep'; main()",
+]
 
 
 def start_sweep(config: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*LONGDEP, "sweep", str(config), "--out", str(out), "--workers", "1", *extra],
+        [*LONGDEP_WITH_SIGINT, "sweep", str(config), "--out", str(out), "--workers", "1", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group: the test can tell its workers apart
-        preexec_fn=default_sigint,
     )
 
 
