@@ -371,17 +371,21 @@ def reset_peak() -> bool:
         return False
 
 
-def peak_mb() -> float:
+def maxrss_mb() -> float:
+    """ru_maxrss; on Linux it also holds the peak of the image that exec'd this child."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def hwm_mb() -> float:
-    """VmHWM: the same peak as ru_maxrss, but of this image only (not the exec'ing parent)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+def peak_mb() -> float:
+    """VmHWM: this process's own peak RSS since start or the last reset_peak()."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return maxrss_mb()
 
 
 def timed_reps(fn, block, max_reps: int, rep_budget: float) -> list[float]:
@@ -454,7 +458,7 @@ def child_case(spec: dict[str, Any]) -> None:
                 "best_s": min(times),
                 "us_per_step": min(times) / t * 1e6,
                 "peak_rss_mb": peak_mb(),
-                "vm_hwm_mb": hwm_mb(),
+                "ru_maxrss_mb": maxrss_mb(),
                 "rss_before_mb": base,
                 "peak_reset": ok,
                 "compile_s": compile_s.get(mode),
@@ -568,7 +572,7 @@ def child_longmem(spec: dict[str, Any]) -> None:
             "rss_after_import_mb": rss_import,
             "rss_before_call_mb": before,
             "peak_rss_mb": peak,
-            "vm_hwm_mb": hwm_mb(),
+            "ru_maxrss_mb": maxrss_mb(),
             "input_output_mb": io_mb,
             "peak_minus_io_mb": peak - io_mb,
             "call_extra_mb": peak - before,
@@ -1304,6 +1308,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--tools", nargs="*", choices=TOOLS, help="restrict to these tools")
     ap.add_argument("--skip-longmem", action="store_true")
     ap.add_argument("--note", default="", help="free text put at the top of the report")
+    ap.add_argument("--render", metavar="JSON", help="only rewrite the .md of a results .json")
     args = ap.parse_args(argv)
     if args.quick:
         args.target_t = min(args.target_t, 10**4)
@@ -1323,7 +1328,12 @@ def main() -> None:
             "longmem": child_longmem,
         }[kind](spec)
         return
-    main_parent(parse_args())
+    args = parse_args()
+    if args.render:
+        src = Path(args.render)
+        src.with_suffix(".md").write_text(render_markdown(json.loads(src.read_text())))
+        return
+    main_parent(args)
 
 
 if __name__ == "__main__":
