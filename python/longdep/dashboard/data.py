@@ -512,9 +512,13 @@ def lab_run(
         cell, t, steps=steps, batch=LAB_BATCH, lr=lr, clip=clip, optimizer=optimizer,
         seed=seed, callback=_ticker(steps, _progress), encoder=encoder,
     )  # fmt: skip
-    seconds = time.perf_counter() - t0
-    if _progress is not None:
-        _progress(1.0)
+    return _run_summary(res, time.perf_counter() - t0, _progress)
+
+
+def _run_summary(res: Any, seconds: float, progress: Progress | None) -> dict[str, Any]:
+    """What the lab caches of one training run: history, baseline, final loss, time."""
+    if progress is not None:
+        progress(1.0)
     hist = _history(res)
     return {
         "history": hist,
@@ -543,17 +547,7 @@ def clipping_run(
         cell, task, steps=steps, batch=LAB_BATCH, lr=p["lr"], clip=clip, optimizer="sgd",
         seed=seed, callback=_ticker(steps, _progress),
     )  # fmt: skip
-    seconds = time.perf_counter() - t0
-    if _progress is not None:
-        _progress(1.0)
-    hist = _history(res)
-    return {
-        "history": hist,
-        "baseline": res.baseline,
-        "final": final_loss(hist),
-        "diverged": res.diverged,
-        "seconds": seconds,
-    }
+    return _run_summary(res, time.perf_counter() - t0, _progress)
 
 
 @st.cache_data(**_CACHE)
