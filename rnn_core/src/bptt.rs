@@ -8,7 +8,10 @@
 
 use crate::cells::Cell;
 use crate::error::{check_len, Error, Result};
-use crate::kernels::{gemv, ln_norm, norm_f64};
+use crate::kernels::{gemv, ln_norm, norm_f64, prefetch, scale_into};
+
+/// How many steps ahead the reverse pass prefetches the stored records.
+const PREFETCH_STEPS: usize = 4;
 use crate::seq::{buffer, check_rows, effective_threads, in_pool, lane_columns, Runner, Seq};
 use crate::Real;
 use rayon::prelude::*;
@@ -68,14 +71,27 @@ pub fn plan_segment<F: Real, C: Cell<F> + ?Sized>(
     steps: usize,
     budget: usize,
 ) -> Result<usize> {
-    let (s, r) = (cell.state_dim(), cell.record_dim());
+    plan_segment_with(cell, steps, budget, cell.vjp_reads_state())
+}
+
+/// [`plan_segment`] for a reverse pass that keeps the states (`need_states`) or
+/// only the per-step records.
+pub fn plan_segment_with<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    steps: usize,
+    budget: usize,
+    need_states: bool,
+) -> Result<usize> {
+    let s = cell.state_dim();
+    let kept = if need_states { s } else { 0 };
+    let r = cell.record_dim() + kept;
     let size = std::mem::size_of::<F>();
-    let per_step = (s + r) * size;
-    if steps.saturating_mul(per_step) <= budget {
+    if steps.saturating_mul(r * size) <= budget {
         return Ok(steps);
     }
-    let k = ((steps as f64 * s as f64 / (s + r) as f64).sqrt().ceil() as usize).max(1);
-    let need = (steps.div_ceil(k) * s + (k + 1) * s + k * r) * size;
+    // ceil(T/K) checkpoints of S plus a segment of K records: least at K = sqrt(T S / R).
+    let k = ((steps as f64 * s as f64 / r as f64).sqrt().ceil() as usize).max(1);
+    let need = (steps.div_ceil(k) * s + k * r + kept + s) * size;
     if need > budget {
         return Err(Error::Resource(format!(
             "memory_budget of {budget} bytes is too small: checkpointed BPTT over {steps} steps \
@@ -85,8 +101,6 @@ pub fn plan_segment<F: Real, C: Cell<F> + ?Sized>(
     Ok(k)
 }
 
-/// Per-step `ln ||dL/d(.)_t||` for `L = sum_b v_b . h_{T-1,b}`, written into `out`
-/// (`(T, B)`, natural logs; `-inf` where the gradient is exactly zero).
 pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     cell: &C,
     seq: &Seq<'_, F>,
@@ -136,6 +150,7 @@ pub fn reverse_sweep<F: Real, C: Cell<F> + ?Sized>(
     b: usize,
     s0: &[F],
     seg: usize,
+    need_states: bool,
     mut each: impl FnMut(usize, &[F], &[F]) -> Result<bool>,
 ) -> Result<()> {
     let steps = seq.steps;
@@ -153,20 +168,39 @@ pub fn reverse_sweep<F: Real, C: Cell<F> + ?Sized>(
             Ok(true)
         })?;
     }
-    let mut states = buffer((seg + 1) * s);
+    let mut states = buffer(if need_states { (seg + 1) * s } else { 0 });
     let mut recs = buffer(seg * r);
+    let mut state = vec![F::ZERO; s];
     for k in (0..nseg).rev() {
         let t0 = k * seg;
         let t1 = (t0 + seg).min(steps);
-        if nseg > 1 {
-            states[..s].copy_from_slice(&ckpt[k * s..(k + 1) * s]);
+        let start = if nseg > 1 {
+            &ckpt[k * s..(k + 1) * s]
         } else {
-            states[..s].copy_from_slice(s0);
+            s0
+        };
+        if need_states {
+            states[..s].copy_from_slice(start);
+            run.run(seq, b, t0, t1, &mut states, &mut recs)?;
+        } else {
+            state.copy_from_slice(start);
+            run.run_records(seq, b, t0, t1, &mut state, &mut recs)?;
         }
-        run.run(seq, b, t0, t1, &mut states, &mut recs)?;
         for t in (t0..t1).rev() {
             let j = t - t0;
-            if !each(t, &recs[j * r..(j + 1) * r], &states[j * s..(j + 1) * s])? {
+            if j >= PREFETCH_STEPS {
+                let k = j - PREFETCH_STEPS;
+                prefetch(&recs[k * r..(k + 1) * r]);
+                if need_states {
+                    prefetch(&states[k * s..(k + 1) * s]);
+                }
+            }
+            let s_prev = if need_states {
+                &states[j * s..(j + 1) * s]
+            } else {
+                &[]
+            };
+            if !each(t, &recs[j * r..(j + 1) * r], s_prev)? {
                 return Ok(());
             }
         }
@@ -201,39 +235,47 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     let mut gx = vec![F::ZERO; cell.input()];
     let mut scratch = vec![F::ZERO; cell.scratch_dim()];
     let w = cell.weights();
-    reverse_sweep(cell, seq, b, s0, seg, |t, rec, s_prev| {
-        match wrt {
-            Wrt::State => out[t] = log_scale + ln_norm(&g[..h]),
-            Wrt::Cell => out[t] = log_scale + ln_norm(&g[h..2 * h]),
-            Wrt::Input => {}
-        }
-        cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);
-        if wrt == Wrt::Input {
-            gemv(&w.p_ih_t, &g_xp, &w.zeros[..cell.input()], &mut gx);
-            out[t] = log_scale + ln_norm(&gx);
-        }
-        let n = norm_f64(&g_prev);
-        if !n.is_finite() {
-            return Err(Error::Numerics(format!(
-                "the backpropagated gradient overflowed at step {t} (a single step Jacobian \
-                 has entries beyond the {} range)",
-                F::NAME
-            )));
-        }
-        if n == 0.0 {
-            out[..t].fill(f64::NEG_INFINITY);
-            return Ok(false);
-        }
-        let inv = F::from_f64(1.0 / n);
-        for (gi, pi) in g.iter_mut().zip(&g_prev) {
-            *gi = *pi * inv;
-        }
-        log_scale += n.ln();
-        Ok(true)
-    })
+    // g is kept at unit norm, so with wrt=state and S = H its norm is 1 and the
+    // accumulated log-scale is the answer; (h, c) states need the h part's norm.
+    let unit = wrt == Wrt::State && s == h;
+    reverse_sweep(
+        cell,
+        seq,
+        b,
+        s0,
+        seg,
+        cell.vjp_reads_state(),
+        |t, rec, s_prev| {
+            match wrt {
+                Wrt::State if unit => out[t] = log_scale,
+                Wrt::State => out[t] = log_scale + ln_norm(&g[..h]),
+                Wrt::Cell => out[t] = log_scale + ln_norm(&g[h..2 * h]),
+                Wrt::Input => {}
+            }
+            cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);
+            if wrt == Wrt::Input {
+                gemv(&w.p_ih_t, &g_xp, &w.zeros[..cell.input()], &mut gx);
+                out[t] = log_scale + ln_norm(&gx);
+            }
+            let n = norm_f64(&g_prev);
+            if !n.is_finite() {
+                return Err(Error::Numerics(format!(
+                    "the backpropagated gradient overflowed at step {t} (a single step Jacobian \
+                     has entries beyond the {} range)",
+                    F::NAME
+                )));
+            }
+            if n == 0.0 {
+                out[..t].fill(f64::NEG_INFINITY);
+                return Ok(false);
+            }
+            scale_into(&mut g, &g_prev, F::from_f64(1.0 / n));
+            log_scale += n.ln();
+            Ok(true)
+        },
+    )
 }
 
-/// Gradients of a loss whose derivative w.r.t. every output `h_t` is given.
 pub struct ParamGrads {
     /// `dL/dtheta` summed over the batch, in the cell's parameter layout
     /// (see [`Cell::accumulate_grads`]).
@@ -273,7 +315,7 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
     }
     crate::error::check_finite("dh", dh)?;
     let running = effective_threads(threads).min(batch).max(1);
-    let seg = plan_segment(cell, steps, memory_budget / running)?;
+    let seg = plan_segment_with(cell, steps, memory_budget / running, true)?;
     let lanes = in_pool(threads, || {
         (0..batch)
             .into_par_iter()
@@ -297,6 +339,7 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
                     b,
                     &s0[b * s..(b + 1) * s],
                     seg,
+                    true,
                     |t, rec, s_prev| {
                         let d = &dh[(t * batch + b) * h..(t * batch + b + 1) * h];
                         for (gj, dj) in g.iter_mut().zip(d) {

@@ -19,7 +19,8 @@ mod real;
 pub mod seq;
 
 pub use bptt::{
-    grad_norms, param_grads, plan_segment, reverse_sweep, BpttOptions, ParamGrads, Wrt,
+    grad_norms, param_grads, plan_segment, plan_segment_with, reverse_sweep, BpttOptions,
+    ParamGrads, Wrt,
 };
 pub use cells::{Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Weights};
 pub use error::{Error, Result};

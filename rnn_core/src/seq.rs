@@ -160,7 +160,7 @@ pub fn check_rows<F: Real>(
 /// Fail with a numerics error if the state left the float range.
 #[inline]
 pub fn check_state<F: Real>(s: &[F], t: usize) -> Result<()> {
-    if s.iter().all(|v| v.is_finite()) {
+    if crate::kernels::all_finite(s) {
         Ok(())
     } else {
         Err(Error::Numerics(format!(
@@ -311,6 +311,38 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
 
     /// Stream steps `t0..t1` of lane `b` from `state` (updated in place), calling
     /// `each(t, s_prev, rec)` after every step while it returns `true`.
+    /// Steps `t0..t1` from `state` (left holding the state after `t1 - 1`), writing
+    /// only the records into `recs` (for reverse passes that do not read states).
+    pub fn run_records(
+        &mut self,
+        seq: &Seq<'_, F>,
+        b: usize,
+        t0: usize,
+        t1: usize,
+        state: &mut Vec<F>,
+        recs: &mut [F],
+    ) -> Result<()> {
+        let (r, gh) = (self.cell.record_dim(), self.cell.proj_dim());
+        for b0 in (t0..t1).step_by(PROJ_BLOCK) {
+            let b1 = (b0 + PROJ_BLOCK).min(t1);
+            seq.project(self.cell, b, b0, b1, &mut self.proj)?;
+            for t in b0..b1 {
+                let j = t - t0;
+                let xp = &self.proj[(t - b0) * gh..(t - b0 + 1) * gh];
+                self.cell.step(
+                    xp,
+                    state,
+                    &mut self.next,
+                    &mut recs[j * r..(j + 1) * r],
+                    &mut self.scratch,
+                );
+                check_state(&self.next, t)?;
+                std::mem::swap(state, &mut self.next);
+            }
+        }
+        Ok(())
+    }
+
     pub fn stream(
         &mut self,
         seq: &Seq<'_, F>,

@@ -129,7 +129,7 @@ fn parameter_and_initial_state_gradients_match_central_differences() {
         }
         // A checkpointed reverse pass gives the same gradients.
         let budget = steps * (s + cell.record_dim()) * 8 * 3 / 4;
-        if let Ok(seg) = rnn_core::plan_segment(cell.as_ref(), steps, budget) {
+        if let Ok(seg) = rnn_core::plan_segment_with(cell.as_ref(), steps, budget, true) {
             assert!(seg < steps);
             checkpointed += 1;
             let small = param_grads(cell.as_ref(), &seq, &s0, &dh, false, budget, None).unwrap();

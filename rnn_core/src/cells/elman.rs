@@ -3,9 +3,9 @@
 //! `a = W_ih x + b_ih + W_hh h + b_hh`, `y = LN(a)` (or `a`),
 //! `h' = phi(y)`, or with a residual weight `alpha`: `h' = h + alpha phi(y)`.
 
-use super::{dense_grads, dtanh, Cell, Weights};
+use super::{dense_grads, Cell, Weights};
 use crate::error::{check_finite, Error, Result};
-use crate::kernels::{gemv, tanh_inplace};
+use crate::kernels::{gemv, mul_into, tanh_inplace, tanh_slope};
 use crate::Real;
 
 /// The element-wise nonlinearity `phi`.
@@ -148,6 +148,9 @@ impl<F: Real> Cell<F> for Elman<F> {
             h
         }
     }
+    fn vjp_reads_state(&self) -> bool {
+        false
+    }
     fn scratch_dim(&self) -> usize {
         self.w.hidden()
     }
@@ -160,6 +163,14 @@ impl<F: Real> Cell<F> for Elman<F> {
 
     fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], scratch: &mut [F]) {
         let h = self.w.hidden();
+        if self.ln.is_none() && self.residual.is_none() && self.nl == Nonlinearity::Tanh {
+            // The common case in one pass per kernel: product, tanh, slope.
+            let y = &mut s_next[..h];
+            gemv(&self.w.p_hh, &s_prev[..h], &xp[..h], y);
+            tanh_inplace(y);
+            tanh_slope(&mut rec[..h], y);
+            return;
+        }
         let y = &mut scratch[..h];
         gemv(&self.w.p_hh, &s_prev[..h], &xp[..h], y);
         if let Some(ln) = &self.ln {
@@ -179,9 +190,7 @@ impl<F: Real> Cell<F> for Elman<F> {
         match self.nl {
             Nonlinearity::Tanh => {
                 tanh_inplace(y);
-                for j in 0..h {
-                    d[j] = dtanh(y[j]);
-                }
+                tanh_slope(d, y);
             }
             Nonlinearity::Relu => {
                 for j in 0..h {
@@ -214,8 +223,12 @@ impl<F: Real> Cell<F> for Elman<F> {
         let h = self.w.hidden();
         let alpha = self.residual.unwrap_or(F::ONE);
         let d = &rec[..h];
-        for j in 0..h {
-            g_xp[j] = d[j] * g_next[j] * alpha;
+        if self.residual.is_none() {
+            mul_into(&mut g_xp[..h], d, &g_next[..h]);
+        } else {
+            for j in 0..h {
+                g_xp[j] = d[j] * g_next[j] * alpha;
+            }
         }
         if let Some(ln) = &self.ln {
             for j in 0..h {

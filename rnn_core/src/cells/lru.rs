@@ -64,6 +64,9 @@ impl<F: Real> Cell<F> for Lru<F> {
     fn record_dim(&self) -> usize {
         0
     }
+    fn vjp_reads_state(&self) -> bool {
+        false
+    }
     fn scratch_dim(&self) -> usize {
         0
     }

@@ -49,8 +49,11 @@ impl<F: Real> Cell<F> for Lstm<F> {
         2 * self.w.hidden()
     }
     fn record_dim(&self) -> usize {
-        // gates i, f, g, o and tanh(c').
-        5 * self.w.hidden()
+        // gates i, f, g, o, tanh(c') and c_prev (so the reverse pass needs no states).
+        6 * self.w.hidden()
+    }
+    fn vjp_reads_state(&self) -> bool {
+        false
     }
     fn scratch_dim(&self) -> usize {
         4 * self.w.hidden()
@@ -64,12 +67,14 @@ impl<F: Real> Cell<F> for Lstm<F> {
 
     fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], _scratch: &mut [F]) {
         let h = self.w.hidden();
-        let (gates, tc) = rec.split_at_mut(4 * h);
+        let (gates, rest) = rec.split_at_mut(4 * h);
+        let (tc, c_keep) = rest.split_at_mut(h);
         gemv(&self.w.p_hh, &s_prev[..h], &xp[..4 * h], gates);
         sigmoid_inplace(&mut gates[..2 * h]);
         tanh_inplace(&mut gates[2 * h..3 * h]);
         sigmoid_inplace(&mut gates[3 * h..]);
         let c_prev = &s_prev[h..2 * h];
+        c_keep[..h].copy_from_slice(c_prev);
         let (h_next, c_next) = s_next.split_at_mut(h);
         for j in 0..h {
             let c = gates[h + j] * c_prev[j] + gates[j] * gates[2 * h + j];
@@ -85,7 +90,7 @@ impl<F: Real> Cell<F> for Lstm<F> {
     fn vjp(
         &self,
         rec: &[F],
-        s_prev: &[F],
+        _s_prev: &[F],
         g_next: &[F],
         g_prev: &mut [F],
         g_xp: &mut [F],
@@ -99,7 +104,7 @@ impl<F: Real> Cell<F> for Lstm<F> {
             &rec[3 * h..4 * h],
         );
         let tc = &rec[4 * h..5 * h];
-        let c_prev = &s_prev[h..2 * h];
+        let c_prev = &rec[5 * h..6 * h];
         let (gh, gc) = g_next.split_at(h);
         let (gh_prev, gc_prev) = g_prev.split_at_mut(h);
         for j in 0..h {

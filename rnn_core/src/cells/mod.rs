@@ -39,6 +39,12 @@ pub trait Cell<F: Real>: Send + Sync {
     }
     /// Length of the per-step record.
     fn record_dim(&self) -> usize;
+    /// Whether [`Cell::vjp`] reads `s_prev`. When it does not, the reverse pass of
+    /// `grad_norms` keeps only the records (half the stored bytes for Elman, none
+    /// for LRU) and passes an empty `s_prev`.
+    fn vjp_reads_state(&self) -> bool {
+        true
+    }
     /// Scratch space the step and the derivative products need.
     fn scratch_dim(&self) -> usize;
     /// The dense weights.

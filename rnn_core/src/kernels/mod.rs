@@ -15,33 +15,134 @@ pub use act::{sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at
 pub use gemv::{block_rows, gemv, gemv_at, Packed};
 
 /// `y += alpha * x`, dispatched like the other kernels.
-#[inline]
-pub fn axpy<F: crate::Real>(alpha: F, x: &[F], y: &mut [F]) {
-    #[inline(always)]
-    fn body<F: crate::Real, const FMA: bool>(alpha: F, x: &[F], y: &mut [F]) {
+/// Defines a kernel whose plain-Rust body is compiled for the baseline target and
+/// inside `#[target_feature]` functions for AVX2+FMA and AVX-512, and dispatched on
+/// the level detected at run time (the body's loops auto-vectorise to that width).
+macro_rules! simd_kernel {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident<F>($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$doc])*
+        #[inline]
+        $vis fn $name<F: crate::Real>($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body<F: crate::Real, const FMA: bool>($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2<F: crate::Real>($($arg: $ty),*) $(-> $ret)? {
+                body::<F, true>($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            fn avx512<F: crate::Real>($($arg: $ty),*) $(-> $ret)? {
+                body::<F, true>($($arg),*)
+            }
+            match isa() {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: Avx512 is reported only when avx512f and fma were detected at run time.
+                Isa::Avx512 => unsafe { avx512($($arg),*) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: Avx2Fma is reported only when avx2 and fma were detected at run time.
+                Isa::Avx2Fma => unsafe { avx2($($arg),*) },
+                _ => body::<F, false>($($arg),*),
+            }
+        }
+    };
+}
+
+simd_kernel! {
+    /// `y += alpha x`.
+    pub fn axpy<F>(alpha: F, x: &[F], y: &mut [F]) {
         for (yi, xi) in y.iter_mut().zip(x) {
             *yi = fmadd::<F, FMA>(alpha, *xi, *yi);
         }
     }
+}
+
+simd_kernel! {
+    /// `dst = alpha src` (the renormalisation of the reverse pass).
+    pub fn scale_into<F>(dst: &mut [F], src: &[F], alpha: F) {
+        for (d, v) in dst.iter_mut().zip(src) {
+            *d = *v * alpha;
+        }
+    }
+}
+
+simd_kernel! {
+    /// `dst = a * b` elementwise.
+    pub fn mul_into<F>(dst: &mut [F], a: &[F], b: &[F]) {
+        for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
+            *d = *x * *y;
+        }
+    }
+}
+
+simd_kernel! {
+    /// `d = 1 - y^2`: the slope of tanh from its output.
+    pub fn tanh_slope<F>(d: &mut [F], y: &[F]) {
+        for (di, yi) in d.iter_mut().zip(y) {
+            *di = F::ONE - *yi * *yi;
+        }
+    }
+}
+
+simd_kernel! {
+    /// Whether every entry is finite (`0 x` is 0 for finite x and NaN otherwise;
+    /// the partial sums stay 0 exactly unless one of them meets a NaN).
+    pub fn all_finite<F>(a: &[F]) -> bool {
+        let mut acc = [F::ZERO; 16];
+        let chunks = a.chunks_exact(16);
+        let rem = chunks.remainder();
+        for c in chunks {
+            for j in 0..16 {
+                acc[j] += c[j] * F::ZERO;
+            }
+        }
+        acc.iter().chain(rem).all(|v| v.is_finite())
+    }
+}
+
+simd_kernel! {
+    /// Sum of squares accumulated in f64 (sixteen partial sums, so it vectorises).
+    pub fn sumsq_f64<F>(a: &[F]) -> f64 {
+        let mut acc = [0.0f64; 16];
+        let chunks = a.chunks_exact(16);
+        let rem = chunks.remainder();
+        for c in chunks {
+            for j in 0..16 {
+                let v = c[j].to_f64();
+                acc[j] = fmadd::<f64, FMA>(v, v, acc[j]);
+            }
+        }
+        let mut s = 0.0;
+        for v in rem {
+            let v = v.to_f64();
+            s += v * v;
+        }
+        for k in [8, 4, 2, 1] {
+            for j in 0..k {
+                acc[j] += acc[j + k];
+            }
+        }
+        acc[0] + s
+    }
+}
+
+/// Ask the cache to start loading `a` (one hint per 64-byte line). The reverse pass
+/// walks its stored records backwards, which the hardware prefetchers follow poorly.
+#[inline]
+pub fn prefetch<F>(a: &[F]) {
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn avx2<F: crate::Real>(alpha: F, x: &[F], y: &mut [F]) {
-        body::<F, true>(alpha, x, y)
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = a.as_ptr() as *const i8;
+        let bytes = std::mem::size_of_val(a);
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: `p + off` lies inside the slice `a` (off < its byte length), and a
+            // prefetch is only a hint: it never faults, writes or changes program state.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.add(off)) };
+        }
     }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    fn avx512<F: crate::Real>(alpha: F, x: &[F], y: &mut [F]) {
-        body::<F, true>(alpha, x, y)
-    }
-    match isa() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: Avx512 is reported only when avx512f and fma were detected at run time.
-        Isa::Avx512 => unsafe { avx512(alpha, x, y) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: Avx2Fma is reported only when avx2 and fma were detected at run time.
-        Isa::Avx2Fma => unsafe { avx2(alpha, x, y) },
-        _ => body::<F, false>(alpha, x, y),
-    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = a;
 }
 
 use std::sync::OnceLock;
@@ -151,29 +252,6 @@ pub fn ln_norm<F: crate::Real>(a: &[F]) -> f64 {
 }
 
 /// Sum of squares accumulated in f64 (norms never underflow in f32 arithmetic).
-#[inline]
-pub fn sumsq_f64<F: crate::Real>(a: &[F]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let chunks = a.chunks_exact(4);
-    let rem = chunks.remainder();
-    for c in chunks {
-        for j in 0..4 {
-            let v = c[j].to_f64();
-            acc[j] += v * v;
-        }
-    }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for v in rem {
-        let v = v.to_f64();
-        s += v * v;
-    }
-    s
-}
-
-/// Seconds per call of the dispatched [`gemv`] on a `rows x cols` matrix, the
-/// best of five timings of `reps` chained calls (each input is the previous
-/// output's prefix, so calls cannot overlap). The machine's bound for a method
-/// that needs that product once per step.
 pub fn time_gemv<F: crate::Real>(rows: usize, cols: usize, reps: usize) -> f64 {
     let a: Vec<F> = (0..rows * cols)
         .map(|i| F::from_f64(((i * 7919) % 1000) as f64 / 1000.0 - 0.5))
