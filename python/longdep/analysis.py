@@ -585,14 +585,14 @@ def compare(
             vec = _per_cell(v, name)
             if vec is None:
                 vec = np.full(cell.hidden_size, 1.0 / math.sqrt(cell.hidden_size))
-            g = grad_norms(cell, xa, vec, hh, wrt=wrt, log=True)
+            g = grad_norms(cell, xa, vec, hh, wrt=wrt, log=True, threads=per_job)
             curve = np.ascontiguousarray(g[::-1])
             dist = np.arange(t_len)
         else:
             vec = _per_cell(u, name)
             if vec is None:
                 vec = np.full(cell.state_size, 1.0 / math.sqrt(cell.state_size))
-            curve = np.asarray(sensitivity(cell, xa, vec, hh, log=True))
+            curve = np.asarray(sensitivity(cell, xa, vec, hh, log=True, threads=per_job))
             dist = np.arange(1, t_len + 1)
         idx, vals = downsample_log(t_len, curve, n_points)
         frame = pd.DataFrame(
@@ -605,6 +605,8 @@ def compare(
     if isinstance(workers, bool) or workers < 1:
         raise ArgumentError(f"threads must be a positive integer or None; got {threads!r}")
     items = [(str(name), cell) for name, cell in cells.items()]
+    # Cells in parallel get one thread each; a single job may use every core.
+    per_job = threads if workers == 1 else 1
     if workers == 1:
         results = [one(n, c) for n, c in items]
     else:

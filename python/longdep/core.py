@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: Bytes the reverse pass may spend on stored states before it switches to checkpointing.
-DEFAULT_MEMORY_BUDGET = 256 * 2**20
+DEFAULT_MEMORY_BUDGET = 512 * 2**20
 
 
 def _python_impl(cell: Any) -> bool:
@@ -229,8 +229,14 @@ def grad_norms(
     log
         Return natural logs, computed in the log domain (finite far below 1e-308).
     memory_budget
-        Bytes the stored states may take; beyond it the reverse pass checkpoints every
-        ~sqrt(T) steps and recomputes.
+        Bytes the stored per-step records may take (512 MiB by default); beyond it the
+        reverse pass checkpoints every ~sqrt(T) steps and recomputes.
+    threads
+        Rust threads (default: ``LONGDEP_NUM_THREADS`` or every core). Batch elements
+        run in parallel; a single sequence (B = 1, T >= 1024, Elman without residual or
+        layer norm, or LSTM, ``wrt`` state or cell) is split by hidden unit over the
+        threads, which meet at a barrier every step. Pass ``threads=1`` when you run
+        several calls side by side.
     out
         Optional float64 array of the result's shape to write into.
 

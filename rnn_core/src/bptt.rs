@@ -12,7 +12,9 @@ use crate::kernels::{gemv, ln_norm, norm_f64, prefetch, scale_into};
 
 /// How many steps ahead the reverse pass prefetches the stored records.
 const PREFETCH_STEPS: usize = 4;
-use crate::seq::{buffer, check_rows, effective_threads, in_pool, lane_columns, Runner, Seq};
+use crate::seq::{
+    buffer, check_rows, check_threads, effective_threads, in_pool, lane_columns, Runner, Seq,
+};
 use crate::Real;
 use rayon::prelude::*;
 
@@ -58,7 +60,7 @@ impl Default for BpttOptions {
     fn default() -> Self {
         BpttOptions {
             wrt: Wrt::State,
-            memory_budget: 256 << 20,
+            memory_budget: 512 << 20,
             threads: None,
         }
     }
@@ -121,6 +123,13 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
             "'state' or 'input' for a cell without a memory cell ('cell' needs an LSTM)",
             format!("'cell' for {}", cell.kind()),
         ));
+    }
+    check_threads(opts.threads)?;
+    let parts = crate::split::parts_for(cell, batch, steps, opts.threads);
+    if parts > 1 && opts.wrt != Wrt::Input {
+        // One long sequence: split its hidden units over the threads.
+        let seg = plan_segment(cell, steps, opts.memory_budget)?;
+        return crate::split::grad_norms(cell, seq, s0, v, opts.wrt, seg, parts, out);
     }
     let running = effective_threads(opts.threads).min(batch).max(1);
     let seg = plan_segment(cell, steps, opts.memory_budget / running)?;

@@ -2,7 +2,7 @@
 
 use crate::cells::Cell;
 use crate::error::{check_len, Result};
-use crate::seq::{check_rows, check_state, in_pool, par_each, Seq, PROJ_BLOCK};
+use crate::seq::{check_rows, check_state, check_threads, in_pool, par_each, Seq, PROJ_BLOCK};
 use crate::Real;
 
 /// Per batch element: its running state and one block of outputs.
@@ -42,6 +42,12 @@ pub fn forward_states<F: Real, C: Cell<F> + ?Sized>(
     let h = if full { s } else { cell.hidden() };
     check_rows("h0", s0, batch, s, "initial state")?;
     check_len("out", out, steps * batch * h, "T * B * (H or S)")?;
+    check_threads(threads)?;
+    let parts = crate::split::parts_for(cell, batch, steps, threads);
+    if parts > 1 && !full {
+        // One long sequence: split its hidden units over the threads.
+        return crate::split::forward(cell, seq, s0, out, parts);
+    }
     let mut lanes: Vec<Lane<F>> = (0..batch)
         .map(|b| Lane {
             state: s0[b * s..(b + 1) * s].to_vec(),

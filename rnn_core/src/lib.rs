@@ -17,12 +17,13 @@ pub mod kernels;
 pub mod lyapunov;
 mod real;
 pub mod seq;
+pub mod split;
 
 pub use bptt::{
     grad_norms, param_grads, plan_segment, plan_segment_with, reverse_sweep, BpttOptions,
     ParamGrads, Wrt,
 };
-pub use cells::{Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Weights};
+pub use cells::{Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, SplitKind, Weights};
 pub use error::{Error, Result};
 pub use forward::{forward, forward_states};
 pub use jvp::{sensitivity, Part};

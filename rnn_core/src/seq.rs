@@ -105,10 +105,26 @@ impl<'a, F: Real> Seq<'a, F> {
         t1: usize,
         out: &mut [F],
     ) -> Result<()> {
+        let w = cell.weights();
+        self.project_rows(b, t0, t1, cell.proj_bias(), &w.w_ih, &w.w_ih_t, out)
+    }
+
+    /// [`Seq::project`] for any rows: `out[t - t0] = bias + W x_t` for `t` in
+    /// `t0..t1` with `W` given row-major (`w`, `(G, I)`) and transposed (`w_t`, `(I, G)`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn project_rows(
+        &self,
+        b: usize,
+        t0: usize,
+        t1: usize,
+        bias: &[F],
+        w: &[F],
+        w_t: &[F],
+        out: &mut [F],
+    ) -> Result<()> {
         self.check_cancel()?;
-        let gh = cell.proj_dim();
+        let gh = bias.len();
         let n = t1 - t0;
-        let bias = cell.proj_bias();
         for row in out[..n * gh].chunks_exact_mut(gh) {
             row.copy_from_slice(bias);
         }
@@ -117,12 +133,11 @@ impl<'a, F: Real> Seq<'a, F> {
         if i <= 4 {
             // Narrow inputs: the product is a few scaled columns of W_ih added to each
             // row; a direct loop beats packing for a general matrix product.
-            let wt = &cell.weights().w_ih_t;
             for (j, row) in out[..n * gh].chunks_exact_mut(gh).enumerate() {
                 let xt = &self.x[start + j * self.batch * i..start + j * self.batch * i + i];
                 for (k, xk) in xt.iter().enumerate() {
-                    for (o, w) in row.iter_mut().zip(&wt[k * gh..(k + 1) * gh]) {
-                        *o += *w * *xk;
+                    for (o, wk) in row.iter_mut().zip(&w_t[k * gh..(k + 1) * gh]) {
+                        *o += *wk * *xk;
                     }
                 }
             }
@@ -133,13 +148,12 @@ impl<'a, F: Real> Seq<'a, F> {
             i,
             gh,
             (&self.x[start..], self.batch * i, 1),
-            (&cell.weights().w_ih, 1, i),
+            (w, 1, i),
             (&mut out[..n * gh], gh),
         )
     }
 }
 
-/// Check an initial state/vector of `batch` rows of `dim` values.
 pub fn check_rows<F: Real>(
     name: &str,
     a: &[F],
@@ -177,14 +191,23 @@ pub const MAX_THREADS: usize = 1024;
 
 /// Run `f` inside a pool of `threads` threads (None: the default pool, sized by
 /// LONGDEP_NUM_THREADS or the number of cores).
-pub fn in_pool<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
-    match threads.or_else(env_threads) {
+/// `threads` must be `None` or in `1..=MAX_THREADS`.
+pub fn check_threads(threads: Option<usize>) -> Result<()> {
+    match threads {
         Some(0) => Err(Error::value("threads", "a positive number of threads", "0")),
         Some(n) if n > MAX_THREADS => Err(Error::value(
             "threads",
             format!("at most {MAX_THREADS} threads"),
             n.to_string(),
         )),
+        _ => Ok(()),
+    }
+}
+
+pub fn in_pool<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+    let threads = threads.or_else(env_threads);
+    check_threads(threads)?;
+    match threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()

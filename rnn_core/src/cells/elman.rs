@@ -3,7 +3,7 @@
 //! `a = W_ih x + b_ih + W_hh h + b_hh`, `y = LN(a)` (or `a`),
 //! `h' = phi(y)`, or with a residual weight `alpha`: `h' = h + alpha phi(y)`.
 
-use super::{dense_grads, Cell, Weights};
+use super::{dense_grads, Cell, SplitKind, Weights};
 use crate::error::{check_finite, Error, Result};
 use crate::kernels::{gemv, mul_into, tanh_inplace, tanh_slope};
 use crate::Real;
@@ -110,6 +110,25 @@ impl<F: Real> Elman<F> {
 
 /// Centre-and-scale Jacobian of layer norm applied to `d`, in place:
 /// `d <- (d - mean(d) - z mean(z d)) / sigma`.
+/// `y = phi(y)` in place and its slope `d = phi'(a)` (from the output for tanh).
+#[inline]
+pub(crate) fn activate<F: Real>(nl: Nonlinearity, y: &mut [F], d: &mut [F]) {
+    match nl {
+        Nonlinearity::Tanh => {
+            tanh_inplace(y);
+            tanh_slope(d, y);
+        }
+        Nonlinearity::Relu => {
+            for (yj, dj) in y.iter_mut().zip(d.iter_mut()) {
+                let pos = *yj > F::ZERO;
+                *dj = if pos { F::ONE } else { F::ZERO };
+                *yj = if pos { *yj } else { F::ZERO };
+            }
+        }
+        Nonlinearity::Linear => d.fill(F::ONE),
+    }
+}
+
 #[inline]
 fn ln_jacobian<F: Real>(z: &[F], inv_sigma: F, d: &mut [F]) {
     let n = F::from_f64(d.len() as f64);
@@ -151,6 +170,9 @@ impl<F: Real> Cell<F> for Elman<F> {
     fn vjp_reads_state(&self) -> bool {
         false
     }
+    fn split_kind(&self) -> Option<SplitKind> {
+        (self.ln.is_none() && self.residual.is_none()).then_some(SplitKind::Elman(self.nl))
+    }
     fn scratch_dim(&self) -> usize {
         self.w.hidden()
     }
@@ -163,12 +185,11 @@ impl<F: Real> Cell<F> for Elman<F> {
 
     fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], scratch: &mut [F]) {
         let h = self.w.hidden();
-        if self.ln.is_none() && self.residual.is_none() && self.nl == Nonlinearity::Tanh {
-            // The common case in one pass per kernel: product, tanh, slope.
+        if self.ln.is_none() && self.residual.is_none() {
+            // The plain cell: product into the new state, activation, slope.
             let y = &mut s_next[..h];
             gemv(&self.w.p_hh, &s_prev[..h], &xp[..h], y);
-            tanh_inplace(y);
-            tanh_slope(&mut rec[..h], y);
+            activate(self.nl, y, &mut rec[..h]);
             return;
         }
         let y = &mut scratch[..h];
@@ -186,21 +207,7 @@ impl<F: Real> Cell<F> for Elman<F> {
             }
             inv_slot[0] = F::from_f64(inv);
         }
-        let d = &mut rec[..h];
-        match self.nl {
-            Nonlinearity::Tanh => {
-                tanh_inplace(y);
-                tanh_slope(d, y);
-            }
-            Nonlinearity::Relu => {
-                for j in 0..h {
-                    let pos = y[j] > F::ZERO;
-                    d[j] = if pos { F::ONE } else { F::ZERO };
-                    y[j] = if pos { y[j] } else { F::ZERO };
-                }
-            }
-            Nonlinearity::Linear => d.fill(F::ONE),
-        }
+        activate(self.nl, y, &mut rec[..h]);
         match self.residual {
             None => s_next[..h].copy_from_slice(y),
             Some(alpha) => {

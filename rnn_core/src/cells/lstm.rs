@@ -4,7 +4,7 @@
 //! `i, f, o = sigmoid(a_.)`, `g = tanh(a_g)`, `c' = f c + i g`, `h' = o tanh(c')`.
 //! The Jacobian is the full `2H x 2H` block matrix of `(h', c')` w.r.t. `(h, c)`.
 
-use super::{dsig, dtanh, Cell, Weights};
+use super::{dsig, dtanh, Cell, SplitKind, Weights};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
@@ -55,6 +55,9 @@ impl<F: Real> Cell<F> for Lstm<F> {
     fn vjp_reads_state(&self) -> bool {
         false
     }
+    fn split_kind(&self) -> Option<SplitKind> {
+        Some(SplitKind::Lstm)
+    }
     fn scratch_dim(&self) -> usize {
         4 * self.w.hidden()
     }
@@ -67,24 +70,9 @@ impl<F: Real> Cell<F> for Lstm<F> {
 
     fn step(&self, xp: &[F], s_prev: &[F], s_next: &mut [F], rec: &mut [F], _scratch: &mut [F]) {
         let h = self.w.hidden();
-        let (gates, rest) = rec.split_at_mut(4 * h);
-        let (tc, c_keep) = rest.split_at_mut(h);
-        gemv(&self.w.p_hh, &s_prev[..h], &xp[..4 * h], gates);
-        sigmoid_inplace(&mut gates[..2 * h]);
-        tanh_inplace(&mut gates[2 * h..3 * h]);
-        sigmoid_inplace(&mut gates[3 * h..]);
-        let c_prev = &s_prev[h..2 * h];
-        c_keep[..h].copy_from_slice(c_prev);
+        gemv(&self.w.p_hh, &s_prev[..h], &xp[..4 * h], &mut rec[..4 * h]);
         let (h_next, c_next) = s_next.split_at_mut(h);
-        for j in 0..h {
-            let c = gates[h + j] * c_prev[j] + gates[j] * gates[2 * h + j];
-            c_next[j] = c;
-            tc[j] = c;
-        }
-        tanh_inplace(&mut tc[..h]);
-        for j in 0..h {
-            h_next[j] = gates[3 * h + j] * tc[j];
-        }
+        pointwise(h, rec, &s_prev[h..2 * h], h_next, c_next);
     }
 
     fn vjp(
@@ -97,24 +85,9 @@ impl<F: Real> Cell<F> for Lstm<F> {
         _scratch: &mut [F],
     ) {
         let h = self.w.hidden();
-        let (gi, gf, gg, go) = (
-            &rec[..h],
-            &rec[h..2 * h],
-            &rec[2 * h..3 * h],
-            &rec[3 * h..4 * h],
-        );
-        let tc = &rec[4 * h..5 * h];
-        let c_prev = &rec[5 * h..6 * h];
         let (gh, gc) = g_next.split_at(h);
         let (gh_prev, gc_prev) = g_prev.split_at_mut(h);
-        for j in 0..h {
-            let dc = gc[j] + gh[j] * go[j] * dtanh(tc[j]);
-            g_xp[j] = dc * gg[j] * dsig(gi[j]);
-            g_xp[h + j] = dc * c_prev[j] * dsig(gf[j]);
-            g_xp[2 * h + j] = dc * gi[j] * dtanh(gg[j]);
-            g_xp[3 * h + j] = gh[j] * tc[j] * dsig(go[j]);
-            gc_prev[j] = dc * gf[j];
-        }
+        pointwise_vjp(h, rec, gh, gc, g_xp, gc_prev);
         gemv(&self.w.p_hh_t, &g_xp[..4 * h], &self.w.zeros[..h], gh_prev);
     }
 
@@ -141,5 +114,60 @@ impl<F: Real> Cell<F> for Lstm<F> {
             uc_next[j] = dc;
             uh_next[j] = d_o * tc[j] + go[j] * dtanh(tc[j]) * dc;
         }
+    }
+}
+
+/// The elementwise part of a step for `n` units: `rec[..4n]` holds the gate
+/// pre-activations `[a_i a_f a_g a_o]` on entry; on exit `rec` is the record
+/// `[i f g o | tanh(c') | c_prev]` and `h_next`, `c_next` the new state.
+pub(crate) fn pointwise<F: Real>(
+    n: usize,
+    rec: &mut [F],
+    c_prev: &[F],
+    h_next: &mut [F],
+    c_next: &mut [F],
+) {
+    let (gates, rest) = rec[..6 * n].split_at_mut(4 * n);
+    let (tc, c_keep) = rest.split_at_mut(n);
+    sigmoid_inplace(&mut gates[..2 * n]);
+    tanh_inplace(&mut gates[2 * n..3 * n]);
+    sigmoid_inplace(&mut gates[3 * n..]);
+    c_keep.copy_from_slice(&c_prev[..n]);
+    for j in 0..n {
+        let c = gates[n + j] * c_prev[j] + gates[j] * gates[2 * n + j];
+        c_next[j] = c;
+        tc[j] = c;
+    }
+    tanh_inplace(tc);
+    for j in 0..n {
+        h_next[j] = gates[3 * n + j] * tc[j];
+    }
+}
+
+/// The elementwise part of the reverse step for `n` units: the gate adjoints
+/// `g_xp` (4n) and `gc_prev = f * dc` from the record and the adjoints `gh`, `gc`
+/// of `(h', c')`. The recurrent part is `W_hh^T g_xp`, added by the caller.
+pub(crate) fn pointwise_vjp<F: Real>(
+    n: usize,
+    rec: &[F],
+    gh: &[F],
+    gc: &[F],
+    g_xp: &mut [F],
+    gc_prev: &mut [F],
+) {
+    let (gi, gf, gg, go) = (
+        &rec[..n],
+        &rec[n..2 * n],
+        &rec[2 * n..3 * n],
+        &rec[3 * n..4 * n],
+    );
+    let (tc, c_prev) = (&rec[4 * n..5 * n], &rec[5 * n..6 * n]);
+    for j in 0..n {
+        let dc = gc[j] + gh[j] * go[j] * dtanh(tc[j]);
+        g_xp[j] = dc * gg[j] * dsig(gi[j]);
+        g_xp[n + j] = dc * c_prev[j] * dsig(gf[j]);
+        g_xp[2 * n + j] = dc * gi[j] * dtanh(gg[j]);
+        g_xp[3 * n + j] = gh[j] * tc[j] * dsig(go[j]);
+        gc_prev[j] = dc * gf[j];
     }
 }

@@ -10,14 +10,24 @@ mod gru;
 mod lru;
 mod lstm;
 
+pub(crate) use elman::activate as elman_activate;
 pub use elman::{Elman, LayerNorm, Nonlinearity};
 pub use gru::Gru;
 pub use lru::Lru;
 pub use lstm::Lstm;
+pub(crate) use lstm::{pointwise as lstm_pointwise, pointwise_vjp as lstm_pointwise_vjp};
 
 use crate::error::{check_finite, Error, Result};
 use crate::kernels::{axpy, Packed};
 use crate::Real;
+
+/// Cells whose step a split lane ([`crate::split`]) can compute unit by unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SplitKind {
+    /// Elman without residual or layer norm.
+    Elman(Nonlinearity),
+    Lstm,
+}
 
 /// One step of a recurrence `s_t = f(s_{t-1}, x_t)` with its exact derivatives.
 ///
@@ -44,6 +54,11 @@ pub trait Cell<F: Real>: Send + Sync {
     /// for LRU) and passes an empty `s_prev`.
     fn vjp_reads_state(&self) -> bool {
         true
+    }
+    /// How a single sequence of this cell can be split by hidden unit over several
+    /// threads ([`crate::split`]); `None` when it cannot.
+    fn split_kind(&self) -> Option<SplitKind> {
+        None
     }
     /// Scratch space the step and the derivative products need.
     fn scratch_dim(&self) -> usize;

@@ -103,6 +103,20 @@ fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: 
             block::<F, FMA, B>(panel, nb, j0, x, b, yy);
             j0 += B;
         }
+        // Panels shorter than the block (the last one, or a split lane's share):
+        // the widest strips that fit, so a 64-row panel still runs four-register wide.
+        while j0 + 64 <= nb {
+            block::<F, FMA, 64>(panel, nb, j0, x, b, yy);
+            j0 += 64;
+        }
+        while j0 + 32 <= nb {
+            block::<F, FMA, 32>(panel, nb, j0, x, b, yy);
+            j0 += 32;
+        }
+        while j0 + 16 <= nb {
+            block::<F, FMA, 16>(panel, nb, j0, x, b, yy);
+            j0 += 16;
+        }
         while j0 + 8 <= nb {
             block::<F, FMA, 8>(panel, nb, j0, x, b, yy);
             j0 += 8;

@@ -1,0 +1,691 @@
+//! One long sequence on several cores.
+//!
+//! A single batch element leaves nothing to run in parallel across lanes, but every
+//! step splits by hidden unit. Worker `p` owns units `u0..u0 + n`: the rows
+//! `q H + j` (every gate `q`, own unit `j`) of `W_hh` and `W_ih`, those units' gates,
+//! records and state. Forward, the workers publish their part of the new `h` and meet
+//! at a barrier once per step (the `h` buffer alternates between two copies, so the
+//! next step's writes never race the last step's reads). Reverse, each worker
+//! multiplies its own gate adjoints by its columns of `W_hh^T`, which is a partial
+//! sum of the whole `dL/dh_{t-1}`; after a barrier each adds the partials for its
+//! units, and a second barrier exchanges the sums of squares for the
+//! renormalisation.
+//!
+//! The forward values equal the single-thread pass bit for bit (each row's dot
+//! product runs in the same order). The reverse adds the partials in another order,
+//! so it agrees to rounding. Checkpointing follows [`crate::bptt::plan_segment`]:
+//! the records and checkpoints are divided among the workers.
+
+use crate::bptt::Wrt;
+use crate::cells::{elman_activate, lstm_pointwise, lstm_pointwise_vjp, Cell, SplitKind};
+use crate::error::{Error, Result};
+use crate::kernels::{gemv, mul_into, prefetch, sumsq_f64, Packed};
+use crate::seq::{buffer, check_state, effective_threads, Seq, PROJ_BLOCK};
+use crate::Real;
+use std::cell::Cell as Counter;
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Below this many steps, starting threads costs more than it saves.
+pub const MIN_STEPS: usize = 1024;
+/// Fewest hidden units per worker (a 32-row panel keeps the product at full width).
+pub const MIN_UNITS: usize = 32;
+/// Most workers on one sequence (each step's barrier grows with the team).
+pub const MAX_PARTS: usize = 8;
+
+/// How many workers [`grad_norms`] and [`forward`] use for this call (1: no split).
+pub fn parts_for<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    batch: usize,
+    steps: usize,
+    threads: Option<usize>,
+) -> usize {
+    if batch != 1
+        || steps < MIN_STEPS
+        || cell.split_kind().is_none()
+        || RUNNING.load(Ordering::Relaxed) > 0
+    {
+        return 1;
+    }
+    effective_threads(threads)
+        .min(cell.hidden() / MIN_UNITS)
+        .clamp(1, MAX_PARTS)
+}
+
+/// A buffer several workers access at once under the team's barrier protocol.
+struct Shared<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _owner: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: a `Shared` is a view of a buffer borrowed mutably for its whole lifetime,
+// so nothing outside the team touches it. Inside the team every access goes through
+// `get`/`get_mut`, whose callers uphold the barrier protocol: between two barriers,
+// an element is either written by one worker only or read by any, never both.
+unsafe impl<T: Send> Send for Shared<'_, T> {}
+// SAFETY: as for `Send`; shared references only hand out the disjoint or read-only
+// slices the protocol allows.
+unsafe impl<T: Send + Sync> Sync for Shared<'_, T> {}
+
+impl<'a, T> Shared<'a, T> {
+    fn new(v: &'a mut [T]) -> Self {
+        Shared {
+            ptr: v.as_mut_ptr(),
+            len: v.len(),
+            _owner: PhantomData,
+        }
+    }
+
+    /// # Safety
+    /// No worker writes any element of `r` between the last barrier before this call
+    /// and the next barrier after it (while the slice is alive).
+    unsafe fn get(&self, r: Range<usize>) -> &[T] {
+        assert!(r.start <= r.end && r.end <= self.len);
+        // SAFETY: in bounds (checked above) of a live allocation; no concurrent writer
+        // by the caller's contract.
+        unsafe { std::slice::from_raw_parts(self.ptr.add(r.start), r.len()) }
+    }
+
+    /// # Safety
+    /// No other worker reads or writes any element of `r` between the last barrier
+    /// before this call and the next barrier after it (while the slice is alive).
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get_mut(&self, r: Range<usize>) -> &mut [T] {
+        assert!(r.start <= r.end && r.end <= self.len);
+        // SAFETY: in bounds (checked above); exclusive for its lifetime by the contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(r.start), r.len()) }
+    }
+}
+
+/// Busy-wait iterations before a waiting worker yields its core. A crossing takes
+/// well under a microsecond when every worker has a core of its own.
+const SPINS: u32 = 1 << 11;
+
+/// Split teams running in this process now; a call made while one runs does not
+/// split (two teams would need more cores than a split is meant to use).
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// One cache line per worker, so a flag's writer never contends with another's.
+#[repr(align(128))]
+struct Line(AtomicUsize);
+
+/// A spinning barrier for the team: worker `p` announces how many barriers it has
+/// reached in its own cache line and waits until every other worker has reached as
+/// many (no shared read-modify-write, so each crossing costs about one cache-line
+/// transfer per direction). `abort` releases every waiter with an error, so a
+/// worker that stops early (an error, a cancel, a panic) never strands the others.
+struct Barrier {
+    reached: Vec<Line>,
+    aborted: Line,
+}
+
+impl Barrier {
+    fn new(parties: usize) -> Self {
+        Barrier {
+            reached: (0..parties).map(|_| Line(AtomicUsize::new(0))).collect(),
+            aborted: Line(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Worker `p` arrives at its `count`-th barrier (counts start at 1).
+    fn wait(&self, p: usize, count: usize) -> Result<()> {
+        // Release: this worker's writes before the barrier are visible to whoever
+        // acquires the count below.
+        self.reached[p].0.store(count, Ordering::Release);
+        for (q, line) in self.reached.iter().enumerate() {
+            if q == p {
+                continue;
+            }
+            let mut spins = 0u32;
+            while line.0.load(Ordering::Acquire) < count {
+                if self.aborted.0.load(Ordering::Relaxed) != 0 {
+                    return Err(Error::Cancelled);
+                }
+                if spins < SPINS {
+                    spins += 1;
+                    std::hint::spin_loop();
+                } else {
+                    // The partner is not running (more busy threads than cores):
+                    // give it our core instead of burning it.
+                    std::thread::yield_now();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn abort(&self) {
+        self.aborted.0.store(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts a running team in [`RUNNING`] until dropped.
+struct Running;
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Sets `abort` if the worker leaves by unwinding.
+struct AbortOnPanic<'a>(&'a Barrier);
+
+impl Drop for AbortOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.abort();
+        }
+    }
+}
+
+/// One worker's share of the weights.
+struct Part<F> {
+    u0: usize,
+    n: usize,
+    /// Own rows of `W_hh`, gate-major: `(G n, H)`.
+    w: Packed<F>,
+    /// Their transpose `(H, G n)`.
+    wt: Packed<F>,
+    w_ih: Vec<F>,
+    w_ih_t: Vec<F>,
+    bias: Vec<F>,
+}
+
+fn make_parts<F: Real, C: Cell<F> + ?Sized>(cell: &C, parts: usize) -> Vec<Part<F>> {
+    let (h, i) = (cell.hidden(), cell.input());
+    let g = cell.proj_dim() / h;
+    let w = cell.weights();
+    let bias = cell.proj_bias();
+    (0..parts)
+        .map(|p| {
+            let (u0, u1) = (p * h / parts, (p + 1) * h / parts);
+            let n = u1 - u0;
+            let rows: Vec<usize> = (0..g)
+                .flat_map(|q| (u0..u1).map(move |j| q * h + j))
+                .collect();
+            let gather = |a: &[F], cols: usize| -> Vec<F> {
+                rows.iter()
+                    .flat_map(|&r| a[r * cols..(r + 1) * cols].iter().copied())
+                    .collect()
+            };
+            let transpose = |a: &[F], cols: usize| -> Vec<F> {
+                let m = rows.len();
+                let mut t = vec![F::ZERO; a.len()];
+                for r in 0..m {
+                    for c in 0..cols {
+                        t[c * m + r] = a[r * cols + c];
+                    }
+                }
+                t
+            };
+            let w_hh = gather(&w.w_hh, h);
+            let w_ih = gather(&w.w_ih, i);
+            Part {
+                u0,
+                n,
+                w: Packed::new(&w_hh, g * n, h),
+                wt: Packed::new(&transpose(&w_hh, h), h, g * n),
+                w_ih_t: transpose(&w_ih, i),
+                w_ih,
+                bias: rows.iter().map(|&r| bias[r]).collect(),
+            }
+        })
+        .collect()
+}
+
+/// What the workers share.
+struct Team<'a, F> {
+    kind: SplitKind,
+    h: usize,
+    parts: Vec<Part<F>>,
+    barrier: Barrier,
+    /// `h` after even steps and after odd steps.
+    hbuf: [Shared<'a, F>; 2],
+    /// One partial `W_hh^T g_xp` (length H) per worker.
+    partial: Shared<'a, F>,
+    /// Per worker: sums of squares and largest magnitudes of the h and c adjoints,
+    /// and the rescaled sums of squares of the slow path.
+    sums: Shared<'a, f64>,
+    zeros: Vec<F>,
+}
+
+const SUMS: usize = 6;
+
+struct Buffers<F> {
+    hbuf: [Vec<F>; 2],
+    partial: Vec<F>,
+    sums: Vec<f64>,
+}
+
+impl<F: Real> Buffers<F> {
+    fn new(h: usize, parts: usize) -> Self {
+        Buffers {
+            hbuf: [vec![F::ZERO; h], vec![F::ZERO; h]],
+            partial: vec![F::ZERO; parts * h],
+            sums: vec![0.0; parts * SUMS],
+        }
+    }
+}
+
+impl<'a, F: Real> Team<'a, F> {
+    fn new<C: Cell<F> + ?Sized>(cell: &C, parts: usize, bufs: &'a mut Buffers<F>) -> Self {
+        let kind = cell
+            .split_kind()
+            .expect("split lanes are planned only for cells with a split kind");
+        let [h0, h1] = &mut bufs.hbuf;
+        Team {
+            kind,
+            h: cell.hidden(),
+            parts: make_parts(cell, parts),
+            barrier: Barrier::new(parts),
+            hbuf: [Shared::new(h0), Shared::new(h1)],
+            partial: Shared::new(&mut bufs.partial),
+            sums: Shared::new(&mut bufs.sums),
+            zeros: vec![F::ZERO; cell.hidden()],
+        }
+    }
+
+    /// Run `work` on every worker (worker 0 on this thread) and merge the results:
+    /// the first real error wins over the `Cancelled` of workers released by `abort`.
+    fn run<R: Send>(&self, work: impl Fn(&mut Worker<'_, 'a, F>) -> Result<R> + Sync) -> Result<R>
+    where
+        F: Send + Sync,
+    {
+        RUNNING.fetch_add(1, Ordering::Relaxed);
+        let _running = Running;
+        let one = |p: usize| -> Result<R> {
+            let _guard = AbortOnPanic(&self.barrier);
+            let mut w = Worker::new(self, p);
+            let r = work(&mut w);
+            if r.is_err() {
+                self.barrier.abort();
+            }
+            r
+        };
+        let results: Vec<Result<R>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = (1..self.parts.len())
+                .map(|p| {
+                    let one = &one;
+                    sc.spawn(move || one(p))
+                })
+                .collect();
+            let mut all = vec![one(0)];
+            for hd in handles {
+                all.push(hd.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            all
+        });
+        let mut first = None;
+        let mut cancelled = None;
+        for r in results {
+            match r {
+                Ok(v) => first = first.or(Some(Ok(v))),
+                Err(Error::Cancelled) => cancelled = Some(Error::Cancelled),
+                Err(e) => return Err(e),
+            }
+        }
+        match cancelled {
+            Some(e) => Err(e),
+            None => first.unwrap_or(Err(Error::Cancelled)),
+        }
+    }
+}
+
+struct Worker<'t, 'a, F> {
+    team: &'t Team<'a, F>,
+    p: usize,
+    part: &'t Part<F>,
+    /// Own state `[h | c]` (c for LSTM) before and after the step.
+    st: Vec<F>,
+    next: Vec<F>,
+    proj: Vec<F>,
+    rec: Vec<F>,
+    /// Barriers this worker has reached.
+    crossed: Counter<usize>,
+}
+
+impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
+    /// Meet the other workers.
+    fn sync(&self) -> Result<()> {
+        let n = self.crossed.get() + 1;
+        self.crossed.set(n);
+        self.team.barrier.wait(self.p, n)
+    }
+
+    fn new(team: &'t Team<'a, F>, p: usize) -> Self {
+        let part = &team.parts[p];
+        let s = state_len(team.kind, part.n);
+        Worker {
+            team,
+            p,
+            part,
+            st: vec![F::ZERO; s],
+            next: vec![F::ZERO; s],
+            proj: vec![F::ZERO; PROJ_BLOCK * part.bias.len()],
+            rec: vec![F::ZERO; rec_len(team.kind, part.n)],
+            crossed: Counter::new(0),
+        }
+    }
+
+    /// Take the own units of the full state `s` (`[h | c]`) as the state before step
+    /// `t`, publish them, and wait for the other workers to do the same.
+    fn enter(&mut self, s: &[F], full_h: usize, t: usize) -> Result<()> {
+        let (u0, n) = (self.part.u0, self.part.n);
+        self.st[..n].copy_from_slice(&s[u0..u0 + n]);
+        if self.team.kind == SplitKind::Lstm {
+            self.st[n..].copy_from_slice(&s[full_h + u0..full_h + u0 + n]);
+        }
+        self.publish(t.wrapping_sub(1))?;
+        Ok(())
+    }
+
+    /// Restore the own state saved by [`Worker::steps`]'s caller, as the state before `t`.
+    fn restore(&mut self, own: &[F], t: usize) -> Result<()> {
+        self.st.copy_from_slice(own);
+        self.publish(t.wrapping_sub(1))
+    }
+
+    /// Write the own part of `h` (as the output of step `t`) and meet at the barrier.
+    fn publish(&self, t: usize) -> Result<()> {
+        let (u0, n) = (self.part.u0, self.part.n);
+        // SAFETY: between two barriers each worker writes only its own units of
+        // `hbuf[t & 1]`. The last reads of that copy were in step t - 1 (whose input
+        // is the output of step t - 2, the same parity), and every worker finished
+        // them before the barrier that ended step t - 1; in step t workers read only
+        // `hbuf[(t + 1) & 1]`.
+        let mine = unsafe { self.team.hbuf[t & 1].get_mut(u0..u0 + n) };
+        mine.copy_from_slice(&self.st[..n]);
+        self.sync()
+    }
+
+    /// Steps `t0..t1` from the current state; `each(t, before, after)` sees the own
+    /// state around every step. Records go to `recs[(t - t0) * r..]` when given.
+    fn steps(
+        &mut self,
+        seq: &Seq<'_, F>,
+        t0: usize,
+        t1: usize,
+        mut recs: Option<&mut [F]>,
+        mut each: impl FnMut(usize, &[F], &[F]) -> Result<()>,
+    ) -> Result<()> {
+        let (kind, h) = (self.team.kind, self.team.h);
+        let part = self.part;
+        let (n, gn) = (part.n, part.bias.len());
+        let r = rec_len(kind, n);
+        for b0 in (t0..t1).step_by(PROJ_BLOCK) {
+            let b1 = (b0 + PROJ_BLOCK).min(t1);
+            seq.project_rows(
+                0,
+                b0,
+                b1,
+                &part.bias,
+                &part.w_ih,
+                &part.w_ih_t,
+                &mut self.proj,
+            )?;
+            for t in b0..b1 {
+                let xp = &self.proj[(t - b0) * gn..(t - b0 + 1) * gn];
+                let rec = match recs.as_deref_mut() {
+                    Some(all) => &mut all[(t - t0) * r..(t - t0 + 1) * r],
+                    None => &mut self.rec[..],
+                };
+                // SAFETY: during step t every worker only reads `hbuf[(t + 1) & 1]`
+                // (written before the barrier that ended step t - 1) and only writes
+                // `hbuf[t & 1]`, after this read, in `publish`.
+                let h_prev = unsafe { self.team.hbuf[(t + 1) & 1].get(0..h) };
+                match kind {
+                    SplitKind::Elman(nl) => {
+                        gemv(&part.w, h_prev, xp, &mut self.next[..n]);
+                        elman_activate(nl, &mut self.next[..n], rec);
+                    }
+                    SplitKind::Lstm => {
+                        gemv(&part.w, h_prev, xp, &mut rec[..4 * n]);
+                        let (hn, cn) = self.next.split_at_mut(n);
+                        lstm_pointwise(n, rec, &self.st[n..], hn, cn);
+                    }
+                }
+                check_state(&self.next, t)?;
+                each(t, &self.st, &self.next)?;
+                std::mem::swap(&mut self.st, &mut self.next);
+                self.publish(t)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn state_len(kind: SplitKind, n: usize) -> usize {
+    match kind {
+        SplitKind::Elman(_) => n,
+        SplitKind::Lstm => 2 * n,
+    }
+}
+
+fn rec_len(kind: SplitKind, n: usize) -> usize {
+    match kind {
+        SplitKind::Elman(_) => n,
+        SplitKind::Lstm => 6 * n,
+    }
+}
+
+/// [`crate::forward`] for one sequence split over `parts` workers (`out`: `(T, H)`).
+pub fn forward<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    out: &mut [F],
+    parts: usize,
+) -> Result<()> {
+    let (h, steps) = (cell.hidden(), seq.steps);
+    let mut bufs = Buffers::new(h, parts);
+    let team = Team::new(cell, parts, &mut bufs);
+    let out = Shared::new(out);
+    team.run(|w| {
+        w.enter(s0, h, 0)?;
+        let (u0, n) = (w.part.u0, w.part.n);
+        w.steps(seq, 0, steps, None, |t, _before, after| {
+            // SAFETY: row t's units u0..u0 + n are written by this worker only, once,
+            // and nobody reads `out` until the team has finished.
+            unsafe { out.get_mut(t * h + u0..t * h + u0 + n) }.copy_from_slice(&after[..n]);
+            Ok(())
+        })
+    })
+}
+
+/// [`crate::grad_norms`] (`wrt` state or cell) for one sequence split over `parts`
+/// workers, with segments of `seg` steps (`seg >= T`: everything stored).
+#[allow(clippy::too_many_arguments)]
+pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    v: &[F],
+    wrt: Wrt,
+    seg: usize,
+    parts: usize,
+    out: &mut [f64],
+) -> Result<()> {
+    let (h, steps) = (cell.hidden(), seq.steps);
+    let n0 = crate::kernels::norm_f64(v);
+    if n0 == 0.0 {
+        out.fill(f64::NEG_INFINITY);
+        return Ok(());
+    }
+    let seg = seg.clamp(1, steps);
+    let nseg = steps.div_ceil(seg);
+    let mut bufs = Buffers::new(h, parts);
+    let team = Team::new(cell, parts, &mut bufs);
+    let out = Shared::new(out);
+    let kind = team.kind;
+    team.run(|w| {
+        let (u0, n, p) = (w.part.u0, w.part.n, w.p);
+        let (sl, rl) = (state_len(kind, n), rec_len(kind, n));
+        // SAFETY: only worker 0 writes `out` and nobody reads it during the run.
+        let mut out0 = (p == 0).then(|| unsafe { out.get_mut(0..steps) });
+        let mut ckpt = buffer(if nseg > 1 { nseg * sl } else { 0 });
+        if nseg > 1 {
+            w.enter(s0, h, 0)?;
+            w.steps(seq, 0, steps, None, |t, before, _after| {
+                if t % seg == 0 {
+                    ckpt[(t / seg) * sl..(t / seg + 1) * sl].copy_from_slice(before);
+                }
+                Ok(())
+            })?;
+        }
+        let mut recs = buffer(seg * rl);
+        // The adjoint of the own units, kept at unit norm overall: [gh | gc].
+        let mut g = vec![F::ZERO; sl];
+        for j in 0..n {
+            g[j] = F::from_f64(v[u0 + j].to_f64() / n0);
+        }
+        let mut log_scale = n0.ln();
+        if let Some(o) = out0.as_deref_mut() {
+            o[steps - 1] = match wrt {
+                Wrt::Cell => f64::NEG_INFINITY,
+                _ => log_scale,
+            };
+        }
+        let gn = w.part.bias.len();
+        let mut g_xp = vec![F::ZERO; gn];
+        let mut g_new = vec![F::ZERO; sl];
+        for k in (0..nseg).rev() {
+            let (t0, t1) = (k * seg, ((k + 1) * seg).min(steps));
+            if nseg > 1 {
+                w.restore(&ckpt[k * sl..(k + 1) * sl], t0)?;
+            } else {
+                w.enter(s0, h, 0)?;
+            }
+            w.steps(seq, t0, t1, Some(&mut recs), |_t, _b, _a| Ok(()))?;
+            for t in (t0..t1).rev() {
+                let j = t - t0;
+                if j >= 4 {
+                    prefetch(&recs[(j - 4) * rl..(j - 3) * rl]);
+                }
+                if j % PROJ_BLOCK == 0 {
+                    seq.check_cancel()?;
+                }
+                let rec = &recs[j * rl..(j + 1) * rl];
+                let (gh, gc) = g.split_at(n);
+                let (nh, nc) = g_new.split_at_mut(n);
+                match kind {
+                    SplitKind::Elman(_) => mul_into(&mut g_xp, rec, gh),
+                    SplitKind::Lstm => lstm_pointwise_vjp(n, rec, gh, gc, &mut g_xp, nc),
+                }
+                {
+                    // SAFETY: row p of `partial` is written by worker p only, here,
+                    // between barrier B of the previous step (after which nobody reads
+                    // it) and barrier A below (before which nobody reads it).
+                    let mine = unsafe { w.team.partial.get_mut(p * h..(p + 1) * h) };
+                    gemv(&w.part.wt, &g_xp, &w.team.zeros, mine);
+                }
+                w.sync()?; // A: all partials written.
+                for q in 0..parts {
+                    // SAFETY: between barriers A and B nobody writes `partial`.
+                    let row = unsafe { w.team.partial.get(q * h + u0..q * h + u0 + n) };
+                    if q == 0 {
+                        nh.copy_from_slice(row);
+                    } else {
+                        for (a, b) in nh.iter_mut().zip(row) {
+                            *a += *b;
+                        }
+                    }
+                }
+                let norms = team_norms(w, nh, nc, t)?;
+                let Some((norm_h, norm_c, norm)) = norms else {
+                    if let Some(o) = out0.as_deref_mut() {
+                        o[..t].fill(f64::NEG_INFINITY);
+                    }
+                    return Ok(());
+                };
+                if t > 0 {
+                    if let Some(o) = out0.as_deref_mut() {
+                        // ln ||g_h|| after dividing by `norm` and adding ln(norm).
+                        o[t - 1] = log_scale
+                            + match wrt {
+                                Wrt::Cell => norm_c.ln(),
+                                _ => norm_h.ln(),
+                            };
+                    }
+                }
+                crate::kernels::scale_into(&mut g, &g_new, F::from_f64(1.0 / norm));
+                log_scale += norm.ln();
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The norms of the whole new adjoint's h part, c part and both, from every
+/// worker's own units (barrier B, plus one more when the sums of squares leave the
+/// safe range); `None` when the adjoint is exactly zero.
+fn team_norms<F: Real>(
+    w: &Worker<'_, '_, F>,
+    gh: &[F],
+    gc: &[F],
+    t: usize,
+) -> Result<Option<(f64, f64, f64)>> {
+    let parts = w.team.parts.len();
+    let p = w.p;
+    let maxabs = |a: &[F]| a.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+    let (mh, mc) = (maxabs(gh), maxabs(gc));
+    {
+        // SAFETY: slots 0..4 of worker p are written by worker p only, here, between
+        // barrier A (after every read of them in the previous step) and barrier B.
+        let mine = unsafe { w.team.sums.get_mut(p * SUMS..p * SUMS + 4) };
+        mine.copy_from_slice(&[sumsq_f64(gh), sumsq_f64(gc), mh, mc]);
+    }
+    w.sync()?; // B: all sums written.
+    let (mut sh, mut sc, mut mh, mut mc) = (0.0, 0.0, 0.0f64, 0.0f64);
+    for q in 0..parts {
+        // SAFETY: slots 0..4 are not written again before barrier A of the next step.
+        let s = unsafe { w.team.sums.get(q * SUMS..q * SUMS + 4) };
+        sh += s[0];
+        sc += s[1];
+        mh = mh.max(s[2]);
+        mc = mc.max(s[3]);
+    }
+    if !(sh.is_finite() && sc.is_finite() && mh.is_finite() && mc.is_finite()) {
+        return Err(Error::Numerics(format!(
+            "the backpropagated gradient overflowed at step {t} (a single step Jacobian \
+             has entries beyond the {} range)",
+            F::NAME
+        )));
+    }
+    let safe = |s: f64, m: f64| m == 0.0 || (s > 1e-290 && s < 1e290);
+    let (nh, nc) = if safe(sh, mh) && safe(sc, mc) {
+        (sh.sqrt(), sc.sqrt())
+    } else {
+        // Rescale by the largest magnitudes so the squares neither under- nor overflow.
+        let scaled = |a: &[F], m: f64| {
+            if m == 0.0 {
+                0.0
+            } else {
+                a.iter().map(|v| (v.to_f64() / m).powi(2)).sum::<f64>()
+            }
+        };
+        {
+            // SAFETY: slots 4..6 of worker p are written by worker p only, here, after
+            // barrier B; they were last read before the barrier C of an earlier step.
+            let mine = unsafe { w.team.sums.get_mut(p * SUMS + 4..p * SUMS + 6) };
+            mine.copy_from_slice(&[scaled(gh, mh), scaled(gc, mc)]);
+        }
+        w.sync()?; // C: all rescaled sums written.
+        let (mut a, mut b) = (0.0, 0.0);
+        for q in 0..parts {
+            // SAFETY: slots 4..6 are written again only after barrier B of a later step.
+            let s = unsafe { w.team.sums.get(q * SUMS + 4..q * SUMS + 6) };
+            a += s[0];
+            b += s[1];
+        }
+        (mh * a.sqrt(), mc * b.sqrt())
+    };
+    let m = nh.max(nc);
+    if m == 0.0 {
+        return Ok(None);
+    }
+    let norm = m * ((nh / m).powi(2) + (nc / m).powi(2)).sqrt();
+    Ok(Some((nh, nc, norm)))
+}

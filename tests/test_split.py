@@ -1,0 +1,165 @@
+"""One long sequence split over threads by hidden unit (rnn_core::split).
+
+The split pass must give the one-thread results: the forward bit for bit (each unit's
+row product runs in the same order), the gradient norms to rounding (the reverse adds
+per-thread partial sums). It must stop cleanly on errors and on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import longdep as ld
+
+T = 3000  # above the split threshold (1024 steps)
+
+
+def _cells(h: int, dtype: type = np.float64) -> dict[str, ld.RecurrentCell]:
+    rng = np.random.default_rng(7)
+
+    def w(rows: int, cols: int, scale: float) -> np.ndarray:
+        return (rng.normal(size=(rows, cols)) * scale).astype(dtype)
+
+    g = 1.2 / np.sqrt(h)
+    return {
+        "tanh": ld.Elman(w(h, 2, 1.0), w(h, h, g), w(h, 1, 0.1)[:, 0], w(h, 1, 0.1)[:, 0]),
+        "relu": ld.Elman(w(h, 2, 1.0), w(h, h, 0.9 / np.sqrt(h)), nonlinearity="relu"),
+        "lstm": ld.LSTM(w(4 * h, 2, 1.0), w(4 * h, h, g), w(4 * h, 1, 0.1)[:, 0]),
+    }
+
+
+@pytest.mark.parametrize("h", [64, 97])
+@pytest.mark.parametrize("name", ["tanh", "relu", "lstm"])
+def test_split_equals_one_thread_float64(name: str, h: int) -> None:
+    cell = _cells(h)[name]
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(T, 2))
+    v = rng.normal(size=h)
+    assert np.array_equal(ld.forward(cell, x, threads=2), ld.forward(cell, x, threads=1))
+    wrts = ["state", "cell"] if name == "lstm" else ["state"]
+    for wrt in wrts:
+        one = ld.grad_norms(cell, x, v, wrt=wrt, log=True, threads=1)
+        two = ld.grad_norms(cell, x, v, wrt=wrt, log=True, threads=2)
+        np.testing.assert_allclose(two, one, rtol=1e-11, atol=1e-11)
+        # Checkpointed (budget a tenth of the T records) agrees as well.
+        small = ld.grad_norms(cell, x, v, wrt=wrt, log=True, threads=2, memory_budget=T * 8 * 6 * h // 10)
+        np.testing.assert_allclose(small, one, rtol=1e-11, atol=1e-11)
+        if wrt == "state":
+            assert np.isfinite(two).all()
+        else:  # dL/dc_{T-1} = 0: the loss reads h only
+            assert two[-1] == -np.inf and np.isfinite(two[:-1]).all()
+
+
+def test_split_float32_agrees_to_rounding_and_equals_numpy_forward() -> None:
+    h = 128
+    cell = _cells(h, np.float32)["lstm"]
+    x = np.random.default_rng(9).normal(size=(T, 2)).astype(np.float32)
+    v = np.ones(h, np.float32)
+    one = ld.grad_norms(cell, x, v, log=True, threads=1)
+    two = ld.grad_norms(cell, x, v, log=True, threads=2)
+    np.testing.assert_allclose(two, one, rtol=2e-5, atol=2e-4)
+    # Forward against a NumPy loop (float64 reference, float32 tolerance).
+    w_ih, w_hh = cell.weight_ih.astype(np.float64), cell.weight_hh.astype(np.float64)
+    b = cell.bias_ih.astype(np.float64) + (
+        0.0 if cell.bias_hh is None else cell.bias_hh.astype(np.float64)
+    )
+    hh, c = np.zeros(h), np.zeros(h)
+    ref = np.empty((T, h))
+    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    for t in range(T):
+        a = w_ih @ x[t].astype(np.float64) + w_hh @ hh + b
+        i, f, g, o = sig(a[:h]), sig(a[h : 2 * h]), np.tanh(a[2 * h : 3 * h]), sig(a[3 * h :])
+        c = f * c + i * g
+        hh = o * np.tanh(c)
+        ref[t] = hh
+    got = ld.forward(cell, x, threads=2)
+    np.testing.assert_allclose(got, ref, atol=2e-4)
+
+
+def test_linear_closed_form_on_two_threads() -> None:
+    # W = rho Q: ||dL/dh_t|| = rho^(T-1-t) ||v|| exactly, far below 1e-308.
+    h, t_len, rho = 64, 200_000, 0.995
+    q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(h, h)))
+    cell = ld.Elman(np.zeros((h, 1)), rho * q, nonlinearity="linear")
+    x = np.zeros((t_len, 1))
+    v = np.random.default_rng(2).normal(size=h)
+    got = ld.grad_norms(cell, x, v, log=True, threads=2)
+    want = (t_len - 1 - np.arange(t_len)) * np.log(rho) + np.log(np.linalg.norm(v))
+    assert got[0] < -900
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+
+
+def test_overflow_in_a_split_pass_is_an_error_not_a_hang() -> None:
+    h = 64
+    cell = ld.Elman(np.ones((h, 1)), np.full((h, h), 1e30), nonlinearity="linear")
+    x = np.ones((T, 1))
+    with pytest.raises(ld.NumericsError, match="step"):
+        ld.grad_norms(cell, x, np.ones(h), threads=2)
+    with pytest.raises(ld.NumericsError, match="step"):
+        ld.forward(cell, x, threads=2)
+
+
+def test_concurrent_calls_from_python_threads_agree() -> None:
+    # Several split-capable calls at once: each still returns the one-thread answer.
+    cell = _cells(64)["lstm"]
+    x = np.random.default_rng(3).normal(size=(T, 2))
+    v = np.ones(64)
+    want = ld.grad_norms(cell, x, v, log=True, threads=1)
+    got: list[np.ndarray] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        r = ld.grad_norms(cell, x, v, log=True)
+        with lock:
+            got.append(r)
+
+    ths = [threading.Thread(target=run) for _ in range(3)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(timeout=120)
+    assert len(got) == 3
+    for r in got:
+        np.testing.assert_allclose(r, want, rtol=1e-11, atol=1e-11)
+
+
+def test_ctrl_c_stops_a_split_pass(tmp_path) -> None:
+    script = tmp_path / "long.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import signal, sys, numpy as np, longdep as ld
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            rng = np.random.default_rng(0)
+            cell = ld.LSTM(rng.normal(size=(512, 1)), rng.normal(size=(512, 128)) / 11.3)
+            x = np.zeros((20_000_000, 1), dtype=np.float32)
+            print("started", flush=True)
+            try:
+                ld.grad_norms(cell, x, np.ones(128, np.float32), log=True, threads=2)
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+                sys.exit(3)
+            print("finished", flush=True)
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(1.5)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3, (proc.returncode, out)
+    assert "interrupted" in out
+    assert time.monotonic() - t0 < 10
