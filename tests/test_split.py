@@ -36,10 +36,16 @@ def _cells(h: int, dtype: type = np.float64) -> dict[str, ld.RecurrentCell]:
     }
 
 
-@pytest.mark.parametrize("h", [64, 97])
+def _splits(cell: ld.RecurrentCell, dtype: str = "float64") -> bool:
+    spec = cell.spec(np.dtype(dtype))
+    return ld._core.split_parts(spec, 1, T, 2, dtype == "float64") == 2
+
+
+@pytest.mark.parametrize("h", [128, 193])
 @pytest.mark.parametrize("name", ["tanh", "relu", "lstm"])
 def test_split_equals_one_thread_float64(name: str, h: int) -> None:
     cell = _cells(h)[name]
+    assert _splits(cell)
     rng = np.random.default_rng(8)
     x = rng.normal(size=(T, 2))
     v = rng.normal(size=h)
@@ -61,6 +67,7 @@ def test_split_equals_one_thread_float64(name: str, h: int) -> None:
 def test_split_float32_agrees_to_rounding_and_equals_numpy_forward() -> None:
     h = 128
     cell = _cells(h, np.float32)["lstm"]
+    assert _splits(cell, "float32")
     x = np.random.default_rng(9).normal(size=(T, 2)).astype(np.float32)
     v = np.ones(h, np.float32)
     one = ld.grad_norms(cell, x, v, log=True, threads=1)
@@ -84,11 +91,19 @@ def test_split_float32_agrees_to_rounding_and_equals_numpy_forward() -> None:
     np.testing.assert_allclose(got, ref, atol=2e-4)
 
 
+def test_small_cells_stay_on_one_thread() -> None:
+    # An Elman cell with H = 64 has too little work per step to pay for a barrier.
+    assert not _splits(_cells(64)["tanh"])
+    assert _splits(_cells(64)["lstm"])
+    assert not _splits(ld.GRU(np.zeros((384, 1)), np.zeros((384, 128))))
+
+
 def test_linear_closed_form_on_two_threads() -> None:
     # W = rho Q: ||dL/dh_t|| = rho^(T-1-t) ||v|| exactly, far below 1e-308.
-    h, t_len, rho = 64, 200_000, 0.995
+    h, t_len, rho = 128, 200_000, 0.995
     q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(h, h)))
     cell = ld.Elman(np.zeros((h, 1)), rho * q, nonlinearity="linear")
+    assert _splits(cell)
     x = np.zeros((t_len, 1))
     v = np.random.default_rng(2).normal(size=h)
     got = ld.grad_norms(cell, x, v, log=True, threads=2)
@@ -98,7 +113,7 @@ def test_linear_closed_form_on_two_threads() -> None:
 
 
 def test_overflow_in_a_split_pass_is_an_error_not_a_hang() -> None:
-    h = 64
+    h = 128
     cell = ld.Elman(np.ones((h, 1)), np.full((h, h), 1e30), nonlinearity="linear")
     x = np.ones((T, 1))
     with pytest.raises(ld.NumericsError, match="step"):

@@ -16,6 +16,7 @@ __all__ = [
     "plan_segment",
     "sensitivity",
     "simd_level",
+    "split_parts",
 ]
 
 def forward(
@@ -73,4 +74,7 @@ def gemv_seconds(rows: int, cols: int, reps: int = 2000, double: bool = False) -
 def simd_level() -> str: ...
 def plan_segment(
     spec: dict[str, Any], steps: int, memory_budget: int, double: bool = True
+) -> int: ...
+def split_parts(
+    spec: dict[str, Any], batch: int, steps: int, threads: int | None = None, double: bool = True
 ) -> int: ...

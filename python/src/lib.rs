@@ -440,7 +440,7 @@ fn forward<'py>(
 
 /// Natural logs of the per-step BPTT gradient norms, `(T, B)` float64.
 #[pyfunction]
-#[pyo3(signature = (spec, x, s0, v, wrt="state", memory_budget=256<<20, threads=None, out=None))]
+#[pyo3(signature = (spec, x, s0, v, wrt="state", memory_budget=rnn_core::bptt::DEFAULT_MEMORY_BUDGET, threads=None, out=None))]
 #[allow(clippy::too_many_arguments)]
 fn grad_norms<'py>(
     py: Python<'py>,
@@ -614,7 +614,7 @@ fn param_grads_impl<'py, F: Real + Element>(
 /// Exact BPTT of a loss given `dh` `(T, B, H)` = dL/dh_t: the flat parameter
 /// gradient (summed over the batch) and dL/ds_init `(B, S)`, both float64.
 #[pyfunction]
-#[pyo3(signature = (spec, x, s0, dh, inputs=false, memory_budget=256<<20, threads=None))]
+#[pyo3(signature = (spec, x, s0, dh, inputs=false, memory_budget=rnn_core::bptt::DEFAULT_MEMORY_BUDGET, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn param_grads<'py>(
     py: Python<'py>,
@@ -689,6 +689,36 @@ fn plan_segment(
     }
 }
 
+/// How many threads a call on one sequence of `steps` steps would split the cell's
+/// hidden units over (1: no split).
+#[pyfunction]
+#[pyo3(signature = (spec, batch, steps, threads=None, double=true))]
+fn split_parts(
+    spec: &Bound<'_, PyDict>,
+    batch: usize,
+    steps: usize,
+    threads: Option<usize>,
+    double: bool,
+) -> PyResult<usize> {
+    if double {
+        let cell = build_cell::<f64>(spec)?;
+        Ok(rnn_core::split::parts_for(
+            cell.as_ref(),
+            batch,
+            steps,
+            threads,
+        ))
+    } else {
+        let cell = build_cell::<f32>(spec)?;
+        Ok(rnn_core::split::parts_for(
+            cell.as_ref(),
+            batch,
+            steps,
+            threads,
+        ))
+    }
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(forward, m)?)?;
@@ -700,6 +730,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lyapunov_spectrum, m)?)?;
     m.add_function(wrap_pyfunction!(jacobian_norms, m)?)?;
     m.add_function(wrap_pyfunction!(plan_segment, m)?)?;
+    m.add_function(wrap_pyfunction!(split_parts, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

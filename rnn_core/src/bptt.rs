@@ -46,6 +46,9 @@ impl Wrt {
 }
 
 /// Options of [`grad_norms`].
+/// Bytes of stored records a reverse pass may use before it checkpoints.
+pub const DEFAULT_MEMORY_BUDGET: usize = 512 << 20;
+
 #[derive(Clone, Copy, Debug)]
 pub struct BpttOptions {
     /// Quantity whose norm is reported.
@@ -60,7 +63,7 @@ impl Default for BpttOptions {
     fn default() -> Self {
         BpttOptions {
             wrt: Wrt::State,
-            memory_budget: 512 << 20,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
             threads: None,
         }
     }

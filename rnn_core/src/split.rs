@@ -29,8 +29,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Below this many steps, starting threads costs more than it saves.
 pub const MIN_STEPS: usize = 1024;
-/// Fewest hidden units per worker (a 32-row panel keeps the product at full width).
-pub const MIN_UNITS: usize = 32;
+/// Fewest rows of `W_hh` per worker: below this the barrier of every step costs
+/// more than the halved product saves (measured: an Elman cell with H = 64 on two
+/// threads is slower than on one; with H = 128 and LSTMs from H = 32 it is faster).
+pub const MIN_ROWS: usize = 64;
+/// Fewest hidden units per worker.
+pub const MIN_UNITS: usize = 16;
 /// Most workers on one sequence (each step's barrier grows with the team).
 pub const MAX_PARTS: usize = 8;
 
@@ -48,7 +52,12 @@ pub fn parts_for<F: Real, C: Cell<F> + ?Sized>(
     {
         return 1;
     }
+    // Never more workers than CPUs this thread may use: spinning workers sharing a
+    // CPU wait a time slice at every barrier.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     effective_threads(threads)
+        .min(cpus)
+        .min(cell.proj_dim() / MIN_ROWS)
         .min(cell.hidden() / MIN_UNITS)
         .clamp(1, MAX_PARTS)
 }
@@ -158,6 +167,92 @@ impl Barrier {
 
     fn abort(&self) {
         self.aborted.0.store(1, Ordering::Relaxed);
+    }
+}
+
+/// One CPU per worker when the calling thread may run on at least that many: worker
+/// 0 (the calling thread) keeps the CPU it is on, the others take the next allowed
+/// ones. Without this the scheduler starts a new thread on its parent's CPU and moves
+/// it only milliseconds later, and two spinning workers on one CPU make every barrier
+/// wait for a time slice.
+#[cfg(target_os = "linux")]
+mod placement {
+    pub struct Mask(libc::cpu_set_t);
+
+    /// The calling thread's allowed CPUs.
+    pub fn current() -> Option<Mask> {
+        // SAFETY: `cpu_set_t` is plain data, valid when zeroed; `sched_getaffinity`
+        // (pid 0: the calling thread) writes at most `size_of::<cpu_set_t>()` bytes.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            let n = std::mem::size_of::<libc::cpu_set_t>();
+            (libc::sched_getaffinity(0, n, &mut set) == 0).then_some(Mask(set))
+        }
+    }
+
+    /// A CPU for each of `parts` workers, worker 0's being the current one.
+    pub fn plan(mask: &Mask, parts: usize) -> Option<Vec<usize>> {
+        // SAFETY: `CPU_ISSET` reads bit c < CPU_SETSIZE of a valid set; `sched_getcpu`
+        // has no preconditions.
+        let (allowed, here) = unsafe {
+            let allowed: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+                .filter(|&c| libc::CPU_ISSET(c, &mask.0))
+                .collect();
+            (allowed, libc::sched_getcpu())
+        };
+        if allowed.len() < parts {
+            return None;
+        }
+        let start = allowed.iter().position(|&c| c as i32 == here).unwrap_or(0);
+        Some(
+            (0..parts)
+                .map(|p| allowed[(start + p) % allowed.len()])
+                .collect(),
+        )
+    }
+
+    /// Restrict the calling thread to `cpu`.
+    pub fn pin(cpu: usize) {
+        // SAFETY: a zeroed set is valid; `cpu` < CPU_SETSIZE (it came from `plan`);
+        // pid 0 is the calling thread. A refusal leaves the mask as it was: harmless.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+
+    /// Give the calling thread `mask` again.
+    pub fn restore(mask: &Mask) {
+        // SAFETY: `mask` is a valid set read by `current`; pid 0 is the calling thread.
+        unsafe {
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mask.0);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod placement {
+    pub struct Mask;
+    pub fn current() -> Option<Mask> {
+        None
+    }
+    pub fn plan(_mask: &Mask, _parts: usize) -> Option<Vec<usize>> {
+        None
+    }
+    pub fn pin(_cpu: usize) {}
+    pub fn restore(_mask: &Mask) {}
+}
+
+/// Restores the thread's CPU mask when the worker ends (the caller's thread is
+/// worker 0 and must not stay pinned).
+struct Unpin<'m>(Option<&'m placement::Mask>);
+
+impl Drop for Unpin<'_> {
+    fn drop(&mut self) {
+        if let Some(m) = self.0 {
+            placement::restore(m);
+        }
     }
 }
 
@@ -296,8 +391,16 @@ impl<'a, F: Real> Team<'a, F> {
     {
         RUNNING.fetch_add(1, Ordering::Relaxed);
         let _running = Running;
+        let mask = placement::current();
+        let cpus = mask
+            .as_ref()
+            .and_then(|m| placement::plan(m, self.parts.len()));
         let one = |p: usize| -> Result<R> {
             let _guard = AbortOnPanic(&self.barrier);
+            let _unpin = Unpin(cpus.as_ref().and(mask.as_ref()));
+            if let Some(c) = &cpus {
+                placement::pin(c[p]);
+            }
             let mut w = Worker::new(self, p);
             let r = work(&mut w);
             if r.is_err() {

@@ -108,7 +108,10 @@ fn split_is_used_for_one_long_sequence_and_gives_the_same_norms() {
         ..BpttOptions::default()
     };
     let mut got = vec![0.0; steps];
+    let cpus = std::thread::available_parallelism().unwrap();
     grad_norms(&cell, &seq, &s0, &v, &opts, &mut got).unwrap();
+    // Worker 0 is the calling thread: it is pinned during the call, not after.
+    assert_eq!(std::thread::available_parallelism().unwrap(), cpus);
     for t in 0..steps {
         assert!((got[t] - want[t]).abs() <= 1e-10 * (1.0 + want[t].abs()));
     }
