@@ -174,7 +174,9 @@ def forward(
     h0
         Initial state, zeros by default; ``(B, H)`` / ``(H,)``, for an LSTM a tuple
         ``(h0, c0)``.
-
+    threads
+        Rust threads (default: ``LONGDEP_NUM_THREADS`` or every core): batch elements
+        in parallel, or one long sequence split by hidden unit (see ``grad_norms``).
     return_state
         Return the full state ``s_t`` instead of ``h_t``: ``(T, B, S)`` with
         ``S = 2H`` for an LSTM (``h`` then ``c``), equal to ``h_t`` for the other cells.
