@@ -7,9 +7,9 @@
 //! at a barrier once per step (the `h` buffer alternates between two copies, so the
 //! next step's writes never race the last step's reads). Reverse, each worker
 //! multiplies its own gate adjoints by its columns of `W_hh^T`, which is a partial
-//! sum of the whole `dL/dh_{t-1}`; after a barrier each adds the partials for its
-//! units, and a second barrier exchanges the sums of squares for the
-//! renormalisation.
+//! sum of the whole `dL/dh_{t-1}`; after one barrier every worker adds all the
+//! partials (H numbers each), takes the norm of the whole new adjoint itself, and
+//! keeps its own units (the partials alternate between two copies like `h`).
 //!
 //! The forward values equal the single-thread pass bit for bit (each row's dot
 //! product runs in the same order). The reverse adds the partials in another order,
@@ -19,7 +19,7 @@
 use crate::bptt::Wrt;
 use crate::cells::{elman_activate, lstm_pointwise, lstm_pointwise_vjp, Cell, SplitKind};
 use crate::error::{Error, Result};
-use crate::kernels::{gemv, mul_into, prefetch, sumsq_f64, Packed};
+use crate::kernels::{gemv, mul_into, norm_f64, prefetch, scale_into, Packed};
 use crate::seq::{buffer, check_state, effective_threads, Seq, PROJ_BLOCK};
 use crate::Real;
 use std::cell::Cell as Counter;
@@ -339,28 +339,25 @@ struct Team<'a, F> {
     barrier: Barrier,
     /// `h` after even steps and after odd steps.
     hbuf: [Shared<'a, F>; 2],
-    /// One partial `W_hh^T g_xp` (length H) per worker.
+    /// Two copies (by step parity) of one partial `W_hh^T g_xp` (length H) per worker.
     partial: Shared<'a, F>,
-    /// Per worker: sums of squares and largest magnitudes of the h and c adjoints,
-    /// and the rescaled sums of squares of the slow path.
-    sums: Shared<'a, f64>,
+    /// Two copies of the c part of the new adjoint (LSTM), each worker its units.
+    gc: Shared<'a, F>,
     zeros: Vec<F>,
 }
-
-const SUMS: usize = 6;
 
 struct Buffers<F> {
     hbuf: [Vec<F>; 2],
     partial: Vec<F>,
-    sums: Vec<f64>,
+    gc: Vec<F>,
 }
 
 impl<F: Real> Buffers<F> {
     fn new(h: usize, parts: usize) -> Self {
         Buffers {
             hbuf: [vec![F::ZERO; h], vec![F::ZERO; h]],
-            partial: vec![F::ZERO; parts * h],
-            sums: vec![0.0; parts * SUMS],
+            partial: vec![F::ZERO; 2 * parts * h],
+            gc: vec![F::ZERO; 2 * h],
         }
     }
 }
@@ -378,7 +375,7 @@ impl<'a, F: Real> Team<'a, F> {
             barrier: Barrier::new(parts),
             hbuf: [Shared::new(h0), Shared::new(h1)],
             partial: Shared::new(&mut bufs.partial),
-            sums: Shared::new(&mut bufs.sums),
+            gc: Shared::new(&mut bufs.gc),
             zeros: vec![F::ZERO; cell.hidden()],
         }
     }
@@ -612,7 +609,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     out: &mut [f64],
 ) -> Result<()> {
     let (h, steps) = (cell.hidden(), seq.steps);
-    let n0 = crate::kernels::norm_f64(v);
+    let n0 = norm_f64(v);
     if n0 == 0.0 {
         out.fill(f64::NEG_INFINITY);
         return Ok(());
@@ -653,7 +650,10 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
         }
         let gn = w.part.bias.len();
         let mut g_xp = vec![F::ZERO; gn];
-        let mut g_new = vec![F::ZERO; sl];
+        let mut gc_own = vec![F::ZERO; n];
+        // The whole new adjoint [h | c], formed by every worker from the shared parts.
+        let lstm = kind == SplitKind::Lstm;
+        let mut full = vec![F::ZERO; if lstm { 2 * h } else { h }];
         for k in (0..nseg).rev() {
             let (t0, t1) = (k * seg, ((k + 1) * seg).min(steps));
             if nseg > 1 {
@@ -672,37 +672,60 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                 }
                 let rec = &recs[j * rl..(j + 1) * rl];
                 let (gh, gc) = g.split_at(n);
-                let (nh, nc) = g_new.split_at_mut(n);
                 match kind {
                     SplitKind::Elman(_) => mul_into(&mut g_xp, rec, gh),
-                    SplitKind::Lstm => lstm_pointwise_vjp(n, rec, gh, gc, &mut g_xp, nc),
+                    SplitKind::Lstm => lstm_pointwise_vjp(n, rec, gh, gc, &mut g_xp, &mut gc_own),
                 }
+                // Step t uses copy t & 1 of the shared parts. A worker writes copy t & 1
+                // again only at step t - 2, after the barrier of step t - 1, which every
+                // worker reaches only once it has finished reading copy t & 1 here.
+                let (pbase, cbase) = ((t & 1) * parts * h, (t & 1) * h);
                 {
-                    // SAFETY: row p of `partial` is written by worker p only, here,
-                    // between barrier B of the previous step (after which nobody reads
-                    // it) and barrier A below (before which nobody reads it).
-                    let mine = unsafe { w.team.partial.get_mut(p * h..(p + 1) * h) };
+                    // SAFETY: row p of this copy of `partial` and units u0..u0 + n of this
+                    // copy of `gc` are written by worker p only, before the barrier below;
+                    // nobody reads them until after it (see above for the next write).
+                    let mine =
+                        unsafe { w.team.partial.get_mut(pbase + p * h..pbase + (p + 1) * h) };
                     gemv(&w.part.wt, &g_xp, &w.team.zeros, mine);
+                    if lstm {
+                        let c = unsafe { w.team.gc.get_mut(cbase + u0..cbase + u0 + n) };
+                        c.copy_from_slice(&gc_own);
+                    }
                 }
-                w.sync()?; // A: all partials written.
-                for q in 0..parts {
-                    // SAFETY: between barriers A and B nobody writes `partial`.
-                    let row = unsafe { w.team.partial.get(q * h + u0..q * h + u0 + n) };
-                    if q == 0 {
-                        nh.copy_from_slice(row);
-                    } else {
-                        for (a, b) in nh.iter_mut().zip(row) {
+                w.sync()?;
+                {
+                    // SAFETY: this copy is not written again before the next barrier.
+                    let all = unsafe { w.team.partial.get(pbase..pbase + parts * h) };
+                    let (fh, fc) = full.split_at_mut(h);
+                    fh.copy_from_slice(&all[..h]);
+                    for row in all[h..].chunks_exact(h) {
+                        for (a, b) in fh.iter_mut().zip(row) {
                             *a += *b;
                         }
                     }
+                    if lstm {
+                        // SAFETY: as for `partial`.
+                        fc.copy_from_slice(unsafe { w.team.gc.get(cbase..cbase + h) });
+                    }
                 }
-                let norms = team_norms(w, nh, nc, t)?;
-                let Some((norm_h, norm_c, norm)) = norms else {
+                // Every worker computes the same norms from the same values.
+                let norm_h = norm_f64(&full[..h]);
+                let norm_c = if lstm { norm_f64(&full[h..]) } else { 0.0 };
+                if !(norm_h.is_finite() && norm_c.is_finite()) {
+                    return Err(Error::Numerics(format!(
+                        "the backpropagated gradient overflowed at step {t} (a single step \
+                         Jacobian has entries beyond the {} range)",
+                        F::NAME
+                    )));
+                }
+                let m = norm_h.max(norm_c);
+                if m == 0.0 {
                     if let Some(o) = out0.as_deref_mut() {
                         o[..t].fill(f64::NEG_INFINITY);
                     }
                     return Ok(());
-                };
+                }
+                let norm = m * ((norm_h / m).powi(2) + (norm_c / m).powi(2)).sqrt();
                 if t > 0 {
                     if let Some(o) = out0.as_deref_mut() {
                         // ln ||g_h|| after dividing by `norm` and adding ln(norm).
@@ -713,82 +736,14 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                             };
                     }
                 }
-                crate::kernels::scale_into(&mut g, &g_new, F::from_f64(1.0 / norm));
+                let inv = F::from_f64(1.0 / norm);
+                scale_into(&mut g[..n], &full[u0..u0 + n], inv);
+                if lstm {
+                    scale_into(&mut g[n..], &full[h + u0..h + u0 + n], inv);
+                }
                 log_scale += norm.ln();
             }
         }
         Ok(())
     })
-}
-
-/// The norms of the whole new adjoint's h part, c part and both, from every
-/// worker's own units (barrier B, plus one more when the sums of squares leave the
-/// safe range); `None` when the adjoint is exactly zero.
-fn team_norms<F: Real>(
-    w: &Worker<'_, '_, F>,
-    gh: &[F],
-    gc: &[F],
-    t: usize,
-) -> Result<Option<(f64, f64, f64)>> {
-    let parts = w.team.parts.len();
-    let p = w.p;
-    let maxabs = |a: &[F]| a.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
-    let (mh, mc) = (maxabs(gh), maxabs(gc));
-    {
-        // SAFETY: slots 0..4 of worker p are written by worker p only, here, between
-        // barrier A (after every read of them in the previous step) and barrier B.
-        let mine = unsafe { w.team.sums.get_mut(p * SUMS..p * SUMS + 4) };
-        mine.copy_from_slice(&[sumsq_f64(gh), sumsq_f64(gc), mh, mc]);
-    }
-    w.sync()?; // B: all sums written.
-    let (mut sh, mut sc, mut mh, mut mc) = (0.0, 0.0, 0.0f64, 0.0f64);
-    for q in 0..parts {
-        // SAFETY: slots 0..4 are not written again before barrier A of the next step.
-        let s = unsafe { w.team.sums.get(q * SUMS..q * SUMS + 4) };
-        sh += s[0];
-        sc += s[1];
-        mh = mh.max(s[2]);
-        mc = mc.max(s[3]);
-    }
-    if !(sh.is_finite() && sc.is_finite() && mh.is_finite() && mc.is_finite()) {
-        return Err(Error::Numerics(format!(
-            "the backpropagated gradient overflowed at step {t} (a single step Jacobian \
-             has entries beyond the {} range)",
-            F::NAME
-        )));
-    }
-    let safe = |s: f64, m: f64| m == 0.0 || (s > 1e-290 && s < 1e290);
-    let (nh, nc) = if safe(sh, mh) && safe(sc, mc) {
-        (sh.sqrt(), sc.sqrt())
-    } else {
-        // Rescale by the largest magnitudes so the squares neither under- nor overflow.
-        let scaled = |a: &[F], m: f64| {
-            if m == 0.0 {
-                0.0
-            } else {
-                a.iter().map(|v| (v.to_f64() / m).powi(2)).sum::<f64>()
-            }
-        };
-        {
-            // SAFETY: slots 4..6 of worker p are written by worker p only, here, after
-            // barrier B; they were last read before the barrier C of an earlier step.
-            let mine = unsafe { w.team.sums.get_mut(p * SUMS + 4..p * SUMS + 6) };
-            mine.copy_from_slice(&[scaled(gh, mh), scaled(gc, mc)]);
-        }
-        w.sync()?; // C: all rescaled sums written.
-        let (mut a, mut b) = (0.0, 0.0);
-        for q in 0..parts {
-            // SAFETY: slots 4..6 are written again only after barrier B of a later step.
-            let s = unsafe { w.team.sums.get(q * SUMS + 4..q * SUMS + 6) };
-            a += s[0];
-            b += s[1];
-        }
-        (mh * a.sqrt(), mc * b.sqrt())
-    };
-    let m = nh.max(nc);
-    if m == 0.0 {
-        return Ok(None);
-    }
-    let norm = m * ((nh / m).powi(2) + (nc / m).powi(2)).sqrt();
-    Ok(Some((nh, nc, norm)))
 }

@@ -6,12 +6,14 @@ mod common;
 
 use common::Rng;
 use rnn_core::kernels::{
-    block_rows, gemv_at, reference, sigmoid_inplace_at, supported, tanh_inplace_at, Isa, Packed,
+    all_finite_at, axpy_at, block_rows, gemv_at, mul_into_at, reference, scale_into_at,
+    sigmoid_inplace_at, sumsq_f64_at, supported, tanh_inplace_at, tanh_slope_at, Isa, Packed,
 };
 
 const LEVELS: [Isa; 3] = [Isa::Generic, Isa::Avx2Fma, Isa::Avx512];
 
-const SIZES: [usize; 8] = [1, 3, 7, 8, 16, 33, 129, 257];
+// 100 and 200 leave panels of 64 + 32 + 4 and 64 + 8 rows below a 128-row block.
+const SIZES: [usize; 10] = [1, 3, 7, 8, 16, 33, 100, 129, 200, 257];
 
 fn check_gemv<F: rnn_core::Real>(tol: f64) {
     for level in LEVELS.into_iter().filter(|l| supported(*l)) {
@@ -116,4 +118,62 @@ fn activations_at(level: Isa) {
 fn detected_level_is_reported() {
     let name = rnn_core::kernels::isa().name();
     assert!(["generic", "avx2+fma", "avx512f"].contains(&name));
+}
+
+#[test]
+fn elementwise_kernels_match_plain_loops_at_every_level() {
+    let mut rng = Rng::new(9);
+    for level in LEVELS.into_iter().filter(|l| supported(*l)) {
+        for &n in &SIZES {
+            for offset in [0usize, 1, 3] {
+                let a: Vec<f32> = rng.vec(n + offset, 2.0).iter().map(|v| *v as f32).collect();
+                let b: Vec<f32> = rng.vec(n + offset, 2.0).iter().map(|v| *v as f32).collect();
+                let (a, b) = (&a[offset..], &b[offset..]);
+                let mut buf = vec![0.0f32; n + offset];
+                let out = &mut buf[offset..];
+                // Single roundings: bit for bit.
+                scale_into_at(level, out, a, 0.37f32);
+                for j in 0..n {
+                    assert_eq!(out[j], a[j] * 0.37, "{level:?} scale n={n}");
+                }
+                mul_into_at(level, out, a, b);
+                for j in 0..n {
+                    assert_eq!(out[j], a[j] * b[j], "{level:?} mul n={n}");
+                }
+                tanh_slope_at(level, out, a);
+                for j in 0..n {
+                    assert_eq!(out[j], 1.0 - a[j] * a[j], "{level:?} slope n={n}");
+                }
+                // y += alpha x: one fused or two roundings.
+                out.copy_from_slice(b);
+                axpy_at(level, -1.5f32, a, out);
+                for j in 0..n {
+                    let want = -1.5f64 * a[j] as f64 + b[j] as f64;
+                    assert!((out[j] as f64 - want).abs() <= 4e-7 * (1.0 + want.abs()));
+                }
+                // Sum of squares in f64: another order, same value to rounding.
+                let want: f64 = a.iter().map(|v| (*v as f64) * (*v as f64)).sum();
+                let got = sumsq_f64_at(level, a);
+                assert!((got - want).abs() <= 1e-14 * want, "{level:?} sumsq n={n}");
+                let a64: Vec<f64> = a.iter().map(|v| *v as f64 * 1e150).collect();
+                let want64: f64 = a64.iter().map(|v| v * v).sum();
+                let got64 = sumsq_f64_at(level, &a64);
+                assert!(
+                    (got64 - want64).abs() <= 1e-14 * want64,
+                    "{level:?} sumsq64 n={n}"
+                );
+                // Finiteness: every position, in the vector body and in the remainder.
+                assert!(all_finite_at(level, a));
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    for pos in [0, n / 2, n - 1] {
+                        let mut c = a.to_vec();
+                        c[pos] = bad;
+                        assert!(!all_finite_at(level, &c), "{level:?} n={n} pos={pos} {bad}");
+                    }
+                }
+                let big = vec![f32::MAX; n];
+                assert!(all_finite_at(level, &big));
+            }
+        }
+    }
 }

@@ -19,10 +19,16 @@ pub use gemv::{block_rows, gemv, gemv_at, Packed};
 /// inside `#[target_feature]` functions for AVX2+FMA and AVX-512, and dispatched on
 /// the level detected at run time (the body's loops auto-vectorise to that width).
 macro_rules! simd_kernel {
-    ($(#[$doc:meta])* $vis:vis fn $name:ident<F>($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident, $name_at:ident<F>($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
         $(#[$doc])*
         #[inline]
         $vis fn $name<F: crate::Real>($($arg: $ty),*) $(-> $ret)? {
+            $name_at(isa(), $($arg),*)
+        }
+
+        /// The same at a chosen level (a level this CPU lacks runs the generic code).
+        #[inline]
+        $vis fn $name_at<F: crate::Real>(level: Isa, $($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             fn body<F: crate::Real, const FMA: bool>($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
@@ -35,12 +41,12 @@ macro_rules! simd_kernel {
             fn avx512<F: crate::Real>($($arg: $ty),*) $(-> $ret)? {
                 body::<F, true>($($arg),*)
             }
-            match isa() {
+            match usable(level) {
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: Avx512 is reported only when avx512f and fma were detected at run time.
+                // SAFETY: `usable` gives Avx512 only when avx512f and fma were detected at run time.
                 Isa::Avx512 => unsafe { avx512($($arg),*) },
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: Avx2Fma is reported only when avx2 and fma were detected at run time.
+                // SAFETY: `usable` gives Avx2Fma only when avx2 and fma were detected at run time.
                 Isa::Avx2Fma => unsafe { avx2($($arg),*) },
                 _ => body::<F, false>($($arg),*),
             }
@@ -50,7 +56,7 @@ macro_rules! simd_kernel {
 
 simd_kernel! {
     /// `y += alpha x`.
-    pub fn axpy<F>(alpha: F, x: &[F], y: &mut [F]) {
+    pub fn axpy, axpy_at<F>(alpha: F, x: &[F], y: &mut [F]) {
         for (yi, xi) in y.iter_mut().zip(x) {
             *yi = fmadd::<F, FMA>(alpha, *xi, *yi);
         }
@@ -59,7 +65,7 @@ simd_kernel! {
 
 simd_kernel! {
     /// `dst = alpha src` (the renormalisation of the reverse pass).
-    pub fn scale_into<F>(dst: &mut [F], src: &[F], alpha: F) {
+    pub fn scale_into, scale_into_at<F>(dst: &mut [F], src: &[F], alpha: F) {
         for (d, v) in dst.iter_mut().zip(src) {
             *d = *v * alpha;
         }
@@ -68,7 +74,7 @@ simd_kernel! {
 
 simd_kernel! {
     /// `dst = a * b` elementwise.
-    pub fn mul_into<F>(dst: &mut [F], a: &[F], b: &[F]) {
+    pub fn mul_into, mul_into_at<F>(dst: &mut [F], a: &[F], b: &[F]) {
         for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
             *d = *x * *y;
         }
@@ -77,7 +83,7 @@ simd_kernel! {
 
 simd_kernel! {
     /// `d = 1 - y^2`: the slope of tanh from its output.
-    pub fn tanh_slope<F>(d: &mut [F], y: &[F]) {
+    pub fn tanh_slope, tanh_slope_at<F>(d: &mut [F], y: &[F]) {
         for (di, yi) in d.iter_mut().zip(y) {
             *di = F::ONE - *yi * *yi;
         }
@@ -87,7 +93,7 @@ simd_kernel! {
 simd_kernel! {
     /// Whether every entry is finite (`0 x` is 0 for finite x and NaN otherwise;
     /// the partial sums stay 0 exactly unless one of them meets a NaN).
-    pub fn all_finite<F>(a: &[F]) -> bool {
+    pub fn all_finite, all_finite_at<F>(a: &[F]) -> bool {
         let mut acc = [F::ZERO; 16];
         let chunks = a.chunks_exact(16);
         let rem = chunks.remainder();
@@ -102,7 +108,7 @@ simd_kernel! {
 
 simd_kernel! {
     /// Sum of squares accumulated in f64 (sixteen partial sums, so it vectorises).
-    pub fn sumsq_f64<F>(a: &[F]) -> f64 {
+    pub fn sumsq_f64, sumsq_f64_at<F>(a: &[F]) -> f64 {
         let mut acc = [0.0f64; 16];
         let chunks = a.chunks_exact(16);
         let rem = chunks.remainder();
