@@ -4,15 +4,12 @@ threads and batch lanes agree, and results can be written into `out`."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 
 import numpy as np
 import pytest
+from interrupt import assert_ctrl_c_stops
 
 import longdep as ld
 
@@ -42,36 +39,15 @@ def test_long_call_releases_the_gil() -> None:
 
 
 def test_ctrl_c_interrupts_a_long_computation(tmp_path) -> None:
-    script = tmp_path / "long.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import signal, sys, numpy as np, longdep as ld
-            # Ctrl-C even when started from a background shell (SIGINT inherited ignored).
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            rng = np.random.default_rng(0)
-            cell = ld.Elman(rng.normal(size=(128, 1)), rng.normal(size=(128, 128)) / 11.3)
-            x = np.zeros((50_000_000, 1), dtype=np.float32)
-            print("started", flush=True)
-            try:
-                ld.sensitivity(cell, x, np.ones(128), log=True)
-            except KeyboardInterrupt:
-                print("interrupted", flush=True)
-                sys.exit(3)
-            print("finished", flush=True)
-            """
-        )
+    assert_ctrl_c_stops(
+        tmp_path,
+        """
+        rng = np.random.default_rng(0)
+        cell = ld.Elman(rng.normal(size=(128, 1)), rng.normal(size=(128, 128)) / 11.3)
+        x = np.zeros((50_000_000, 1), dtype=np.float32)
+        """,
+        "ld.sensitivity(cell, x, np.ones(128), log=True)",
     )
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "started"
-    time.sleep(1.0)
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 3, (proc.returncode, out)
-    assert "interrupted" in out
-    assert time.monotonic() - t0 < 10
 
 
 def test_thread_counts_and_batch_lanes_agree() -> None:

@@ -7,15 +7,11 @@ per-thread partial sums). It must stop cleanly on errors and on Ctrl-C.
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import textwrap
 import threading
-import time
 
 import numpy as np
 import pytest
+from interrupt import assert_ctrl_c_stops
 
 import longdep as ld
 
@@ -56,7 +52,9 @@ def test_split_equals_one_thread_float64(name: str, h: int) -> None:
         two = ld.grad_norms(cell, x, v, wrt=wrt, log=True, threads=2)
         np.testing.assert_allclose(two, one, rtol=1e-11, atol=1e-11)
         # Checkpointed (budget a tenth of the T records) agrees as well.
-        small = ld.grad_norms(cell, x, v, wrt=wrt, log=True, threads=2, memory_budget=T * 8 * 6 * h // 10)
+        small = ld.grad_norms(
+            cell, x, v, wrt=wrt, log=True, threads=2, memory_budget=T * 8 * 6 * h // 10
+        )
         np.testing.assert_allclose(small, one, rtol=1e-11, atol=1e-11)
         if wrt == "state":
             assert np.isfinite(two).all()
@@ -147,34 +145,13 @@ def test_concurrent_calls_from_python_threads_agree() -> None:
 
 
 def test_ctrl_c_stops_a_split_pass(tmp_path) -> None:
-    script = tmp_path / "long.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import signal, sys, numpy as np, longdep as ld
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            rng = np.random.default_rng(0)
-            cell = ld.LSTM(rng.normal(size=(512, 1)), rng.normal(size=(512, 128)) / 11.3)
-            x = np.zeros((20_000_000, 1), dtype=np.float32)
-            print("started", flush=True)
-            try:
-                ld.grad_norms(cell, x, np.ones(128, np.float32), log=True, threads=2)
-            except KeyboardInterrupt:
-                print("interrupted", flush=True)
-                sys.exit(3)
-            print("finished", flush=True)
-            """
-        )
+    assert_ctrl_c_stops(
+        tmp_path,
+        """
+        rng = np.random.default_rng(0)
+        cell = ld.LSTM(rng.normal(size=(512, 1)), rng.normal(size=(512, 128)) / 11.3)
+        x = np.zeros((20_000_000, 1), dtype=np.float32)
+        """,
+        "ld.grad_norms(cell, x, np.ones(128, np.float32), log=True, threads=2)",
+        wait=1.5,
     )
-    proc = subprocess.Popen(
-        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "started"
-    time.sleep(1.5)
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 3, (proc.returncode, out)
-    assert "interrupted" in out
-    assert time.monotonic() - t0 < 10
