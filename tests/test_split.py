@@ -7,7 +7,10 @@ per-thread partial sums). It must stop cleanly on errors and on Ctrl-C.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -94,6 +97,27 @@ def test_small_cells_stay_on_one_thread() -> None:
     assert not _splits(_cells(64)["tanh"])
     assert _splits(_cells(64)["lstm"])
     assert not _splits(ld.GRU(np.zeros((384, 1)), np.zeros((384, 128))))
+
+
+def test_default_threads_leave_busy_cores_alone() -> None:
+    # With every other core busy, threads=None keeps one sequence on one thread (a
+    # worker sharing a core would stall every step); an explicit count is obeyed.
+    import os
+
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        pytest.skip("needs two cores")
+    spec = _cells(128)["lstm"].spec(np.dtype("float64"))
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cpus - 1)]
+    try:
+        time.sleep(0.5)
+        seen = [ld._core.split_parts(spec, 1, T, None) for _ in range(20)]
+        assert max(seen) == 1, seen
+        assert ld._core.split_parts(spec, 1, T, 2) == 2
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
 
 
 def test_linear_closed_form_on_two_threads() -> None:

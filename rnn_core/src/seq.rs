@@ -260,7 +260,7 @@ pub fn par_each<T: Send>(
         .try_for_each(|(b, it)| f(b, it))
 }
 
-fn env_threads() -> Option<usize> {
+pub(crate) fn env_threads() -> Option<usize> {
     std::env::var("LONGDEP_NUM_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())

@@ -20,7 +20,7 @@ use crate::bptt::Wrt;
 use crate::cells::{elman_activate, lstm_pointwise, lstm_pointwise_vjp, Cell, SplitKind};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, mul_into, norm_f64, prefetch, scale_into, Packed};
-use crate::seq::{buffer, check_state, effective_threads, Seq, PROJ_BLOCK};
+use crate::seq::{buffer, check_state, effective_threads, env_threads, Seq, PROJ_BLOCK};
 use crate::Real;
 use std::cell::Cell as Counter;
 use std::marker::PhantomData;
@@ -54,12 +54,55 @@ pub fn parts_for<F: Real, C: Cell<F> + ?Sized>(
     }
     // Never more workers than CPUs this thread may use: spinning workers sharing a
     // CPU wait a time slice at every barrier.
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads.is_none() && env_threads().is_none() {
+        // By default, only the CPUs no other task is running on (one busy CPU would
+        // hold up every step of both workers); an explicit thread count is obeyed.
+        cpus = cpus.min(idle_cpus());
+    }
     effective_threads(threads)
         .min(cpus)
         .min(cell.proj_dim() / MIN_ROWS)
         .min(cell.hidden() / MIN_UNITS)
         .clamp(1, MAX_PARTS)
+}
+
+/// CPUs not running another task now: the machine's CPUs minus the runnable tasks
+/// other than the calling thread (`procs_running` of `/proc/stat`). The fewest of a
+/// few readings 20 µs apart, so a thread that is just going to sleep (the Python
+/// thread that started this call) is not taken for a busy CPU.
+#[cfg(target_os = "linux")]
+fn idle_cpus() -> usize {
+    let online = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let running = || {
+        std::fs::read_to_string("/proc/stat").ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("procs_running "))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        })
+    };
+    let mut fewest: Option<usize> = None;
+    for attempt in 0..5 {
+        match running() {
+            None => break,
+            Some(r) => fewest = Some(fewest.map_or(r, |f| f.min(r))),
+        }
+        if fewest <= Some(1) {
+            break;
+        }
+        if attempt < 4 {
+            std::thread::sleep(std::time::Duration::from_micros(20));
+        }
+    }
+    match fewest {
+        Some(r) => online.saturating_sub(r.saturating_sub(1)).max(1),
+        None => online,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn idle_cpus() -> usize {
+    usize::MAX
 }
 
 /// A buffer several workers access at once under the team's barrier protocol.
