@@ -32,6 +32,9 @@ def _cells(h: int, dtype: type = np.float64) -> dict[str, ld.RecurrentCell]:
         "tanh": ld.Elman(w(h, 2, 1.0), w(h, h, g), w(h, 1, 0.1)[:, 0], w(h, 1, 0.1)[:, 0]),
         "relu": ld.Elman(w(h, 2, 1.0), w(h, h, 0.9 / np.sqrt(h)), nonlinearity="relu"),
         "lstm": ld.LSTM(w(4 * h, 2, 1.0), w(4 * h, h, g), w(4 * h, 1, 0.1)[:, 0]),
+        "gru": ld.GRU(
+            w(3 * h, 2, 1.0), w(3 * h, h, g), w(3 * h, 1, 0.1)[:, 0], w(3 * h, 1, 0.1)[:, 0]
+        ),
     }
 
 
@@ -41,7 +44,7 @@ def _splits(cell: ld.RecurrentCell, dtype: str = "float64") -> bool:
 
 
 @pytest.mark.parametrize("h", [128, 193])
-@pytest.mark.parametrize("name", ["tanh", "relu", "lstm"])
+@pytest.mark.parametrize("name", ["tanh", "relu", "lstm", "gru"])
 def test_split_equals_one_thread_float64(name: str, h: int) -> None:
     cell = _cells(h)[name]
     assert _splits(cell)
@@ -96,7 +99,9 @@ def test_small_cells_stay_on_one_thread() -> None:
     # An Elman cell with H = 64 has too little work per step to pay for a barrier.
     assert not _splits(_cells(64)["tanh"])
     assert _splits(_cells(64)["lstm"])
-    assert not _splits(ld.GRU(np.zeros((384, 1)), np.zeros((384, 128))))
+    assert _splits(_cells(64)["gru"])
+    # Residual and layer-norm Elman cells are not split.
+    assert not _splits(ld.Elman(np.zeros((128, 1)), np.zeros((128, 128)), residual=0.5))
 
 
 def test_default_threads_leave_busy_cores_alone() -> None:

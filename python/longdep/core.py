@@ -235,9 +235,10 @@ def grad_norms(
         reverse pass checkpoints every ~sqrt(T) steps and recomputes.
     threads
         Rust threads (default: ``LONGDEP_NUM_THREADS`` or every core). Batch elements
-        run in parallel; a single sequence (B = 1, T >= 1024, Elman without residual or
-        layer norm, or LSTM, ``wrt`` state or cell) is split by hidden unit over the
-        threads, which meet at a barrier every step. By default the split uses only
+        run in parallel; a single sequence (B = 1, T >= 1024; Elman without residual or
+        layer norm, LSTM or GRU with at least 64 rows of ``weight_hh`` per thread;
+        ``wrt`` state or cell) is split by hidden unit over the threads, which meet at
+        a barrier every step. By default the split uses only
         cores no other task is running on; an explicit count is obeyed. Pass
         ``threads=1`` when you run several calls side by side.
     out

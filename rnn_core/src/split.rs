@@ -17,7 +17,10 @@
 //! the records and checkpoints are divided among the workers.
 
 use crate::bptt::Wrt;
-use crate::cells::{elman_activate, lstm_pointwise, lstm_pointwise_vjp, Cell, SplitKind};
+use crate::cells::{
+    elman_activate, gru_hh_bias, gru_pointwise, gru_pointwise_vjp, lstm_pointwise,
+    lstm_pointwise_vjp, Cell, SplitKind,
+};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, mul_into, norm_f64, prefetch, scale_into, Packed};
 use crate::seq::{buffer, check_state, effective_threads, env_threads, Seq, PROJ_BLOCK};
@@ -330,6 +333,8 @@ struct Part<F> {
     w_ih: Vec<F>,
     w_ih_t: Vec<F>,
     bias: Vec<F>,
+    /// Own rows of the bias inside the recurrent product (GRU's `b_hn`; else empty).
+    hh_bias: Vec<F>,
 }
 
 fn make_parts<F: Real, C: Cell<F> + ?Sized>(cell: &C, parts: usize) -> Vec<Part<F>> {
@@ -361,6 +366,13 @@ fn make_parts<F: Real, C: Cell<F> + ?Sized>(cell: &C, parts: usize) -> Vec<Part<
             };
             let w_hh = gather(&w.w_hh, h);
             let w_ih = gather(&w.w_ih, i);
+            let hh_bias = match cell.split_kind() {
+                Some(SplitKind::Gru) => {
+                    let full = gru_hh_bias(&w.b_hh, h);
+                    rows.iter().map(|&r| full[r]).collect()
+                }
+                _ => Vec::new(),
+            };
             Part {
                 u0,
                 n,
@@ -369,6 +381,7 @@ fn make_parts<F: Real, C: Cell<F> + ?Sized>(cell: &C, parts: usize) -> Vec<Part<
                 w_ih_t: transpose(&w_ih, i),
                 w_ih,
                 bias: rows.iter().map(|&r| bias[r]).collect(),
+                hh_bias,
             }
         })
         .collect()
@@ -486,6 +499,8 @@ struct Worker<'t, 'a, F> {
     next: Vec<F>,
     proj: Vec<F>,
     rec: Vec<F>,
+    /// GRU: the recurrent product of the own rows.
+    hh: Vec<F>,
     /// Barriers this worker has reached.
     crossed: Counter<usize>,
 }
@@ -509,6 +524,7 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
             next: vec![F::ZERO; s],
             proj: vec![F::ZERO; PROJ_BLOCK * part.bias.len()],
             rec: vec![F::ZERO; rec_len(team.kind, part.n)],
+            hh: vec![F::ZERO; part.hh_bias.len()],
             crossed: Counter::new(0),
         }
     }
@@ -589,6 +605,10 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
                         let (hn, cn) = self.next.split_at_mut(n);
                         lstm_pointwise(n, rec, &self.st[n..], hn, cn);
                     }
+                    SplitKind::Gru => {
+                        gemv(&part.w, h_prev, &part.hh_bias, &mut self.hh);
+                        gru_pointwise(n, xp, &self.hh, &self.st, rec, &mut self.next);
+                    }
                 }
                 check_state(&self.next, t)?;
                 each(t, &self.st, &self.next)?;
@@ -604,6 +624,7 @@ fn state_len(kind: SplitKind, n: usize) -> usize {
     match kind {
         SplitKind::Elman(_) => n,
         SplitKind::Lstm => 2 * n,
+        SplitKind::Gru => n,
     }
 }
 
@@ -611,6 +632,7 @@ fn rec_len(kind: SplitKind, n: usize) -> usize {
     match kind {
         SplitKind::Elman(_) => n,
         SplitKind::Lstm => 6 * n,
+        SplitKind::Gru => 5 * n,
     }
 }
 
@@ -694,6 +716,10 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
         let gn = w.part.bias.len();
         let mut g_xp = vec![F::ZERO; gn];
         let mut gc_own = vec![F::ZERO; n];
+        // GRU: the adjoint of the own rows' product, and the direct path z * g.
+        let gru = kind == SplitKind::Gru;
+        let mut dhh = vec![F::ZERO; if gru { gn } else { 0 }];
+        let mut direct = vec![F::ZERO; if gru { n } else { 0 }];
         // The whole new adjoint [h | c], formed by every worker from the shared parts.
         let lstm = kind == SplitKind::Lstm;
         let mut full = vec![F::ZERO; if lstm { 2 * h } else { h }];
@@ -718,6 +744,9 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                 match kind {
                     SplitKind::Elman(_) => mul_into(&mut g_xp, rec, gh),
                     SplitKind::Lstm => lstm_pointwise_vjp(n, rec, gh, gc, &mut g_xp, &mut gc_own),
+                    SplitKind::Gru => {
+                        gru_pointwise_vjp(n, rec, gh, &mut g_xp, &mut dhh, &mut direct)
+                    }
                 }
                 // Step t uses copy t & 1 of the shared parts. A worker writes copy t & 1
                 // again only at step t - 2, after the barrier of step t - 1, which every
@@ -729,7 +758,15 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                     // nobody reads them until after it (see above for the next write).
                     let mine =
                         unsafe { w.team.partial.get_mut(pbase + p * h..pbase + (p + 1) * h) };
-                    gemv(&w.part.wt, &g_xp, &w.team.zeros, mine);
+                    if gru {
+                        // The direct path of the own units joins this worker's partial.
+                        gemv(&w.part.wt, &dhh, &w.team.zeros, mine);
+                        for (a, d) in mine[u0..u0 + n].iter_mut().zip(&direct) {
+                            *a += *d;
+                        }
+                    } else {
+                        gemv(&w.part.wt, &g_xp, &w.team.zeros, mine);
+                    }
                     if lstm {
                         let c = unsafe { w.team.gc.get_mut(cbase + u0..cbase + u0 + n) };
                         c.copy_from_slice(&gc_own);

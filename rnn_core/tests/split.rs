@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{elman, lstm, Rng};
+use common::{elman, gru, lstm, Rng};
 use rnn_core::bptt::Wrt;
 use rnn_core::{grad_norms, BpttOptions, Cell, Error, Nonlinearity, Seq};
 use std::sync::atomic::AtomicBool;
@@ -15,6 +15,7 @@ fn cells(rng: &mut Rng, h: usize, i: usize) -> Vec<Box<dyn Cell<f64>>> {
         Box::new(elman(rng, h, i, Nonlinearity::Relu, None, false)),
         Box::new(elman(rng, h, i, Nonlinearity::Linear, None, false)),
         Box::new(lstm(rng, h, i)),
+        Box::new(gru(rng, h, i)),
     ]
 }
 

@@ -3,7 +3,7 @@
 //! `r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)`, `z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)`,
 //! `n = tanh(W_in x + b_in + r (W_hn h + b_hn))`, `h' = (1 - z) n + z h`.
 
-use super::{dense_grads, dsig, dtanh, Cell, Weights};
+use super::{dense_grads, dsig, dtanh, Cell, SplitKind, Weights};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
@@ -30,11 +30,10 @@ impl<F: Real> Gru<F> {
             ));
         }
         let mut proj_bias = w.b_ih.clone();
-        let mut rec_bias = vec![F::ZERO; 3 * h];
         for j in 0..2 * h {
             proj_bias[j] += w.b_hh[j];
         }
-        rec_bias[2 * h..].copy_from_slice(&w.b_hh[2 * h..]);
+        let rec_bias = hh_bias(&w.b_hh, h);
         Ok(Gru {
             w,
             proj_bias,
@@ -57,8 +56,14 @@ impl<F: Real> Cell<F> for Gru<F> {
         self.w.hidden()
     }
     fn record_dim(&self) -> usize {
-        // r, z, n and W_hn h + b_hn.
-        4 * self.w.hidden()
+        // r, z, n, W_hn h + b_hn and h_prev (so the reverse pass needs no states).
+        5 * self.w.hidden()
+    }
+    fn vjp_reads_state(&self) -> bool {
+        false
+    }
+    fn split_kind(&self) -> Option<SplitKind> {
+        Some(SplitKind::Gru)
     }
     fn scratch_dim(&self) -> usize {
         4 * self.w.hidden()
@@ -74,53 +79,21 @@ impl<F: Real> Cell<F> for Gru<F> {
         let h = self.w.hidden();
         let hh = &mut scratch[..3 * h];
         gemv(&self.w.p_hh, &s_prev[..h], &self.rec_bias, hh);
-        let (rz, rest) = rec.split_at_mut(2 * h);
-        let (n, hn) = rest.split_at_mut(h);
-        for j in 0..2 * h {
-            rz[j] = xp[j] + hh[j];
-        }
-        sigmoid_inplace(rz);
-        for j in 0..h {
-            hn[j] = hh[2 * h + j];
-            n[j] = xp[2 * h + j] + rz[j] * hh[2 * h + j];
-        }
-        tanh_inplace(n);
-        for j in 0..h {
-            let z = rz[h + j];
-            s_next[j] = (F::ONE - z) * n[j] + z * s_prev[j];
-        }
+        pointwise(h, xp, hh, &s_prev[..h], rec, &mut s_next[..h]);
     }
 
     fn vjp(
         &self,
         rec: &[F],
-        s_prev: &[F],
+        _s_prev: &[F],
         g_next: &[F],
         g_prev: &mut [F],
         g_xp: &mut [F],
         scratch: &mut [F],
     ) {
         let h = self.w.hidden();
-        let (r, z, n, hn) = (
-            &rec[..h],
-            &rec[h..2 * h],
-            &rec[2 * h..3 * h],
-            &rec[3 * h..4 * h],
-        );
         let (dhh, direct) = scratch[..4 * h].split_at_mut(3 * h);
-        for j in 0..h {
-            let g = g_next[j];
-            let da_n = g * (F::ONE - z[j]) * dtanh(n[j]);
-            let da_r = da_n * hn[j] * dsig(r[j]);
-            let da_z = g * (s_prev[j] - n[j]) * dsig(z[j]);
-            g_xp[j] = da_r;
-            g_xp[h + j] = da_z;
-            g_xp[2 * h + j] = da_n;
-            dhh[j] = da_r;
-            dhh[h + j] = da_z;
-            dhh[2 * h + j] = da_n * r[j];
-            direct[j] = g * z[j];
-        }
+        pointwise_vjp(h, rec, &g_next[..h], g_xp, dhh, direct);
         // g_prev = z * g + W_hh^T dhh: the product adds onto the direct path.
         gemv(&self.w.p_hh_t, dhh, direct, &mut g_prev[..h]);
     }
@@ -161,5 +134,74 @@ impl<F: Real> Cell<F> for Gru<F> {
             let dn = dtanh(n[j]) * (r[j] * dhh[2 * h + j] + dr * hn[j]);
             u_next[j] = (F::ONE - z[j]) * dn + dz * (s_prev[j] - n[j]) + z[j] * u_prev[j];
         }
+    }
+}
+
+/// The `b_hh` rows added inside the product `W_hh h` (only `b_hn`: the r and z ones
+/// are folded into the input projection).
+pub(crate) fn hh_bias<F: Real>(b_hh: &[F], h: usize) -> Vec<F> {
+    let mut b = vec![F::ZERO; 3 * h];
+    b[2 * h..].copy_from_slice(&b_hh[2 * h..3 * h]);
+    b
+}
+
+/// The elementwise part of a step for `n` units, from the input projection `xp` and
+/// `hh = W_hh h + [0 0 b_hn]` (3n each): fills the record `[r z n hn h_prev]` and `h_next`.
+pub(crate) fn pointwise<F: Real>(
+    n: usize,
+    xp: &[F],
+    hh: &[F],
+    h_prev: &[F],
+    rec: &mut [F],
+    h_next: &mut [F],
+) {
+    let (rz, rest) = rec[..5 * n].split_at_mut(2 * n);
+    let (nn, rest) = rest.split_at_mut(n);
+    let (hn, keep) = rest.split_at_mut(n);
+    for j in 0..2 * n {
+        rz[j] = xp[j] + hh[j];
+    }
+    sigmoid_inplace(rz);
+    for j in 0..n {
+        hn[j] = hh[2 * n + j];
+        nn[j] = xp[2 * n + j] + rz[j] * hh[2 * n + j];
+    }
+    tanh_inplace(nn);
+    keep.copy_from_slice(&h_prev[..n]);
+    for j in 0..n {
+        let z = rz[n + j];
+        h_next[j] = (F::ONE - z) * nn[j] + z * h_prev[j];
+    }
+}
+
+/// The elementwise part of the reverse step for `n` units: `g_xp` (3n), the adjoint
+/// `dhh` of `W_hh h` (3n) and the direct path `z * g` (n) of `dL/dh_prev`.
+pub(crate) fn pointwise_vjp<F: Real>(
+    n: usize,
+    rec: &[F],
+    g: &[F],
+    g_xp: &mut [F],
+    dhh: &mut [F],
+    direct: &mut [F],
+) {
+    let (r, z, nn, hn, h_prev) = (
+        &rec[..n],
+        &rec[n..2 * n],
+        &rec[2 * n..3 * n],
+        &rec[3 * n..4 * n],
+        &rec[4 * n..5 * n],
+    );
+    for j in 0..n {
+        let gj = g[j];
+        let da_n = gj * (F::ONE - z[j]) * dtanh(nn[j]);
+        let da_r = da_n * hn[j] * dsig(r[j]);
+        let da_z = gj * (h_prev[j] - nn[j]) * dsig(z[j]);
+        g_xp[j] = da_r;
+        g_xp[n + j] = da_z;
+        g_xp[2 * n + j] = da_n;
+        dhh[j] = da_r;
+        dhh[n + j] = da_z;
+        dhh[2 * n + j] = da_n * r[j];
+        direct[j] = gj * z[j];
     }
 }

@@ -13,6 +13,9 @@ mod lstm;
 pub(crate) use elman::activate as elman_activate;
 pub use elman::{Elman, LayerNorm, Nonlinearity};
 pub use gru::Gru;
+pub(crate) use gru::{
+    hh_bias as gru_hh_bias, pointwise as gru_pointwise, pointwise_vjp as gru_pointwise_vjp,
+};
 pub use lru::Lru;
 pub use lstm::Lstm;
 pub(crate) use lstm::{pointwise as lstm_pointwise, pointwise_vjp as lstm_pointwise_vjp};
@@ -27,6 +30,8 @@ pub enum SplitKind {
     /// Elman without residual or layer norm.
     Elman(Nonlinearity),
     Lstm,
+    /// GRU: its product carries `b_hn`, and `z * g` joins the reverse product.
+    Gru,
 }
 
 /// One step of a recurrence `s_t = f(s_{t-1}, x_t)` with its exact derivatives.
