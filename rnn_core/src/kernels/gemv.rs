@@ -88,6 +88,22 @@ fn block<F: Real, const FMA: bool, const B: usize>(
     y[j0..j0 + B].copy_from_slice(&acc);
 }
 
+/// Rows `j0..` of a panel in strips of `W` while a whole strip fits.
+#[inline(always)]
+fn strips<F: Real, const FMA: bool, const W: usize>(
+    panel: &[F],
+    nb: usize,
+    j0: &mut usize,
+    x: &[F],
+    bias: &[F],
+    y: &mut [F],
+) {
+    while *j0 + W <= nb {
+        block::<F, FMA, W>(panel, nb, *j0, x, bias, y);
+        *j0 += W;
+    }
+}
+
 /// The kernel body, compiled once per instruction set.
 #[inline(always)]
 fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
@@ -99,32 +115,14 @@ fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: 
         let panel = &a.data[r0 * cols..(r0 + nb) * cols];
         let (b, yy) = (&bias[r0..r0 + nb], &mut y[r0..r0 + nb]);
         let mut j0 = 0;
-        while j0 + B <= nb {
-            block::<F, FMA, B>(panel, nb, j0, x, b, yy);
-            j0 += B;
-        }
+        strips::<F, FMA, B>(panel, nb, &mut j0, x, b, yy);
         // Panels shorter than the block (the last one, or a split lane's share):
         // the widest strips that fit, so a 64-row panel still runs four-register wide.
-        while j0 + 64 <= nb {
-            block::<F, FMA, 64>(panel, nb, j0, x, b, yy);
-            j0 += 64;
-        }
-        while j0 + 32 <= nb {
-            block::<F, FMA, 32>(panel, nb, j0, x, b, yy);
-            j0 += 32;
-        }
-        while j0 + 16 <= nb {
-            block::<F, FMA, 16>(panel, nb, j0, x, b, yy);
-            j0 += 16;
-        }
-        while j0 + 8 <= nb {
-            block::<F, FMA, 8>(panel, nb, j0, x, b, yy);
-            j0 += 8;
-        }
-        while j0 < nb {
-            block::<F, FMA, 1>(panel, nb, j0, x, b, yy);
-            j0 += 1;
-        }
+        strips::<F, FMA, 64>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, FMA, 32>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, FMA, 16>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, FMA, 8>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, FMA, 1>(panel, nb, &mut j0, x, b, yy);
         r0 += nb;
     }
 }
