@@ -18,6 +18,9 @@ pub fn block_rows(level: Isa, elem_bytes: usize) -> usize {
     8 * lanes_bytes / elem_bytes
 }
 
+/// Width of the strip that finishes a panel whose height is not a multiple of 8.
+const TAIL: usize = 8;
+
 /// A row-major `rows x cols` matrix repacked into panels of `block` rows, each panel
 /// stored column by column (`panel[k * nb + j] = A[r0 + j, k]`).
 #[derive(Clone, Debug, Default)]
@@ -37,7 +40,7 @@ impl<F: Real> Packed<F> {
     /// Pack with an explicit panel height.
     pub fn with_block(a: &[F], rows: usize, cols: usize, block: usize) -> Self {
         debug_assert!(a.len() >= rows * cols && block > 0);
-        let mut data = Vec::with_capacity(rows * cols);
+        let mut data = Vec::with_capacity(rows * cols + TAIL);
         let mut r0 = 0;
         while r0 < rows {
             let nb = block.min(rows - r0);
@@ -48,6 +51,8 @@ impl<F: Real> Packed<F> {
             }
             r0 += nb;
         }
+        // Room for the tail strip's reads past the last panel (see `tail`).
+        data.extend(std::iter::repeat_n(F::ZERO, TAIL));
         Packed {
             rows,
             cols,
@@ -104,6 +109,30 @@ fn strips<F: Real, const FMA: bool, const W: usize>(
     }
 }
 
+/// The last `nb - j0 < TAIL` rows of a panel, computed `TAIL` wide (one register
+/// instead of that many scalar chains): the extra lanes read entries past the rows
+/// (finite weights of the next column or zero padding) and are discarded.
+#[inline(always)]
+fn tail<F: Real, const FMA: bool>(
+    panel: &[F],
+    nb: usize,
+    j0: usize,
+    x: &[F],
+    bias: &[F],
+    y: &mut [F],
+) {
+    let valid = nb - j0;
+    let mut acc = [F::ZERO; TAIL];
+    acc[..valid].copy_from_slice(&bias[j0..nb]);
+    for (k, xk) in x.iter().enumerate() {
+        let col = &panel[k * nb + j0..k * nb + j0 + TAIL];
+        for j in 0..TAIL {
+            acc[j] = fmadd::<F, FMA>(col[j], *xk, acc[j]);
+        }
+    }
+    y[j0..nb].copy_from_slice(&acc[..valid]);
+}
+
 /// The kernel body, compiled once per instruction set.
 #[inline(always)]
 fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
@@ -112,7 +141,9 @@ fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: 
     let mut r0 = 0;
     while r0 < rows {
         let nb = a.block.min(rows - r0);
-        let panel = &a.data[r0 * cols..(r0 + nb) * cols];
+        // To the end of the data: the tail strip reads up to TAIL - 1 entries past the
+        // panel (the next panel's, or the padding after the last one).
+        let panel = &a.data[r0 * cols..];
         let (b, yy) = (&bias[r0..r0 + nb], &mut y[r0..r0 + nb]);
         let mut j0 = 0;
         strips::<F, FMA, B>(panel, nb, &mut j0, x, b, yy);
@@ -122,7 +153,9 @@ fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: 
         strips::<F, FMA, 32>(panel, nb, &mut j0, x, b, yy);
         strips::<F, FMA, 16>(panel, nb, &mut j0, x, b, yy);
         strips::<F, FMA, 8>(panel, nb, &mut j0, x, b, yy);
-        strips::<F, FMA, 1>(panel, nb, &mut j0, x, b, yy);
+        if j0 < nb {
+            tail::<F, FMA>(panel, nb, j0, x, b, yy);
+        }
         r0 += nb;
     }
 }
