@@ -529,16 +529,16 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
         }
     }
 
-    /// Take the own units of the full state `s` (`[h | c]`) as the state before step
-    /// `t`, publish them, and wait for the other workers to do the same.
-    fn enter(&mut self, s: &[F], full_h: usize, t: usize) -> Result<()> {
-        let (u0, n) = (self.part.u0, self.part.n);
-        self.st[..n].copy_from_slice(&s[u0..u0 + n]);
+    /// Take the own units of the initial state `s0` (`[h | c]`) as the state before
+    /// step 0, publish them, and wait for the other workers to do the same.
+    fn enter(&mut self, s0: &[F]) -> Result<()> {
+        let (u0, n, h) = (self.part.u0, self.part.n, self.team.h);
+        self.st[..n].copy_from_slice(&s0[u0..u0 + n]);
         if self.team.kind == SplitKind::Lstm {
-            self.st[n..].copy_from_slice(&s[full_h + u0..full_h + u0 + n]);
+            self.st[n..].copy_from_slice(&s0[h + u0..h + u0 + n]);
         }
-        self.publish(t.wrapping_sub(1))?;
-        Ok(())
+        // As the output of step -1: the copy that step 0 reads.
+        self.publish(usize::MAX)
     }
 
     /// Restore the own state saved by [`Worker::steps`]'s caller, as the state before `t`.
@@ -649,7 +649,7 @@ pub fn forward<F: Real, C: Cell<F> + ?Sized>(
     let team = Team::new(cell, parts, &mut bufs);
     let out = Shared::new(out);
     team.run(|w| {
-        w.enter(s0, h, 0)?;
+        w.enter(s0)?;
         let (u0, n) = (w.part.u0, w.part.n);
         w.steps(seq, 0, steps, None, |t, _before, after| {
             // SAFETY: row t's units u0..u0 + n are written by this worker only, once,
@@ -692,7 +692,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
         let mut out0 = (p == 0).then(|| unsafe { out.get_mut(0..steps) });
         let mut ckpt = buffer(if nseg > 1 { nseg * sl } else { 0 });
         if nseg > 1 {
-            w.enter(s0, h, 0)?;
+            w.enter(s0)?;
             w.steps(seq, 0, steps, None, |t, before, _after| {
                 if t % seg == 0 {
                     ckpt[(t / seg) * sl..(t / seg + 1) * sl].copy_from_slice(before);
@@ -728,7 +728,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
             if nseg > 1 {
                 w.restore(&ckpt[k * sl..(k + 1) * sl], t0)?;
             } else {
-                w.enter(s0, h, 0)?;
+                w.enter(s0)?;
             }
             w.steps(seq, t0, t1, Some(&mut recs), |_t, _b, _a| Ok(()))?;
             for t in (t0..t1).rev() {
