@@ -51,7 +51,7 @@ impl<F: Real> Packed<F> {
             }
             r0 += nb;
         }
-        // Room for the tail strip's reads past the last panel (see `tail`).
+        // Room for the last strip's reads past the last panel (see `block`).
         data.extend(std::iter::repeat_n(F::ZERO, TAIL));
         Packed {
             rows,
@@ -72,25 +72,29 @@ impl<F: Real> Packed<F> {
     }
 }
 
-/// Rows `j0..j0 + B` of one panel of height `nb`, accumulated in `B` register lanes.
+/// Rows `j0..j0 + valid` of one panel of height `nb`, accumulated in `B` register
+/// lanes (`valid <= B`). With `valid < B` (a panel's last rows) the extra lanes read
+/// entries past those rows, finite weights of the next column or the zero padding
+/// after the last panel, and are discarded.
 #[inline(always)]
 fn block<F: Real, const FMA: bool, const B: usize>(
     panel: &[F],
     nb: usize,
     j0: usize,
+    valid: usize,
     x: &[F],
     bias: &[F],
     y: &mut [F],
 ) {
     let mut acc = [F::ZERO; B];
-    acc.copy_from_slice(&bias[j0..j0 + B]);
+    acc[..valid].copy_from_slice(&bias[j0..j0 + valid]);
     for (k, xk) in x.iter().enumerate() {
         let col = &panel[k * nb + j0..k * nb + j0 + B];
         for j in 0..B {
             acc[j] = fmadd::<F, FMA>(col[j], *xk, acc[j]);
         }
     }
-    y[j0..j0 + B].copy_from_slice(&acc);
+    y[j0..j0 + valid].copy_from_slice(&acc[..valid]);
 }
 
 /// Rows `j0..` of a panel in strips of `W` while a whole strip fits.
@@ -104,33 +108,9 @@ fn strips<F: Real, const FMA: bool, const W: usize>(
     y: &mut [F],
 ) {
     while *j0 + W <= nb {
-        block::<F, FMA, W>(panel, nb, *j0, x, bias, y);
+        block::<F, FMA, W>(panel, nb, *j0, W, x, bias, y);
         *j0 += W;
     }
-}
-
-/// The last `nb - j0 < TAIL` rows of a panel, computed `TAIL` wide (one register
-/// instead of that many scalar chains): the extra lanes read entries past the rows
-/// (finite weights of the next column or zero padding) and are discarded.
-#[inline(always)]
-fn tail<F: Real, const FMA: bool>(
-    panel: &[F],
-    nb: usize,
-    j0: usize,
-    x: &[F],
-    bias: &[F],
-    y: &mut [F],
-) {
-    let valid = nb - j0;
-    let mut acc = [F::ZERO; TAIL];
-    acc[..valid].copy_from_slice(&bias[j0..nb]);
-    for (k, xk) in x.iter().enumerate() {
-        let col = &panel[k * nb + j0..k * nb + j0 + TAIL];
-        for j in 0..TAIL {
-            acc[j] = fmadd::<F, FMA>(col[j], *xk, acc[j]);
-        }
-    }
-    y[j0..nb].copy_from_slice(&acc[..valid]);
 }
 
 /// The kernel body, compiled once per instruction set.
@@ -141,7 +121,7 @@ fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: 
     let mut r0 = 0;
     while r0 < rows {
         let nb = a.block.min(rows - r0);
-        // To the end of the data: the tail strip reads up to TAIL - 1 entries past the
+        // To the end of the data: the last strip may read up to TAIL - 1 entries past the
         // panel (the next panel's, or the padding after the last one).
         let panel = &a.data[r0 * cols..];
         let (b, yy) = (&bias[r0..r0 + nb], &mut y[r0..r0 + nb]);
@@ -154,7 +134,8 @@ fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: 
         strips::<F, FMA, 16>(panel, nb, &mut j0, x, b, yy);
         strips::<F, FMA, 8>(panel, nb, &mut j0, x, b, yy);
         if j0 < nb {
-            tail::<F, FMA>(panel, nb, j0, x, b, yy);
+            // The last nb - j0 < TAIL rows: one TAIL-wide strip, not that many scalar chains.
+            block::<F, FMA, TAIL>(panel, nb, j0, nb - j0, x, b, yy);
         }
         r0 += nb;
     }
