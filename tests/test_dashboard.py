@@ -455,7 +455,8 @@ def test_sweep_parquet_files_load_and_plot(tmp_path):
 
 
 def test_sweep_results_written_by_longdep_sweep_open_on_the_page(tmp_path):
-    sweep = pytest.importorskip("longdep.sweep")
+    from longdep import sweep
+
     sweep.run_sweep(ROOT / "examples" / "quick.toml", tmp_path, workers=1, progress=False)
     curves, metrics = uploads.read_sweep_dir(str(tmp_path))
     assert len(set(curves["name"])) == 8

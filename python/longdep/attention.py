@@ -110,7 +110,7 @@ class Attention:
                     f"{name} must have shape (d, I) = {shape_str(wq.shape)} like W_q; "
                     f"got {shape_str(w.shape)}"
                 )
-        wo = None
+        wo: np.ndarray | None = None
         if W_o is not None:
             wo = as_float_array("W_o", W_o, np.float64, ndim=(2,))
             if wo.shape[1] != d or wo.shape[0] == 0:
@@ -118,9 +118,12 @@ class Attention:
                     f"W_o must have shape (O, {d}) with O >= 1 to follow W_q {shape_str(wq.shape)}; "
                     f"got {shape_str(wo.shape)}"
                 )
-        for name, w in (("W_q", wq), ("W_k", wk), ("W_v", wv), ("W_o", wo)):
-            if w is not None:
-                require_finite(name, w)
+        named: tuple[tuple[str, np.ndarray | None], ...] = (
+            ("W_q", wq), ("W_k", wk), ("W_v", wv), ("W_o", wo)
+        )  # fmt: skip
+        for name, maybe in named:
+            if maybe is not None:
+                require_finite(name, maybe)
         for name, flag in (("residual", residual), ("layer_norm", layer_norm), ("causal", causal)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise ArgumentError(f"{name} must be True or False; got {flag!r}")

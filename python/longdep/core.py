@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -25,7 +25,7 @@ __all__ = [
 DEFAULT_MEMORY_BUDGET = 512 * 2**20
 
 
-def _python_impl(cell: Any) -> bool:
+def _python_impl(cell: Any) -> TypeGuard[Any]:
     """Cells computed in Python (attention) implement the quantities as methods."""
     return bool(getattr(cell, "_longdep_python_impl", False))
 

@@ -242,16 +242,20 @@ def _reference_rules(alt: Any, ref: pd.DataFrame, value: str, how: str, log: boo
     )
 
 
+def _censored_horizon(df: pd.DataFrame) -> pd.Series:
+    """The memory horizon with "not reached within T" counted as T: the one rule the chart
+    and the summary table share (their medians over seeds then agree)."""
+    h = df["memory_horizon"].astype(float)
+    return h.where(np.isfinite(h), df["length"].astype(float))
+
+
 def horizon_chart(summary: pd.DataFrame) -> Any:
     """Memory horizon against the swept parameter (log y); ▲ marks "not reached within T"."""
     alt = _alt()
     x = _x_param(summary)
     df = _per_config(summary, "memory_horizon")
     reached = np.isfinite(df["memory_horizon"].astype(float))
-    df = df.assign(
-        horizon=np.where(reached, df["memory_horizon"].astype(float), df["length"].astype(float)),
-        within_T=np.where(reached, "yes", _NOT_REACHED),
-    )
+    df = df.assign(horizon=_censored_horizon(df), within_T=np.where(reached, "yes", _NOT_REACHED))
     df["horizon"] = df["horizon"].clip(lower=1.0)
     df, ref = _split_reference(df, x)
     colour, rest = _colour_and_detail(summary, x)
@@ -356,6 +360,10 @@ def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     for c in group:
         df[c] = df[c].astype(object).where(df[c].notna(), "–")
     agg: dict[str, Any] = {"seeds": ("seed", "nunique")}
+    if "memory_horizon" in df:
+        df["_censored"] = ~np.isfinite(df["memory_horizon"].astype(float))
+        df["memory_horizon"] = _censored_horizon(df)
+        agg["_censored"] = ("_censored", "any")
     for col, how in (
         ("decay_rate", "mean"),
         ("memory_horizon", "median"),
@@ -369,6 +377,13 @@ def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     if "regime" in df:
         agg["regime"] = ("regime", lambda s: s.iloc[0] if s.nunique() == 1 else "mixed")
     table = df.groupby(group, sort=False, dropna=False).agg(**agg).reset_index()
+    if "_censored" in table:
+        # A seed that never fell below the threshold counts as T: the median is a lower bound.
+        col = "memory_horizon (median)"
+        table[col] = [
+            f"≥ {_fmt(float(v))}" if c else _fmt(float(v))
+            for v, c in zip(table[col], table.pop("_censored"), strict=True)
+        ]
     return table.sort_values(group, key=_sort_key, kind="stable").reset_index(drop=True)
 
 
@@ -459,7 +474,8 @@ def render_report(
         "![memory horizon](horizon.png)",
         "",
         f"Steps until the norm falls below {_THRESHOLD} of its starting value (median over seeds);"
-        " triangles never fell that far within the sequence and are drawn at T."
+        " triangles never fell that far within the sequence and count as T, in the chart and in"
+        ' the table alike (the table then prints the median as a lower bound, "≥ …").'
         " Vector version: [horizon.svg](horizon.svg).",
         "",
         f"## {decay_title}",

@@ -1062,20 +1062,39 @@ def _stop_on_sigterm() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
-    """One sweep per output folder (an advisory lock, released even on SIGKILL)."""
+    """One sweep per output folder: an advisory lock on ``.longdep-sweep.lock``, released
+    even on SIGKILL. The file is removed when the sweep ends; a sweep that locked a file
+    another one has just removed opens the path again, so two sweeps never both hold it.
+    The lock file is opened with ``O_NOFOLLOW``: a symlink there is refused."""
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks here
         yield
         return
-    fd = os.open(folder / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    path = folder / _LOCK_NAME
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        try:
+            fd = os.open(path, flags, 0o644)
+        except OSError as e:
+            raise SweepError(f"cannot create the lock file {path}: {e.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            os.close(fd)
             raise SweepError(f"another sweep is writing to {folder} (its lock is held)") from None
+        try:
+            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the previous holder removed this file: lock the new one
+    try:
         yield
     finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
         os.close(fd)
 
 

@@ -443,7 +443,9 @@ def train(
     )
     history["diverged"] = diverged
     final_ro = (params.pop("readout_weight"), params.pop("readout_bias"))
-    encoder_params = {k: params.pop(k) for k in ("encoder_weight", "encoder_bias") if k in params}
+    encoder_params: dict[str, np.ndarray] = {
+        k: params.pop(k) for k in ("encoder_weight", "encoder_bias") if k in params
+    }
     try:
         final = with_params(cell, params)
     except NumericsError:

@@ -21,6 +21,7 @@ history per model is written atomically, plus ``summary.csv``.
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from dataclasses import dataclass
@@ -232,6 +233,10 @@ def build_model(name: str, task: Task, hidden: int, seed: int) -> tuple[Recurren
     return init.lru(max(hidden // 2, 1), _ENCODER, r_min=0.9, r_max=0.999, seed=seed), _ENCODER
 
 
+def _to_parquet(frame: pd.DataFrame, f: Any) -> None:
+    frame.to_parquet(f, compression="zstd")
+
+
 def _summary(model: str, run: str, res: TrainResult, seconds: float) -> dict[str, Any]:
     tail = res.history.loss.iloc[-max(1, min(50, len(res.history) // 5)) :]
     final = float(tail.mean())
@@ -261,7 +266,9 @@ def run_train(cfg: TrainConfig, out: str | Path, *, quiet: bool = False) -> pd.D
         per_model * len(cfg.models), label=cfg.name, enabled=not quiet, unit="steps"
     )
     rows = []
-    kw = dict(batch=cfg.batch, lr=cfg.lr, clip=cfg.clip, seed=cfg.seed, truncate=cfg.truncate)
+    kw: dict[str, Any] = dict(
+        batch=cfg.batch, lr=cfg.lr, clip=cfg.clip, seed=cfg.seed, truncate=cfg.truncate
+    )
 
     def tick(step: int, rec: dict[str, Any]) -> None:
         progress.update()
@@ -282,9 +289,7 @@ def run_train(cfg: TrainConfig, out: str | Path, *, quiet: bool = False) -> pd.D
             name = model if run == "train" else f"{model}-{run}"
             length = cfg.pretrain_length if run == "pretrain" else cfg.length
             hist = res.history.assign(model=model, run=run, task=cfg.task, length=length)
-            _write_atomic(
-                folder / f"{name}.parquet", lambda f, h=hist: h.to_parquet(f, compression="zstd")
-            )
+            _write_atomic(folder / f"{name}.parquet", functools.partial(_to_parquet, hist))
             rows.append(_summary(model, run, res, seconds))
     progress.close()
     table = pd.DataFrame(rows)

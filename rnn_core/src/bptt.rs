@@ -45,10 +45,10 @@ impl Wrt {
     }
 }
 
-/// Options of [`grad_norms`].
 /// Bytes of stored records a reverse pass may use before it checkpoints.
 pub const DEFAULT_MEMORY_BUDGET: usize = 512 << 20;
 
+/// Options of [`grad_norms`].
 #[derive(Clone, Copy, Debug)]
 pub struct BpttOptions {
     /// Quantity whose norm is reported.
@@ -106,6 +106,8 @@ pub fn plan_segment_with<F: Real, C: Cell<F> + ?Sized>(
     Ok(k)
 }
 
+/// Per-step norms `out[t * B + b]` (natural log) of `dL/ds_t` (or of `dL/dx_t`,
+/// `dL/dc_t` by `opts.wrt`) for `L = sum_b v_b . h_{T-1, b}`, by exact BPTT.
 pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     cell: &C,
     seq: &Seq<'_, F>,
@@ -288,6 +290,7 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     )
 }
 
+/// Gradients returned by [`param_grads`].
 pub struct ParamGrads {
     /// `dL/dtheta` summed over the batch, in the cell's parameter layout
     /// (see [`Cell::accumulate_grads`]).

@@ -6,22 +6,31 @@ pub enum Error {
     /// An array has the wrong shape or length.
     #[error("{name} must have {expected}; got {actual}")]
     Shape {
+        /// The argument's name.
         name: String,
+        /// What it must be.
         expected: String,
+        /// What came.
         actual: String,
     },
     /// A value is outside its allowed set or range.
     #[error("{name} must be {expected}; got {actual}")]
     Value {
+        /// The argument's name.
         name: String,
+        /// What it must be.
         expected: String,
+        /// What came.
         actual: String,
     },
     /// NaN or infinity where finite numbers are required.
     #[error("{name} contains {what} at flat index {index}; all values must be finite")]
     NonFinite {
+        /// The argument's name.
         name: String,
+        /// "NaN" or "inf".
         what: String,
+        /// Flat index of the first such value.
         index: usize,
     },
     /// The computation left the floating-point range.

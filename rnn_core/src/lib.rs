@@ -7,6 +7,7 @@
 // Numeric loops index several parallel slices by the same j; iterator zips of four or
 // five slices would hide the formulas the doc comments state.
 #![allow(clippy::needless_range_loop)]
+#![deny(missing_docs)]
 
 pub mod bptt;
 pub mod cells;

@@ -24,19 +24,31 @@ pub trait Real:
     + SubAssign
     + MulAssign
 {
+    /// `0`.
     const ZERO: Self;
+    /// `1`.
     const ONE: Self;
     /// Name used in messages ("float32" / "float64").
     const NAME: &'static str;
+    /// Round `x` to this type.
     fn from_f64(x: f64) -> Self;
+    /// Widen (exactly) to `f64`.
     fn to_f64(self) -> f64;
+    /// Hyperbolic tangent.
     fn tanh(self) -> Self;
+    /// `e^x`.
     fn exp(self) -> Self;
+    /// Square root.
     fn sqrt(self) -> Self;
+    /// Absolute value.
     fn abs(self) -> Self;
+    /// Neither NaN nor infinite.
     fn is_finite(self) -> bool;
+    /// `self * a + b` with one rounding.
     fn mul_add(self, a: Self, b: Self) -> Self;
+    /// The larger of the two.
     fn max(self, o: Self) -> Self;
+    /// The smaller of the two.
     fn min(self, o: Self) -> Self;
 
     /// `1.5 * 2^(mantissa bits)`: adding it rounds to an integer held in the low bits.

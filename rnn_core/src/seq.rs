@@ -154,6 +154,7 @@ impl<'a, F: Real> Seq<'a, F> {
     }
 }
 
+/// `a` must hold `batch` rows of `dim` values (`what` says what a row is).
 pub fn check_rows<F: Real>(
     name: &str,
     a: &[F],
@@ -189,8 +190,6 @@ pub fn check_state<F: Real>(s: &[F], t: usize) -> Result<()> {
 /// Upper bound on a requested thread count (far above any useful value).
 pub const MAX_THREADS: usize = 1024;
 
-/// Run `f` inside a pool of `threads` threads (None: the default pool, sized by
-/// LONGDEP_NUM_THREADS or the number of cores).
 /// `threads` must be `None` or in `1..=MAX_THREADS`.
 pub fn check_threads(threads: Option<usize>) -> Result<()> {
     match threads {
@@ -204,6 +203,8 @@ pub fn check_threads(threads: Option<usize>) -> Result<()> {
     }
 }
 
+/// Run `f` inside a pool of `threads` threads (None: the default pool, sized by
+/// LONGDEP_NUM_THREADS or the number of cores).
 pub fn in_pool<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
     let threads = threads.or_else(env_threads);
     check_threads(threads)?;
@@ -332,8 +333,6 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
         Ok(())
     }
 
-    /// Stream steps `t0..t1` of lane `b` from `state` (updated in place), calling
-    /// `each(t, s_prev, rec)` after every step while it returns `true`.
     /// Steps `t0..t1` from `state` (left holding the state after `t1 - 1`), writing
     /// only the records into `recs` (for reverse passes that do not read states).
     pub fn run_records(
@@ -366,6 +365,8 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
         Ok(())
     }
 
+    /// Stream steps `t0..t1` of lane `b` from `state` (updated in place), calling
+    /// `each(t, s_prev, rec)` after every step while it returns `true`.
     pub fn stream(
         &mut self,
         seq: &Seq<'_, F>,

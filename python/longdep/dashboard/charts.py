@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -543,9 +544,15 @@ def training_chart(
             y=alt.Y("y:Q", scale=yscale), tooltip=alt.Tooltip("label:N", title="")
         )
         layers.append(rule.mark_rule(color="#555", strokeDash=[6, 4], strokeWidth=1.5))
-        text = {"align": "right", "baseline": "bottom", "dx": -4, "dy": -3, "fontSize": 12}
+        text: dict[str, Any] = {
+            "align": "right",
+            "baseline": "bottom",
+            "dx": -4,
+            "dy": -3,
+            "fontSize": 12,
+        }
         for halo in (True, False):  # a white outline first keeps the label readable on curves
-            style = {"stroke": "white", "strokeWidth": 4} if halo else {}
+            style: dict[str, Any] = {"stroke": "white", "strokeWidth": 4} if halo else {}
             layers.append(
                 rule.mark_text(color="#444", **text, **style).encode(
                     x=alt.X("step:Q"), text="label:N"

@@ -557,11 +557,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "p4_lyap_phase": {"en": "Phase", "zh": "相"},
     "p4_phase_ordered": {"en": "ordered", "zh": "有序"},
     "p4_phase_chaotic": {"en": "chaotic", "zh": "混沌"},
-    "p4_lyap_missing": {
-        "en": "The Lyapunov spectrum needs `ld.lyapunov_spectrum`, which this version of "
-        "longdep does not have.",
-        "zh": "李雅普诺夫谱需要 `ld.lyapunov_spectrum`，当前版本的 longdep 中还没有这个函数。",
-    },
     # -- page 5: your model ----------------------------------------------------------------
     "p5_title": {"en": "Your model", "zh": "你的模型"},
     "p5_intro": {

@@ -108,8 +108,6 @@ impl<F: Real> Elman<F> {
     }
 }
 
-/// Centre-and-scale Jacobian of layer norm applied to `d`, in place:
-/// `d <- (d - mean(d) - z mean(z d)) / sigma`.
 /// `y = phi(y)` in place and its slope `d = phi'(a)` (from the output for tanh).
 #[inline]
 pub(crate) fn activate<F: Real>(nl: Nonlinearity, y: &mut [F], d: &mut [F]) {
@@ -129,6 +127,8 @@ pub(crate) fn activate<F: Real>(nl: Nonlinearity, y: &mut [F], d: &mut [F]) {
     }
 }
 
+/// Centre-and-scale Jacobian of layer norm applied to `d`, in place:
+/// `d <- (d - mean(d) - z mean(z d)) / sigma`.
 #[inline]
 fn ln_jacobian<F: Real>(z: &[F], inv_sigma: F, d: &mut [F]) {
     let n = F::from_f64(d.len() as f64);

@@ -29,6 +29,7 @@ use crate::Real;
 pub enum SplitKind {
     /// Elman without residual or layer norm.
     Elman(Nonlinearity),
+    /// LSTM.
     Lstm,
     /// GRU: its product carries `b_hn`, and `z * g` joins the reverse product.
     Gru,

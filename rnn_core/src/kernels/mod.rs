@@ -14,7 +14,6 @@ pub mod reference;
 pub use act::{sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at};
 pub use gemv::{block_rows, gemv, gemv_at, Packed};
 
-/// `y += alpha * x`, dispatched like the other kernels.
 /// Defines a kernel whose plain-Rust body is compiled for the baseline target and
 /// inside `#[target_feature]` functions for AVX2+FMA and AVX-512, and dispatched on
 /// the level detected at run time (the body's loops auto-vectorise to that width).

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-import longdep as ld
 from longdep.dashboard import charts, data, i18n
 
 MODES = ("gain_input", "radius_H")
@@ -15,12 +14,9 @@ AXES = {"gain_input": ("p4_x_gain", "p4_y_input"), "radius_H": ("p4_x_radius", "
 
 def lyapunov_section(
     tr: i18n.Translator, mode: str, res: dict, H: int, input_scale: float, T: int, seed: int
-) -> tuple[float, float] | None:
+) -> tuple[float, float]:
     """The Lyapunov spectrum of a point picked on the grid; returns that point."""
     st.subheader(tr("p4_lyap_header"))
-    if not hasattr(ld, "lyapunov_spectrum"):
-        st.info(tr("p4_lyap_missing"))
-        return None
     st.markdown(tr("p4_lyap_text"))
     xs, ys = list(res["x"]), list(res["y"])
     a, b, c = st.columns(3)
