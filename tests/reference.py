@@ -146,8 +146,15 @@ def _linear(xp: Any, a: Any, weight: np.ndarray, bias: np.ndarray | None) -> Any
     return out if bias is None else out + bias
 
 
-def step(p: CellParams, xp: Any, s: Any, x_t: Any, *, preactivation: bool = False) -> Any:
+def step(
+    p: CellParams, xp: Any, s: Any, x_t: Any, *, preactivation: bool = False, eps: Any = None
+) -> Any:
     """One step of the cell: state (B, S) and input (B, I) -> next state (B, S).
+
+    ``eps`` (B, S), if given, perturbs each part of the new state where it is formed:
+    for the LSTM ``c_t`` before ``h_t = o tanh(c_t)`` reads it, so ``dL/deps`` is the
+    total derivative that autograd reports as ``c_t.grad``; for the others, it is added
+    to the new state.
 
     With ``preactivation=True`` it returns instead the arguments of the step's
     tanh/sigmoid/relu (B, G*H), whose size decides how well-conditioned the
@@ -169,7 +176,8 @@ def step(p: CellParams, xp: Any, s: Any, x_t: Any, *, preactivation: bool = Fals
             phi = xp.maximum(a, 0.0)
         else:
             phi = a
-        return phi if p.residual is None else s + p.residual * phi
+        out = phi if p.residual is None else s + p.residual * phi
+        return out if eps is None else out + eps
     if p.kind == "lstm":
         h, c = s[:, :hidden], s[:, hidden:]
         gates = _linear(xp, x_t, p.weight_ih, p.bias_ih) + _linear(xp, h, p.weight_hh, p.bias_hh)
@@ -178,9 +186,13 @@ def step(p: CellParams, xp: Any, s: Any, x_t: Any, *, preactivation: bool = Fals
         g = xp.tanh(gates[:, 2 * hidden : 3 * hidden])
         o = _sigmoid(xp, gates[:, 3 * hidden : 4 * hidden])
         c_new = f * c + i * g
+        if eps is not None:
+            c_new = c_new + eps[:, hidden:]
         if preactivation:
             return xp.concatenate([gates, c_new], axis=-1)
         h_new = o * xp.tanh(c_new)
+        if eps is not None:
+            h_new = h_new + eps[:, :hidden]
         return xp.concatenate([h_new, c_new], axis=-1)
     if p.kind == "gru":
         gi = _linear(xp, x_t, p.weight_ih, p.bias_ih)
@@ -191,7 +203,8 @@ def step(p: CellParams, xp: Any, s: Any, x_t: Any, *, preactivation: bool = Fals
         if preactivation:
             return xp.concatenate([gi[:, : 2 * hidden] + gh[:, : 2 * hidden], n_pre], axis=-1)
         n = xp.tanh(n_pre)
-        return (1.0 - z) * n + z * s
+        out = (1.0 - z) * n + z * s
+        return out if eps is None else out + eps
     raise ValueError(f"unknown cell kind {p.kind!r}")
 
 
@@ -235,10 +248,10 @@ def jax_reference(
 ) -> dict[str, np.ndarray]:
     """Per-step norms by JAX autodiff, each (T, B), in float64.
 
-    The loss is ``L = sum_b v_b . h_{T-1,b}``. A perturbation ``eps_t`` is added to the
-    state after step ``t``; ``dL/deps_t`` at ``eps = 0`` is ``dL/ds_t`` with every
-    state component an independent variable (for the LSTM: its h part is what autograd
-    reports as ``h_t.grad``, its c part ``c_t.grad``). Input gradients differentiate
+    The loss is ``L = sum_b v_b . h_{T-1,b}``. A perturbation ``eps_t`` enters the state
+    of step ``t`` where each part is formed (see ``step``); ``dL/deps_t`` at ``eps = 0``
+    is then the total derivative of each part, what autograd reports as ``h_t.grad`` and,
+    for the LSTM, ``c_t.grad`` (which includes the path through ``h_t``). Input gradients differentiate
     with respect to ``x``; sensitivities push ``u`` forward from the initial state with
     ``jax.jvp``.
 
@@ -259,7 +272,7 @@ def jax_reference(
     def run(s_init: Any, xs: Any, eps: Any) -> Any:
         def body(s: Any, inputs: Any) -> tuple[Any, Any]:
             x_t, e_t = inputs
-            s = step(p, jnp, s, x_t) + e_t
+            s = step(p, jnp, s, x_t, eps=e_t)
             return s, s
 
         return jax.lax.scan(body, s_init, (xs, eps))[1]

@@ -23,8 +23,10 @@ from reference import (
     jax_reference,
     max_preactivation,
     numpy_forward,
+    numpy_states,
     random_params,
 )
+from reference import step as reference_step
 
 import longdep as ld
 
@@ -178,8 +180,10 @@ def test_state_grad_at_last_step_is_norm_of_v(
     np.testing.assert_allclose(got[-1], np.linalg.norm(c.v, axis=1), rtol=1e-14)
 
 
-@pytest.mark.parametrize("cfg", ["elman-tanh", "lstm", "gru"])
-@pytest.mark.parametrize("wrt", ["state", "input"])
+@pytest.mark.parametrize(
+    ("cfg", "wrt"),
+    [(cfg, wrt) for cfg in ("elman-tanh", "lstm", "gru") for wrt in wrts(cfg)],
+)
 def test_checkpointed_reverse_pass_equals_stored_one(cfg: str, wrt: str) -> None:
     c = make_case(cfg, 33, 3, 3)
     stored = ld.grad_norms(c.cell, c.x, c.v, c.h0, wrt=wrt)
@@ -189,14 +193,43 @@ def test_checkpointed_reverse_pass_equals_stored_one(cfg: str, wrt: str) -> None
     np.testing.assert_allclose(checkpointed, stored, rtol=1e-13, atol=0)
 
 
-def test_lstm_cell_grad_vanishes_only_at_last_step() -> None:
-    """L depends on h_{T-1} only, so dL/dc_{T-1} = 0 exactly, and log gives -inf, not NaN."""
+def test_lstm_cell_grad_is_the_total_derivative_at_the_last_step() -> None:
+    """L = v . h_{T-1} reaches c_{T-1} only through h_{T-1} = o tanh(c_{T-1}), so the total
+    dL/dc_{T-1} is v o (1 - tanh^2 c_{T-1}): not 0 (which a partial through c_T gives)."""
     c = make_case("lstm", 7, 3, 3)
+    hidden = c.params.hidden_size
+    states = numpy_states(c.params, c.x, c.s0)
+    gates = reference_step(c.params, np, states[-2], c.x[-1], preactivation=True)
+    o = 1.0 / (1.0 + np.exp(-gates[:, 3 * hidden : 4 * hidden]))
+    c_last = states[-1][:, hidden:]
+    want = np.linalg.norm(c.v * o * (1.0 - np.tanh(c_last) ** 2), axis=1)
     got = ld.grad_norms(c.cell, c.x, c.v, c.h0, wrt="cell")
-    assert (got[-1] == 0).all()
-    assert (got[:-1] > 0).all()
+    np.testing.assert_allclose(got[-1], want, rtol=1e-12)
+    assert (got > 0).all()
     log = ld.grad_norms(c.cell, c.x, c.v, c.h0, wrt="cell", log=True)
-    assert (log[-1] == -np.inf).all()
+    np.testing.assert_allclose(log, np.log(got), rtol=0, atol=1e-12)
+
+
+def test_lstm_cell_grad_equals_torch_retain_grad() -> None:
+    """The definition a torch user compares with: c_t.grad after retain_grad()."""
+    torch = pytest.importorskip("torch", reason="torch is optional; needed for this parity test")
+    c = make_case("lstm", 7, 3, 3)
+    p = c.params
+    cell = torch.nn.LSTMCell(p.input_size, p.hidden_size, dtype=torch.float64)
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).copy_(torch.from_numpy(getattr(p, name)))
+    h = torch.from_numpy(c.s0[:, : p.hidden_size].copy())
+    cs = torch.from_numpy(c.s0[:, p.hidden_size :].copy())
+    kept = []
+    for t in range(T):
+        h, cs = cell(torch.from_numpy(c.x[t]), (h, cs))
+        cs.retain_grad()
+        kept.append(cs)
+    (h * torch.from_numpy(c.v)).sum().backward()
+    want = np.stack([k.grad.norm(dim=1).numpy() for k in kept])
+    got = ld.grad_norms(c.cell, c.x, c.v, c.h0, wrt="cell")
+    np.testing.assert_allclose(got, want, rtol=1e-10)
 
 
 # ---------------------------------------------------------------------------------

@@ -227,7 +227,9 @@ def grad_norms(
     wrt
         ``"state"``: ``||dL/dh_t||`` (total derivative through the recurrence; for an
         LSTM through both the h and the c path); ``"input"``: ``||dL/dx_t||``;
-        ``"cell"`` (LSTM only): ``||dL/dc_t||``.
+        ``"cell"`` (LSTM only): ``||dL/dc_t||``, the total derivative through
+        ``c_{t+1}`` and through ``h_t = o_t tanh(c_t)`` (torch's ``c_t.grad`` after
+        ``retain_grad()``; nonzero at ``t = T-1``). Computed on one thread per sequence.
     log
         Return natural logs, computed in the log domain (finite far below 1e-308).
     memory_budget

@@ -25,7 +25,8 @@ pub enum Wrt {
     State,
     /// `||dL/dx_t||`.
     Input,
-    /// `||dL/dc_t||` (LSTM only).
+    /// `||dL/dc_t||`, the total derivative of the memory cell (cells with one: LSTM),
+    /// through `c_{t+1}` and through `h_t`.
     Cell,
 }
 
@@ -122,7 +123,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     check_rows("h0", s0, batch, s, "initial state")?;
     check_rows("v", v, batch, h, "one loss weight vector per batch element")?;
     check_len("out", out, steps * batch, "T * B")?;
-    if opts.wrt == Wrt::Cell && cell.kind() != "lstm" {
+    if opts.wrt == Wrt::Cell && cell.memory_dim() == 0 {
         return Err(Error::value(
             "wrt",
             "'state' or 'input' for a cell without a memory cell ('cell' needs an LSTM)",
@@ -131,10 +132,10 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     }
     check_threads(opts.threads)?;
     let parts = crate::split::parts_for(cell, batch, steps, opts.threads);
-    if parts > 1 && opts.wrt != Wrt::Input {
+    if parts > 1 && opts.wrt == Wrt::State {
         // One long sequence: split its hidden units over the threads.
         let seg = plan_segment(cell, steps, opts.memory_budget)?;
-        return crate::split::grad_norms(cell, seq, s0, v, opts.wrt, seg, parts, out);
+        return crate::split::grad_norms(cell, seq, s0, v, seg, parts, out);
     }
     let running = effective_threads(opts.threads).min(batch).max(1);
     let seg = plan_segment(cell, steps, opts.memory_budget / running)?;
@@ -248,6 +249,7 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     let mut g_xp = vec![F::ZERO; gh];
     let mut gx = vec![F::ZERO; cell.input()];
     let mut scratch = vec![F::ZERO; cell.scratch_dim()];
+    let mut gc = vec![F::ZERO; cell.memory_dim()];
     let w = cell.weights();
     // g is kept at unit norm, so with wrt=state and S = H its norm is 1 and the
     // accumulated log-scale is the answer; (h, c) states need the h part's norm.
@@ -263,7 +265,10 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
             match wrt {
                 Wrt::State if unit => out[t] = log_scale,
                 Wrt::State => out[t] = log_scale + ln_norm(&g[..h]),
-                Wrt::Cell => out[t] = log_scale + ln_norm(&g[h..2 * h]),
+                Wrt::Cell => {
+                    cell.memory_adjoint(rec, &g, &mut gc);
+                    out[t] = log_scale + ln_norm(&gc);
+                }
                 Wrt::Input => {}
             }
             cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);

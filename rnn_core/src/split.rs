@@ -16,7 +16,6 @@
 //! so it agrees to rounding. Checkpointing follows [`crate::bptt::plan_segment`]:
 //! the records and checkpoints are divided among the workers.
 
-use crate::bptt::Wrt;
 use crate::cells::{
     elman_activate, gru_hh_bias, gru_pointwise, gru_pointwise_vjp, lstm_pointwise,
     lstm_pointwise_vjp, Cell, SplitKind,
@@ -660,15 +659,14 @@ pub fn forward<F: Real, C: Cell<F> + ?Sized>(
     })
 }
 
-/// [`crate::grad_norms`] (`wrt` state or cell) for one sequence split over `parts`
-/// workers, with segments of `seg` steps (`seg >= T`: everything stored).
+/// [`crate::grad_norms`] with `wrt` state (`||dL/dh_t||`) for one sequence split over
+/// `parts` workers, with segments of `seg` steps (`seg >= T`: everything stored).
 #[allow(clippy::too_many_arguments)]
 pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     cell: &C,
     seq: &Seq<'_, F>,
     s0: &[F],
     v: &[F],
-    wrt: Wrt,
     seg: usize,
     parts: usize,
     out: &mut [f64],
@@ -708,10 +706,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
         }
         let mut log_scale = n0.ln();
         if let Some(o) = out0.as_deref_mut() {
-            o[steps - 1] = match wrt {
-                Wrt::Cell => f64::NEG_INFINITY,
-                _ => log_scale,
-            };
+            o[steps - 1] = log_scale;
         }
         let gn = w.part.bias.len();
         let mut g_xp = vec![F::ZERO; gn];
@@ -809,11 +804,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                 if t > 0 {
                     if let Some(o) = out0.as_deref_mut() {
                         // ln ||g_h|| after dividing by `norm` and adding ln(norm).
-                        o[t - 1] = log_scale
-                            + match wrt {
-                                Wrt::Cell => norm_c.ln(),
-                                _ => norm_h.ln(),
-                            };
+                        o[t - 1] = log_scale + norm_h.ln();
                     }
                 }
                 let inv = F::from_f64(1.0 / norm);

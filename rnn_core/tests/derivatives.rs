@@ -128,7 +128,21 @@ fn bptt_norms_match_central_differences() {
                 got_h[t].exp()
             );
             if cell.kind() == "lstm" {
-                let nc = g[h..].iter().map(|v| v * v).sum::<f64>().sqrt();
+                // The total dL/dc_t: c_t moves h_t = o_t tanh(c_t) too, with o_t read
+                // back from the state (h / tanh c).
+                let mut gc = vec![0.0; h];
+                for (j, gj) in gc.iter_mut().enumerate() {
+                    let (hj, cj) = (st[j], st[h + j]);
+                    let o = hj / cj.tanh();
+                    let moved = |d: f64| {
+                        let mut a = st.clone();
+                        a[h + j] = cj + d;
+                        a[j] = o * (cj + d).tanh();
+                        loss(cell, &x, t + 1, steps, &a, &vfull)
+                    };
+                    *gj = (moved(eps) - moved(-eps)) / (2.0 * eps);
+                }
+                let nc = gc.iter().map(|v| v * v).sum::<f64>().sqrt();
                 assert!(
                     rel_err(got_c[t].exp(), nc) < 1e-6,
                     "lstm cell t={t}: {} vs {nc}",

@@ -56,23 +56,17 @@ fn split_forward_and_reverse_match_one_thread() {
             rnn_core::split::forward(cell, &seq, &s0, &mut got, parts).unwrap();
             assert_eq!(got, want, "{} forward", cell.kind());
 
-            let wrts: &[Wrt] = if cell.kind() == "lstm" {
-                &[Wrt::State, Wrt::Cell]
-            } else {
-                &[Wrt::State]
-            };
-            for &wrt in wrts {
-                let want = one_thread(cell, &seq, &s0, &v, wrt);
+            {
+                let want = one_thread(cell, &seq, &s0, &v, Wrt::State);
                 // Stored (one segment) and checkpointed (segments of 37 steps).
                 for seg in [steps, 37] {
                     let mut got = vec![0.0; steps];
-                    rnn_core::split::grad_norms(cell, &seq, &s0, &v, wrt, seg, parts, &mut got)
-                        .unwrap();
+                    rnn_core::split::grad_norms(cell, &seq, &s0, &v, seg, parts, &mut got).unwrap();
                     for t in 0..steps {
                         let (a, b) = (got[t], want[t]);
                         assert!(
                             (a == b) || (a - b).abs() <= 1e-10 * (1.0 + b.abs()),
-                            "{} {wrt:?} H={h} parts={parts} seg={seg} t={t}: {a} vs {b}",
+                            "{} H={h} parts={parts} seg={seg} t={t}: {a} vs {b}",
                             cell.kind()
                         );
                     }
@@ -138,8 +132,7 @@ fn split_errors_and_cancels_stop_every_worker() {
     let mut out = vec![0.0; steps];
     for parts in [2, 3] {
         let err =
-            rnn_core::split::grad_norms(&big, &seq, &s0, &v, Wrt::State, steps, parts, &mut out)
-                .unwrap_err();
+            rnn_core::split::grad_norms(&big, &seq, &s0, &v, steps, parts, &mut out).unwrap_err();
         assert!(matches!(err, Error::Numerics(_)), "{err:?}");
         let mut y = vec![0.0; steps * h];
         let err = rnn_core::split::forward(&big, &seq, &s0, &mut y, parts).unwrap_err();
@@ -148,17 +141,8 @@ fn split_errors_and_cancels_stop_every_worker() {
     let cell = lstm(&mut rng, h, i);
     let flag = AtomicBool::new(true);
     let seq = Seq::new(&x, steps, 1, i).unwrap().with_cancel(&flag);
-    let err = rnn_core::split::grad_norms(
-        &cell,
-        &seq,
-        &vec![0.0; 2 * h],
-        &v,
-        Wrt::State,
-        50,
-        2,
-        &mut out,
-    )
-    .unwrap_err();
+    let err = rnn_core::split::grad_norms(&cell, &seq, &vec![0.0; 2 * h], &v, 50, 2, &mut out)
+        .unwrap_err();
     assert!(matches!(err, Error::Cancelled), "{err:?}");
 }
 
@@ -190,7 +174,7 @@ fn split_float32_matches_one_thread_to_rounding() {
     let mut want = vec![0.0; steps];
     grad_norms(&cell, &seq, &s0, &v, &opts, &mut want).unwrap();
     let mut got = vec![0.0; steps];
-    rnn_core::split::grad_norms(&cell, &seq, &s0, &v, Wrt::State, steps, 2, &mut got).unwrap();
+    rnn_core::split::grad_norms(&cell, &seq, &s0, &v, steps, 2, &mut got).unwrap();
     let worst = got
         .iter()
         .zip(&want)

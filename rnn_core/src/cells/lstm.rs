@@ -91,6 +91,19 @@ impl<F: Real> Cell<F> for Lstm<F> {
         gemv(&self.w.p_hh_t, &g_xp[..4 * h], &self.w.zeros[..h], gh_prev);
     }
 
+    fn memory_dim(&self) -> usize {
+        self.w.hidden()
+    }
+
+    /// `dL/dc_t = g_c + g_h o_t (1 - tanh^2 c_t)`.
+    fn memory_adjoint(&self, rec: &[F], g: &[F], out: &mut [F]) {
+        let h = self.w.hidden();
+        let (go, tc) = (&rec[3 * h..4 * h], &rec[4 * h..5 * h]);
+        for j in 0..h {
+            out[j] = g[h + j] + g[j] * go[j] * dtanh(tc[j]);
+        }
+    }
+
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
         let h = self.w.hidden();
         let (gi, gf, gg, go) = (

@@ -85,6 +85,17 @@ pub trait Cell<F: Real>: Send + Sync {
         g_xp: &mut [F],
         scratch: &mut [F],
     );
+    /// Length of the memory cell inside the state (LSTM's `c`: `H`); 0 for cells
+    /// without one. `grad_norms(wrt = cell)` needs it to be positive.
+    fn memory_dim(&self) -> usize {
+        0
+    }
+    /// The total adjoint `dL/dc_t` of the memory cell written by the step whose record is
+    /// `rec`, given the adjoint `g = dL/ds_t` of the state it produced (whose `c` part
+    /// holds only the path through `c_{t+1}`): it adds the path through the step's own
+    /// output, e.g. LSTM's `h_t = o_t tanh(c_t)`. This is what autograd reports as
+    /// `c_t.grad`. Writes `memory_dim()` values into `out`.
+    fn memory_adjoint(&self, _rec: &[F], _g: &[F], _out: &mut [F]) {}
     /// Forward mode: `u_next = J_s u_prev`, with `J_s = d s_next / d s_prev`.
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]);
 

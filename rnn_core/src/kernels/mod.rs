@@ -256,7 +256,9 @@ pub fn ln_norm<F: crate::Real>(a: &[F]) -> f64 {
     norm_f64(a).ln()
 }
 
-/// Sum of squares accumulated in f64 (norms never underflow in f32 arithmetic).
+/// Seconds per dispatched `rows x cols` matrix-vector product, best of five runs of
+/// `reps` chained products (each input depends on the last output): the machine's
+/// bound that the benchmark compares whole passes with.
 pub fn time_gemv<F: crate::Real>(rows: usize, cols: usize, reps: usize) -> f64 {
     let a: Vec<F> = (0..rows * cols)
         .map(|i| F::from_f64(((i * 7919) % 1000) as f64 / 1000.0 - 0.5))
