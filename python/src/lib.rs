@@ -5,19 +5,16 @@
 //! `longdep.errors` exception classes. It holds no numerics.
 
 use numpy::{
-    Element, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods,
+    Element, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArray,
+    PyUntypedArrayMethods,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
-use rnn_core::Lru;
-use rnn_core::{
-    BpttOptions, Cell, Elman, Error, Gru, LayerNorm, Lstm, Nonlinearity, Part, Real, Seq, Weights,
-    Wrt,
-};
+use pyo3::types::{PyDict, PyString};
+use rnn_core::{BpttOptions, Cell, Error, Params, Part, Real, Seq, Wrt};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Raise the `longdep.errors` class that matches `e`.
@@ -112,134 +109,104 @@ fn compute<T: Send>(
     }
 }
 
-/// A contiguous read-only view of a dict entry of element type `F`, or None.
-fn entry<'py, F: Element + Copy>(
-    spec: &Bound<'py, PyDict>,
-    key: &str,
-) -> PyResult<Option<(Vec<F>, Vec<usize>)>> {
-    let Some(item) = spec.get_item(key)? else {
-        return Ok(None);
-    };
-    if item.is_none() {
-        return Ok(None);
+/// The spec-dict key under which the built cell is kept (see [`cell_of`]).
+const BUILT: &str = "_built";
+
+/// A cell converted and packed for the core once, kept in the spec dict that the
+/// Python cell caches per dtype: later calls and training steps reuse it instead of
+/// copying and packing the weights again.
+#[pyclass(frozen, module = "longdep._core")]
+struct Built {
+    f64: Option<Arc<dyn Cell<f64>>>,
+    f32: Option<Arc<dyn Cell<f32>>>,
+}
+
+/// The computation dtypes a [`Built`] can hold.
+trait Held: Real + Element {
+    fn take(b: &Built) -> Option<Arc<dyn Cell<Self>>>;
+    fn hold(c: Arc<dyn Cell<Self>>) -> Built;
+}
+
+impl Held for f64 {
+    fn take(b: &Built) -> Option<Arc<dyn Cell<f64>>> {
+        b.f64.clone()
     }
-    let arr: PyReadonlyArrayDyn<'py, F> = item.extract().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "{key} must be a numpy array of the computation dtype; got {}",
-            item.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
-        ))
-    })?;
-    let shape = arr.shape().to_vec();
-    let data = arr.as_array().iter().copied().collect();
-    Ok(Some((data, shape)))
-}
-
-fn required<F: Element + Copy>(
-    spec: &Bound<'_, PyDict>,
-    key: &str,
-) -> PyResult<(Vec<F>, Vec<usize>)> {
-    entry(spec, key)?.ok_or_else(|| to_py(Error::value(key, "an array", "None")))
-}
-
-fn matrix_dims(name: &str, shape: &[usize]) -> PyResult<(usize, usize)> {
-    match shape {
-        [r, c] => Ok((*r, *c)),
-        _ => Err(to_py(Error::shape(
-            name,
-            "2 dimensions",
-            format!("{shape:?}"),
-        ))),
+    fn hold(c: Arc<dyn Cell<f64>>) -> Built {
+        Built {
+            f64: Some(c),
+            f32: None,
+        }
     }
 }
 
-/// Build the cell a spec dict describes (`kind`, weights, options).
-fn build_cell<F: Real + Element>(spec: &Bound<'_, PyDict>) -> PyResult<Box<dyn Cell<F>>> {
-    let kind: String = spec
-        .get_item("kind")?
-        .ok_or_else(|| to_py(Error::value("kind", "a cell kind", "nothing")))?
-        .extract()?;
-    let (w_ih, sih) = required::<F>(spec, "weight_ih")?;
-    let (rows, input) = matrix_dims("weight_ih", &sih)?;
-    if kind == "lru" {
-        let (lam_re, _) = required::<F>(spec, "lambda_re")?;
-        let (lam_im, _) = required::<F>(spec, "lambda_im")?;
-        if rows % 2 != 0 {
-            return Err(to_py(Error::shape(
-                "weight_ih",
-                "an even number of rows (2H)",
-                format!("{rows}"),
+impl Held for f32 {
+    fn take(b: &Built) -> Option<Arc<dyn Cell<f32>>> {
+        b.f32.clone()
+    }
+    fn hold(c: Arc<dyn Cell<f32>>) -> Built {
+        Built {
+            f64: None,
+            f32: Some(c),
+        }
+    }
+}
+
+/// The cell of a spec dict: the one built earlier from the same dict, or built now
+/// (and kept in the dict).
+fn cell_of<F: Held>(spec: &Bound<'_, PyDict>) -> PyResult<Arc<dyn Cell<F>>> {
+    if let Some(item) = spec.get_item(BUILT)? {
+        if let Ok(b) = item.cast::<Built>() {
+            if let Some(c) = F::take(b.get()) {
+                return Ok(c);
+            }
+        }
+    }
+    let cell: Arc<dyn Cell<F>> = Arc::from(build_cell::<F>(spec)?);
+    spec.set_item(BUILT, Bound::new(spec.py(), F::hold(cell.clone()))?)?;
+    Ok(cell)
+}
+
+/// Build the cell a spec dict describes: `kind`, and every other entry by its name
+/// (arrays of the computation dtype, numbers, booleans as 0/1, strings; None is left
+/// out). Which names a kind reads is the cell's own business (`rnn_core::build`).
+fn build_cell<F: Held>(spec: &Bound<'_, PyDict>) -> PyResult<Box<dyn Cell<F>>> {
+    let mut kind = None;
+    let mut params = Params::<F>::new();
+    for (key, item) in spec.iter() {
+        let key: String = key.extract()?;
+        if item.is_none() || key == BUILT {
+            continue;
+        }
+        if key == "kind" {
+            kind = Some(item.extract::<String>()?);
+        } else if item.is_instance_of::<PyUntypedArray>() {
+            let arr: PyReadonlyArrayDyn<'_, F> = item.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "{key} must be a numpy array of the computation dtype ({})",
+                    F::NAME
+                ))
+            })?;
+            let shape = arr.shape().to_vec();
+            params.insert_array(&key, arr.as_array().iter().copied().collect(), shape);
+        } else if item.is_instance_of::<PyString>() {
+            params.insert_string(&key, item.extract()?);
+        } else if let Ok(b) = item.extract::<bool>() {
+            params.insert_number(&key, if b { 1.0 } else { 0.0 });
+        } else if let Ok(v) = item.extract::<f64>() {
+            params.insert_number(&key, v);
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "{key} must be a numpy array of the computation dtype, a number or a string; \
+                 got {}",
+                item.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
             )));
         }
-        return Ok(Box::new(
-            Lru::new(rows / 2, input, w_ih, lam_re, lam_im).map_err(to_py)?,
-        ));
     }
-    let (w_hh, shh) = required::<F>(spec, "weight_hh")?;
-    let (rows_hh, hidden) = matrix_dims("weight_hh", &shh)?;
-    let gates = match kind.as_str() {
-        "elman" => 1,
-        "lstm" => 4,
-        "gru" => 3,
-        other => {
-            return Err(to_py(Error::value(
-                "kind",
-                "'elman', 'lstm' or 'gru'",
-                format!("'{other}'"),
-            )));
-        }
-    };
-    if rows_hh != gates * hidden {
-        return Err(to_py(Error::shape(
-            "weight_hh",
-            format!(
-                "shape ({}, {hidden}) for {kind} ({gates} gate(s) x hidden size {hidden})",
-                gates * hidden
-            ),
-            format!("({rows_hh}, {hidden})"),
-        )));
-    }
-    if rows != rows_hh {
-        return Err(to_py(Error::shape(
-            "weight_ih",
-            format!("{rows_hh} rows to match weight_hh"),
-            format!("({rows}, {input})"),
-        )));
-    }
-    let b_ih = entry::<F>(spec, "bias_ih")?.map(|b| b.0);
-    let b_hh = entry::<F>(spec, "bias_hh")?.map(|b| b.0);
-    let w = Weights::new(gates, hidden, input, w_ih, w_hh, b_ih, b_hh).map_err(to_py)?;
-    Ok(match kind.as_str() {
-        "elman" => {
-            let nl: String = match spec.get_item("nonlinearity")? {
-                Some(v) if !v.is_none() => v.extract()?,
-                _ => "tanh".to_string(),
-            };
-            let nl = Nonlinearity::parse(&nl).map_err(to_py)?;
-            let residual: Option<f64> = match spec.get_item("residual")? {
-                Some(v) if !v.is_none() => Some(v.extract()?),
-                _ => None,
-            };
-            let ln = match entry::<F>(spec, "ln_weight")? {
-                None => None,
-                Some((weight, _)) => {
-                    let bias = entry::<F>(spec, "ln_bias")?
-                        .map(|b| b.0)
-                        .unwrap_or_else(|| vec![F::ZERO; hidden]);
-                    let eps: f64 = match spec.get_item("ln_eps")? {
-                        Some(v) if !v.is_none() => v.extract()?,
-                        _ => 1e-5,
-                    };
-                    Some(LayerNorm { weight, bias, eps })
-                }
-            };
-            Box::new(Elman::new(w, nl, residual, ln).map_err(to_py)?)
-        }
-        "lstm" => Box::new(Lstm::new(w).map_err(to_py)?),
-        _ => Box::new(Gru::new(w).map_err(to_py)?),
-    })
+    let kind = kind.ok_or_else(|| to_py(Error::value("kind", "a cell kind", "nothing")))?;
+    rnn_core::build(&kind, &params).map_err(to_py)
 }
 
 /// The `(T, B, I)` shape of a contiguous 3-D input.
@@ -264,7 +231,7 @@ fn slice<'a, F: Element>(name: &str, a: &'a PyReadonlyArrayDyn<'_, F>) -> PyResu
     })
 }
 
-fn forward_impl<'py, F: Real + Element>(
+fn forward_impl<'py, F: Held>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: PyReadonlyArrayDyn<'py, F>,
@@ -272,7 +239,7 @@ fn forward_impl<'py, F: Real + Element>(
     full: bool,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let cell = build_cell::<F>(spec)?;
+    let cell = cell_of::<F>(spec)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
     let h = if full {
@@ -334,7 +301,7 @@ fn with_out<'py>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn grad_norms_impl<'py, F: Real + Element>(
+fn grad_norms_impl<'py, F: Held>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: PyReadonlyArrayDyn<'py, F>,
@@ -345,7 +312,7 @@ fn grad_norms_impl<'py, F: Real + Element>(
     threads: Option<usize>,
     out: Option<Bound<'py, PyArrayDyn<f64>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let cell = build_cell::<F>(spec)?;
+    let cell = cell_of::<F>(spec)?;
     let wrt = Wrt::parse(wrt).map_err(to_py)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s, vs) = (slice("x", &x)?, slice("h0", &s0)?, slice("v", &v)?);
@@ -362,7 +329,7 @@ fn grad_norms_impl<'py, F: Real + Element>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sensitivity_impl<'py, F: Real + Element>(
+fn sensitivity_impl<'py, F: Held>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: PyReadonlyArrayDyn<'py, F>,
@@ -372,7 +339,7 @@ fn sensitivity_impl<'py, F: Real + Element>(
     threads: Option<usize>,
     out: Option<Bound<'py, PyArrayDyn<f64>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let cell = build_cell::<F>(spec)?;
+    let cell = cell_of::<F>(spec)?;
     let part = Part::parse(part).map_err(to_py)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s, us) = (slice("x", &x)?, slice("h0", &s0)?, slice("u", &u)?);
@@ -486,7 +453,7 @@ fn sensitivity<'py>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn lyapunov_impl<'py, F: Real + Element>(
+fn lyapunov_impl<'py, F: Held>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: PyReadonlyArrayDyn<'py, F>,
@@ -496,7 +463,7 @@ fn lyapunov_impl<'py, F: Real + Element>(
     return_local: bool,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let cell = build_cell::<F>(spec)?;
+    let cell = cell_of::<F>(spec)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
     let cell = cell.as_ref();
@@ -516,7 +483,7 @@ fn lyapunov_impl<'py, F: Real + Element>(
     }
 }
 
-fn jacobian_norms_impl<'py, F: Real + Element>(
+fn jacobian_norms_impl<'py, F: Held>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: PyReadonlyArrayDyn<'py, F>,
@@ -524,7 +491,7 @@ fn jacobian_norms_impl<'py, F: Real + Element>(
     every: usize,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let cell = build_cell::<F>(spec)?;
+    let cell = cell_of::<F>(spec)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s) = (slice("x", &x)?, slice("h0", &s0)?);
     let cell = cell.as_ref();
@@ -579,7 +546,7 @@ fn jacobian_norms<'py>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn param_grads_impl<'py, F: Real + Element>(
+fn param_grads_impl<'py, F: Held>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: PyReadonlyArrayDyn<'py, F>,
@@ -589,7 +556,7 @@ fn param_grads_impl<'py, F: Real + Element>(
     memory_budget: usize,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let cell = build_cell::<F>(spec)?;
+    let cell = cell_of::<F>(spec)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s, dhs) = (slice("x", &x)?, slice("h0", &s0)?, slice("dh", &dh)?);
     let s = cell.state_dim();
@@ -681,10 +648,10 @@ fn plan_segment(
     double: bool,
 ) -> PyResult<usize> {
     if double {
-        let cell = build_cell::<f64>(spec)?;
+        let cell = cell_of::<f64>(spec)?;
         rnn_core::plan_segment(cell.as_ref(), steps, memory_budget).map_err(to_py)
     } else {
-        let cell = build_cell::<f32>(spec)?;
+        let cell = cell_of::<f32>(spec)?;
         rnn_core::plan_segment(cell.as_ref(), steps, memory_budget).map_err(to_py)
     }
 }
@@ -701,7 +668,7 @@ fn split_parts(
     double: bool,
 ) -> PyResult<usize> {
     if double {
-        let cell = build_cell::<f64>(spec)?;
+        let cell = cell_of::<f64>(spec)?;
         Ok(rnn_core::split::parts_for(
             cell.as_ref(),
             batch,
@@ -709,7 +676,7 @@ fn split_parts(
             threads,
         ))
     } else {
-        let cell = build_cell::<f32>(spec)?;
+        let cell = cell_of::<f32>(spec)?;
         Ok(rnn_core::split::parts_for(
             cell.as_ref(),
             batch,

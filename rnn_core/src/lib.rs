@@ -24,7 +24,9 @@ pub use bptt::{
     grad_norms, param_grads, plan_segment, plan_segment_with, reverse_sweep, BpttOptions,
     ParamGrads, Wrt,
 };
-pub use cells::{Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, SplitKind, Weights};
+pub use cells::{
+    build, kinds, Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Params, SplitKind, Weights,
+};
 pub use error::{Error, Result};
 pub use forward::{forward, forward_states};
 pub use jvp::{sensitivity, Part};

@@ -4,7 +4,9 @@
 mod common;
 
 use common::{elman, gru, lstm, Rng};
-use rnn_core::{grad_norms, sensitivity, BpttOptions, Cell, Lru, Nonlinearity, Part, Seq, Wrt};
+use rnn_core::{
+    grad_norms, sensitivity, BpttOptions, Cell, Lru, Nonlinearity, Params, Part, Seq, Wrt,
+};
 
 /// Final state after running steps `t0..` from `s` (single lane, plain loop over `Cell::step`).
 fn run_from(cell: &dyn Cell<f64>, x: &[f64], t0: usize, steps: usize, s: &[f64]) -> Vec<f64> {
@@ -40,6 +42,7 @@ fn cells(rng: &mut Rng, h: usize, i: usize) -> Vec<Box<dyn Cell<f64>>> {
         Box::new(lstm(rng, h, i)),
         Box::new(gru(rng, h, i)),
         Box::new(lru(rng, h, i)),
+        mingru(rng, h, i),
     ]
 }
 
@@ -57,6 +60,14 @@ fn lru(rng: &mut Rng, h: usize, i: usize) -> Lru<f64> {
         .map(|(m, p)| m * p.sin())
         .collect();
     Lru::new(h, i, rng.vec(2 * h * i, 1.0), re, im).unwrap()
+}
+
+/// A minGRU built through the catalogue, as the bindings build it.
+fn mingru(rng: &mut Rng, h: usize, i: usize) -> Box<dyn Cell<f64>> {
+    let p = Params::new()
+        .array("weight_ih", rng.vec(2 * h * i, 1.0), &[2 * h, i])
+        .array("bias_ih", rng.vec(2 * h, 0.5), &[2 * h]);
+    rnn_core::build("mingru", &p).unwrap()
 }
 
 fn rel_err(a: f64, b: f64) -> f64 {

@@ -9,6 +9,13 @@ use rnn_core::{
 
 /// Build a cell of `kind` from the flat parameter layout of `Cell::accumulate_grads`.
 fn build(kind: &str, h: usize, i: usize, p: &[f64]) -> Box<dyn Cell<f64>> {
+    if kind == "mingru" {
+        let (w, b) = p[..2 * h * i + 2 * h].split_at(2 * h * i);
+        let params = rnn_core::Params::new()
+            .array("weight_ih", w.to_vec(), &[2 * h, i])
+            .array("bias_ih", b.to_vec(), &[2 * h]);
+        return rnn_core::build("mingru", &params).unwrap();
+    }
     if kind == "lru" {
         let w = p[..2 * h * i].to_vec();
         let lam = &p[2 * h * i..];
@@ -62,7 +69,7 @@ fn parameter_and_initial_state_gradients_match_central_differences() {
     let mut rng = Rng::new(21);
     let (h, i, steps) = (4, 3, 7);
     let mut checkpointed = 0;
-    for kind in ["elman", "elman_ln", "lstm", "gru", "lru"] {
+    for kind in ["elman", "elman_ln", "lstm", "gru", "lru", "mingru"] {
         let n = build(kind, h, i, &vec![0.1; 100_000]).param_len();
         let mut p = rng.vec(n, 0.6);
         if kind == "lru" {

@@ -3,7 +3,7 @@
 //! `a = W_ih x + b_ih + W_hh h + b_hh`, `y = LN(a)` (or `a`),
 //! `h' = phi(y)`, or with a residual weight `alpha`: `h' = h + alpha phi(y)`.
 
-use super::{dense_grads, Cell, SplitKind, Weights};
+use super::{dense_grads, Cell, Params, SplitKind, Weights};
 use crate::error::{check_finite, Error, Result};
 use crate::kernels::{gemv, mul_into, tanh_inplace, tanh_slope};
 use crate::Real;
@@ -59,6 +59,26 @@ pub struct Elman<F> {
 
 impl<F: Real> Elman<F> {
     /// Build from validated weights (`G = 1`).
+    /// Build from named parameters: the dense weights, `nonlinearity` ("tanh" by
+    /// default), `residual` (alpha), `ln_weight`, `ln_bias` and `ln_eps` (layer norm).
+    pub fn build(p: &Params<F>) -> Result<Box<dyn Cell<F>>> {
+        let w = p.dense(1, "elman")?;
+        let hidden = w.hidden();
+        let nl = Nonlinearity::parse(p.get_string("nonlinearity").unwrap_or("tanh"))?;
+        let ln = match p.vector("ln_weight", hidden)? {
+            None => None,
+            Some(weight) => Some(LayerNorm {
+                weight,
+                bias: p
+                    .vector("ln_bias", hidden)?
+                    .unwrap_or_else(|| vec![F::ZERO; hidden]),
+                eps: p.get_number("ln_eps").unwrap_or(1e-5),
+            }),
+        };
+        Ok(Box::new(Elman::new(w, nl, p.get_number("residual"), ln)?))
+    }
+
+    /// Build from validated weights (`G = 1`) and options.
     pub fn new(
         w: Weights<F>,
         nl: Nonlinearity,

@@ -3,7 +3,7 @@
 //! `r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)`, `z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)`,
 //! `n = tanh(W_in x + b_in + r (W_hn h + b_hn))`, `h' = (1 - z) n + z h`.
 
-use super::{dense_grads, dsig, dtanh, Cell, SplitKind, Weights};
+use super::{dense_grads, dsig, dtanh, Cell, Params, SplitKind, Weights};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
@@ -19,6 +19,11 @@ pub struct Gru<F> {
 }
 
 impl<F: Real> Gru<F> {
+    /// Build from named parameters (PyTorch's `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`).
+    pub fn build(p: &Params<F>) -> Result<Box<dyn Cell<F>>> {
+        Ok(Box::new(Gru::new(p.dense(3, "gru")?)?))
+    }
+
     /// Build from validated weights (`G = 3`).
     pub fn new(w: Weights<F>) -> Result<Self> {
         let h = w.hidden();

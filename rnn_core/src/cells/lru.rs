@@ -5,7 +5,7 @@
 //! The state is carried as the real vector `[Re h, Im h]` of length `2H`; the
 //! input projection `[gamma Re(B); gamma Im(B)] x` is formed by the caller.
 
-use super::{Cell, Weights};
+use super::{Cell, Params, Weights};
 use crate::error::{check_finite, Error, Result};
 use crate::Real;
 
@@ -19,6 +19,22 @@ pub struct Lru<F> {
 }
 
 impl<F: Real> Lru<F> {
+    /// Build from named parameters: `weight_ih (2H, I)`, `lambda_re`, `lambda_im (H,)`.
+    pub fn build(p: &Params<F>) -> Result<Box<dyn Cell<F>>> {
+        let (w_ih, rows, input) = p.matrix("weight_ih")?;
+        if rows % 2 != 0 {
+            return Err(Error::shape(
+                "weight_ih",
+                "an even number of rows (2H)",
+                format!("{rows}"),
+            ));
+        }
+        let units = rows / 2;
+        let lam_re = p.required_vector("lambda_re", units)?;
+        let lam_im = p.required_vector("lambda_im", units)?;
+        Ok(Box::new(Lru::new(units, input, w_ih, lam_re, lam_im)?))
+    }
+
     /// `w_ih` is `(2H, I)`: `gamma * Re(B)` stacked over `gamma * Im(B)`;
     /// `lam_re`, `lam_im` the `H` eigenvalues.
     pub fn new(

@@ -4,7 +4,7 @@
 //! `i, f, o = sigmoid(a_.)`, `g = tanh(a_g)`, `c' = f c + i g`, `h' = o tanh(c')`.
 //! The Jacobian is the full `2H x 2H` block matrix of `(h', c')` w.r.t. `(h, c)`.
 
-use super::{dsig, dtanh, Cell, SplitKind, Weights};
+use super::{dsig, dtanh, Cell, Params, SplitKind, Weights};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
@@ -17,6 +17,11 @@ pub struct Lstm<F> {
 }
 
 impl<F: Real> Lstm<F> {
+    /// Build from named parameters (PyTorch's `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`).
+    pub fn build(p: &Params<F>) -> Result<Box<dyn Cell<F>>> {
+        Ok(Box::new(Lstm::new(p.dense(4, "lstm")?)?))
+    }
+
     /// Build from validated weights (`G = 4`).
     pub fn new(w: Weights<F>) -> Result<Self> {
         if w.rows() != 4 * w.hidden() {

@@ -9,6 +9,8 @@ mod elman;
 mod gru;
 mod lru;
 mod lstm;
+mod mingru;
+mod params;
 
 pub(crate) use elman::activate as elman_activate;
 pub use elman::{Elman, LayerNorm, Nonlinearity};
@@ -19,10 +21,42 @@ pub(crate) use gru::{
 pub use lru::Lru;
 pub use lstm::Lstm;
 pub(crate) use lstm::{pointwise as lstm_pointwise, pointwise_vjp as lstm_pointwise_vjp};
+pub use mingru::MinGru;
+pub use params::Params;
 
 use crate::error::{check_finite, Error, Result};
 use crate::kernels::{axpy, Packed};
 use crate::Real;
+
+/// How a cell of one kind is built from its named parameters.
+pub type Builder<F> = fn(&Params<F>) -> Result<Box<dyn Cell<F>>>;
+
+/// The catalogue: every cell kind by name. A new cell is its file and one row here.
+pub fn kinds<F: Real>() -> [(&'static str, Builder<F>); 5] {
+    [
+        ("elman", Elman::build),
+        ("lstm", Lstm::build),
+        ("gru", Gru::build),
+        ("lru", Lru::build),
+        ("mingru", MinGru::build),
+    ]
+}
+
+/// Build the cell of kind `kind` from its named parameters.
+pub fn build<F: Real>(kind: &str, p: &Params<F>) -> Result<Box<dyn Cell<F>>> {
+    let all = kinds::<F>();
+    match all.iter().find(|(name, _)| *name == kind) {
+        Some((_, make)) => make(p),
+        None => {
+            let names: Vec<String> = all.iter().map(|(n, _)| format!("'{n}'")).collect();
+            Err(Error::value(
+                "kind",
+                format!("one of {}", names.join(", ")),
+                format!("'{kind}'"),
+            ))
+        }
+    }
+}
 
 /// Cells whose step a split lane ([`crate::split`]) can compute unit by unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -273,32 +307,58 @@ impl<F: Real> Weights<F> {
     /// Input weights only, for cells whose recurrence is not a dense matrix
     /// (`w_hh` and its transpose stay empty): `hidden` rows of `input` columns.
     pub fn input_only(hidden: usize, input: usize, w_ih: Vec<F>) -> Result<Self> {
+        Self::projection(hidden, hidden, input, w_ih, None)
+    }
+
+    /// Input weights `(rows, input)` and bias `(rows,)` of a cell of hidden size
+    /// `hidden` whose recurrence reads no matrix (gates computed from `x` alone).
+    pub fn projection(
+        hidden: usize,
+        rows: usize,
+        input: usize,
+        w_ih: Vec<F>,
+        b_ih: Option<Vec<F>>,
+    ) -> Result<Self> {
         if hidden == 0 {
             return Err(Error::value("hidden size", "at least 1", "0"));
         }
-        if w_ih.len() != hidden * input {
+        if w_ih.len() != rows * input {
             return Err(Error::shape(
                 "weight_ih",
-                format!("{} elements ({hidden}, {input})", hidden * input),
+                format!("{} elements ({rows}, {input})", rows * input),
                 format!("{}", w_ih.len()),
             ));
         }
         check_finite("weight_ih", &w_ih)?;
-        let w_ih_t = transpose(&w_ih, hidden, input);
+        let b_ih = match b_ih {
+            None => vec![F::ZERO; rows],
+            Some(b) if b.len() == rows => {
+                check_finite("bias_ih", &b)?;
+                b
+            }
+            Some(b) => {
+                return Err(Error::shape(
+                    "bias_ih",
+                    format!("shape ({rows},)"),
+                    format!("({},)", b.len()),
+                ))
+            }
+        };
+        let w_ih_t = transpose(&w_ih, rows, input);
         Ok(Weights {
             hidden,
             input,
-            rows: hidden,
+            rows,
             p_hh: Packed::default(),
             p_hh_t: Packed::default(),
-            p_ih_t: Packed::new(&w_ih_t, input, hidden),
+            p_ih_t: Packed::new(&w_ih_t, input, rows),
             w_ih_t,
             w_ih,
             w_hh: Vec::new(),
             w_hh_t: Vec::new(),
-            b_ih: vec![F::ZERO; hidden],
-            b_hh: vec![F::ZERO; hidden],
-            zeros: vec![F::ZERO; hidden.max(input)],
+            b_ih,
+            b_hh: vec![F::ZERO; rows],
+            zeros: vec![F::ZERO; rows.max(hidden).max(input)],
         })
     }
 
