@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -34,9 +35,11 @@ if not Path(CHROMIUM).is_file():
         "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
     )
 
-#: url path -> (number of Vega charts to wait for, text the Chinese title contains)
+#: url path -> (number of Vega charts to wait for, text the Chinese title contains): the
+#: root and every page at its own path (a shared link to /problem must work too).
 PAGES = {
     "": (1, "遗忘"),
+    "problem": (1, "遗忘"),
     "decay": (1, "衰减曲线"),
     "remedies": (1, "补救方法"),
     "landscape": (2, "参数全景"),
@@ -146,6 +149,23 @@ def _no_exception(page) -> None:
     assert errors.count() == 0, errors.first.inner_text()
 
 
+def _visible_texts(page) -> dict[str, str]:
+    """The visible text of the main area with each tab open in turn, every expander
+    opened first (what a reader can see, rendered by Streamlit's Markdown renderer)."""
+    main = page.locator('[data-testid="stMain"]')
+    for summary in main.locator('[data-testid="stExpander"] summary').all():
+        summary.click()
+    tabs = main.get_by_role("tab").all()
+    if not tabs:
+        return {"": main.inner_text()}
+    texts = {}
+    for tab in tabs:
+        tab.click()
+        page.wait_for_timeout(200)
+        texts[tab.inner_text()] = main.inner_text()
+    return texts
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("path", list(PAGES))
 def test_page_renders_its_charts_without_exception(server, page, path, lang):
@@ -153,13 +173,18 @@ def test_page_renders_its_charts_without_exception(server, page, path, lang):
     page.goto(f"{server}/{path}?lang={lang}")
     _settle(page, charts)
     _no_exception(page)
+    assert "page not found" not in page.locator("body").inner_text().lower()
+    assert urlparse(page.url).path == f"/{path}"  # answered at its own path, not redirected
     title = page.locator('[data-testid="stMainBlockContainer"] h1').first.inner_text()
     if lang == "zh":
         assert zh_title in title
     else:
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in title), title
-    name = path or "problem"
+    name = path or "root"
     _screenshot(page, f"{name}-{lang}.png")
+    # Markdown that the renderer did not take for emphasis shows its asterisks.
+    for tab, text in _visible_texts(page).items():
+        assert "**" not in text, (tab, [line for line in text.splitlines() if "**" in line])
 
 
 def test_upload_example_weights_draws_a_decay_curve(server, page):
@@ -188,6 +213,20 @@ def test_bad_upload_shows_an_error_not_a_traceback(server, page):
     page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=60_000)
     _no_exception(page)
     assert "safetensors" in page.locator('[data-testid="stAlertContentError"]').inner_text()
+
+
+def test_garbage_renamed_npz_is_explained_in_chinese_without_numpy_advice(server, page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    f = ARTIFACTS / "garbage.npz"
+    f.write_bytes(bytes(range(256)) * 4)
+    page.goto(f"{server}/your_model?lang=zh")
+    _settle(page, 0)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(f))
+    page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=60_000)
+    _no_exception(page)
+    message = page.locator('[data-testid="stAlertContentError"]').inner_text()
+    assert "zip 压缩包" in message and "garbage.npz" in message
+    assert "pickle" not in message.lower()
 
 
 def test_browser_locale_zh_defaults_to_chinese(server, browser):

@@ -428,11 +428,14 @@ def sweep_dir(path: str, stamp: tuple[tuple[str, int], ...]) -> tuple[pd.DataFra
 
 def folder_stamp(path: str) -> tuple[tuple[str, int], ...]:
     """(name, mtime) of every Parquet file below ``path``; empty if it is not a folder."""
-    root = Path(path).expanduser()
-    if not root.is_dir():
+    try:
+        root = Path(path).expanduser()
+        if not root.is_dir():
+            return ()
+        files = sorted(f for f in root.rglob("*.parquet") if f.name != uploads.SUMMARY)
+        return tuple((str(f), f.stat().st_mtime_ns) for f in files)
+    except (OSError, RuntimeError):  # unreadable: uploads.read_sweep_dir says so in words
         return ()
-    files = sorted(f for f in root.rglob("*.parquet") if f.name != uploads.SUMMARY)
-    return tuple((str(f), f.stat().st_mtime_ns) for f in files)
 
 
 # -- page 6: training lab ------------------------------------------------------------------
@@ -583,11 +586,14 @@ def pretrain_run(
 
 def train_stamp(path: str) -> tuple[tuple[str, int], ...]:
     """(name, mtime) of every Parquet and CSV file below ``path``; empty if not a folder."""
-    root = Path(path).expanduser()
-    if not root.is_dir():
+    try:
+        root = Path(path).expanduser()
+        if not root.is_dir():
+            return ()
+        files = sorted(f for f in root.rglob("*") if f.suffix in (".parquet", ".csv"))
+        return tuple((str(f), f.stat().st_mtime_ns) for f in files)
+    except (OSError, RuntimeError):  # unreadable: uploads.read_train_dir says so in words
         return ()
-    files = sorted(f for f in root.rglob("*") if f.suffix in (".parquet", ".csv"))
-    return tuple((str(f), f.stat().st_mtime_ns) for f in files)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

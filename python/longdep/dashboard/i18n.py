@@ -567,13 +567,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "p5_tab_weights": {"en": "Weights (.npz / .safetensors)", "zh": "权重（.npz / .safetensors）"},
     "p5_tab_sweep": {"en": "Sweep results (Parquet)", "zh": "扫描结果（Parquet）"},
     "p5_upload": {"en": "Weights file", "zh": "权重文件"},
+    "upload_help_limit": {
+        "en": "Drag a file onto the box or press **Upload**. At most {limit} MB per file.",
+        "zh": "把文件拖到下方的框里，或点击 **Upload** 按钮选择文件。每个文件不超过 {limit} MB。"
+        "（框内的 “Upload”“{limit}MB per file” 等英文字样由 Streamlit 提供，无法翻译。）",
+    },
     "p5_upload_help": {
         "en": "PyTorch state_dict names: weight_ih_l0, weight_hh_l0, bias_ih_l0, "
         "bias_hh_l0 (a prefix such as 'rnn.' is fine). The cell type follows from the "
-        "shape: weight_hh has H rows (RNN), 3H (GRU) or 4H (LSTM). At most 200 MB.",
+        "shape: weight_hh has H rows (RNN), 3H (GRU) or 4H (LSTM).",
         "zh": "使用 PyTorch state_dict 的参数名：weight_ih_l0、weight_hh_l0、bias_ih_l0、bias_hh_l0"
         "（可以带前缀，如 'rnn.'）。单元类型由形状判断：weight_hh 有 H 行（RNN）、3H 行（GRU）"
-        "或 4H 行（LSTM）。文件不超过 200 MB。",
+        "或 4H 行（LSTM）。",
     },
     "p5_example": {
         "en": "Example file (LSTM, H = 32)",
@@ -773,7 +778,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sum, scores an MSE equal to its variance, 1/6 ≈ 0.167.",
         "zh": "**加法问题**（Hochreiter 与 Schmidhuber，1997）。两个输入通道：[0, 1] 内的随机数，"
         "以及一个标记通道——恰好在两个位置为 1，前后半段各一个。网络必须在最后一步输出这两个被标记数字之和，"
-        "因此第一个数字要保存最多 T 步，同时忽略其他所有输入。\n\n**基线：**始终回答 1（和的均值），"
+        "因此第一个数字要保存最多 T 步，同时忽略其他所有输入。\n\n**基线**：始终回答 1（和的均值），"
         "均方误差等于和的方差，即 1/6 ≈ 0.167。",
     },
     "p6_task_copy_text": {
@@ -785,7 +790,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "being the length of the whole sequence.",
         "zh": "**复制任务**（Arjovsky 等，2016）。先给出 10 个符号（共 8 种），接着是 T − 1 个空白和一个分隔符；"
         "分隔符之后，网络必须按顺序复现这 10 个符号。它考察的是把大量信息原样保存 T 步。\n\n"
-        "**基线：**在该输出空白的位置输出空白，在最后 10 步均匀地猜，每步交叉熵为 10 ln 8 / (T + 20)，"
+        "**基线**：在该输出空白的位置输出空白，在最后 10 步均匀地猜，每步交叉熵为 10 ln 8 / (T + 20)，"
         "其中 T + 20 是整个序列的长度。",
     },
     "p6_task_subject_text": {
@@ -796,7 +801,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "of the 8 subjects uniformly gives a cross-entropy of ln 8 ≈ 2.08.",
         "zh": "**记住主语**：代词指代的简化版本。第一个词是 8 个主语之一，随后是 T − 2 个干扰词，"
         "最后一个词发问“是谁？”。答案就是第一个词，在 T − 1 步之前——就像“问题是什么”页面中"
-        "“他”指回“张三”一样。\n\n**基线：**在 8 个主语中均匀地猜，交叉熵为 ln 8 ≈ 2.08。",
+        "“他”指回“张三”一样。\n\n**基线**：在 8 个主语中均匀地猜，交叉熵为 ln 8 ≈ 2.08。",
     },
     "p6_meaning": {
         "en": "**What the results mean.** A model whose loss stays on the dashed baseline "
@@ -808,7 +813,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "and their loss falls far below the baseline. Short sequences are easy for "
         "everyone: increase T to watch the vanilla RNN fall behind. Small runs are noisy, "
         "so compare models at the same seed, or try several seeds.",
-        "zh": "**结果说明了什么。**损失一直停在虚线基线上的模型，没有学到任何需要记忆的东西："
+        "zh": "**结果说明了什么**。损失一直停在虚线基线上的模型，没有学到任何需要记忆的东西："
         "它的回答就好像序列没有开头一样。对普通 tanh RNN 来说，原因是从答案传回线索的梯度消失了"
         "（见“衰减曲线”页面），损失无法告诉权重究竟是哪个远处的输入重要。门控单元（LSTM、GRU）和 LRU "
         "保留了一条近似线性、增益接近 1 的记忆通路；同样的梯度能够传回来，它们的损失就会远低于基线。"
@@ -828,8 +833,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "均方误差，GRU 为 0.0005，LRU 为 0.001。可以在“longdep train 的结果”标签页中打开结果文件夹。",
     },
     "p6_clip_header": {
-        "en": "Exploding gradients: clipping rescues a diverging run",
-        "zh": "梯度爆炸：梯度裁剪挽救了发散的训练",
+        "en": "Exploding gradients: what clipping does to a diverging run",
+        "zh": "梯度爆炸：梯度裁剪对发散的训练起什么作用",
     },
     "p6_clip_intro": {
         "en": "A tanh RNN with H = {H} whose recurrent matrix is orthogonal, scaled to "
@@ -851,21 +856,48 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "两个纵轴都有上限（损失为 10³，‖g‖ 为 10⁴），以便看清裁剪后的训练：不裁剪的训练几步之内就"
         "冲出图外，并持续指数增长，直到数值溢出。",
     },
+    "p6_clip_caption_finite": {
+        "en": "Both vertical axes stop: the loss at 10³, ‖g‖ at 10⁴.",
+        "zh": "两个纵轴都有上限：损失为 10³，‖g‖ 为 10⁴。",
+    },
     "p6_clip_none": {"en": "no clipping", "zh": "不裁剪"},
     "p6_clip_with": {"en": "clipping at c = {c:g}", "zh": "裁剪阈值 c = {c:g}"},
     "p6_clip_result": {
         "en": "Without clipping the gradient norm grows to {gmax} and the loss overflows at "
         "step {step}: the run is lost. With clipping the largest gradient measured is "
-        "{gclip}, but no update is longer than lr × c; the run stays finite and its loss "
-        "settles at {final:.3g} (baseline {base:.3g}).",
+        "{gclip}, but no update is longer than lr × c, so the run stays finite to its last "
+        "step. {verdict}",
         "zh": "不裁剪时，梯度范数增长到 {gmax}，损失在第 {step} 步溢出：这次训练彻底失败。裁剪时，"
-        "测得的最大梯度为 {gclip}，但每次更新的步长都不超过 lr × c；训练保持有限，损失稳定在 {final:.3g}"
-        "（基线 {base:.3g}）。",
+        "测得的最大梯度为 {gclip}，但每次更新的步长都不超过 lr × c，因此训练直到最后一步都保持有限。"
+        "{verdict}",
     },
     "p6_clip_result_finite": {
-        "en": "Without clipping the loss ends at {none:.3g}; with clipping at {final:.3g} "
-        "(baseline {base:.3g}).",
-        "zh": "不裁剪时最终损失为 {none:.3g}；裁剪时为 {final:.3g}（基线 {base:.3g}）。",
+        "en": "Neither run overflowed: without clipping the final loss is {none:.3g}. {verdict}",
+        "zh": "两次训练都没有溢出：不裁剪时，最终损失为 {none:.3g}。{verdict}",
+    },
+    "p6_clip_verdict_diverged": {
+        "en": "The clipped run diverged too, at step {step}.",
+        "zh": "裁剪后的训练也在第 {step} 步发散了。",
+    },
+    "p6_clip_verdict_below": {
+        "en": "The clipped run ends at a loss of {final:.3g}, below the memoryless baseline "
+        "{base:.3g}: it has learned to use information from far back in the sequence.",
+        "zh": "裁剪后的训练最终损失为 {final:.3g}，低于无记忆基线 {base:.3g}：它学会了利用序列中远处的信息。",
+    },
+    "p6_clip_verdict_near": {
+        "en": "The clipped run ends at a loss of {final:.3g}, about the memoryless baseline "
+        "{base:.3g}: it stays finite, but has learned no more than a predictor that "
+        "remembers nothing.",
+        "zh": "裁剪后的训练最终损失为 {final:.3g}，与无记忆基线 {base:.3g} 相当：训练保持有限，"
+        "但学到的并不比一个什么都不记的预测器多。",
+    },
+    "p6_clip_verdict_above": {
+        "en": "The clipped run ends at a loss of {final:.3g}, above the memoryless baseline "
+        "{base:.3g}: it stays finite, but has not learned the task — a predictor that "
+        "remembers nothing does better. Clipping keeps the run alive; it does not make the "
+        "network learn.",
+        "zh": "裁剪后的训练最终损失为 {final:.3g}，高于无记忆基线 {base:.3g}：训练保持有限，但并没有学会"
+        "这个任务——一个什么都不记的预测器都比它好。梯度裁剪能让训练继续下去，却不能让网络学会。",
     },
     "p6_clip_why": {
         "en": "**Why clipping tames explosion but cannot fix vanishing.** Clipping looks at "
@@ -876,17 +908,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "the step prevents that and keeps its direction. Vanishing is a problem of "
         "*proportion*: the contributions of distant steps are exponentially smaller than "
         "those of recent ones. Scaling all of them by one factor leaves that ratio exactly "
-        "as it was, and clipping never scales up. So a clipped vanilla RNN trains stably "
-        "but still cannot learn a dependency T steps back — the clipped run above gets no "
-        "better than about the memoryless baseline. Vanishing needs another architecture "
-        "(gates, linear recurrences) or initialisation: compare the models in the live "
+        "as it was, and clipping never scales up. So a clipped vanilla RNN can train stably "
+        "and still fail to learn a dependency T steps back; whether the run above has learned "
+        "anything shows in its final loss compared with the baseline. Vanishing needs another "
+        "architecture (gates, linear recurrences) or initialisation: compare the models in the live "
         "experiment and on **Remedies**.",
-        "zh": "**为什么梯度裁剪能驯服梯度爆炸，却治不了梯度消失。**梯度裁剪只看一个数——整个梯度的范数；"
+        "zh": "**为什么梯度裁剪能驯服梯度爆炸，却治不了梯度消失**。梯度裁剪只看一个数——整个梯度的范数；"
         "超过 c 时，就把*每一个*分量都乘以同一个因子 c / ‖g‖。梯度爆炸是“大小”问题：来自远处的项指数增长，"
         "沿着它走一步，就会把权重甩到激活饱和或数值溢出的区域。限制步长可以防止这种情况，同时保留更新的方向。"
         "梯度消失则是“比例”问题：远处各步的贡献比近处的小指数倍。所有分量乘以同一个因子，这个比例丝毫不变，"
-        "而且裁剪从不放大梯度。所以经过裁剪的普通 RNN 可以稳定训练，却仍然学不会 T 步之前的依赖——"
-        "上面裁剪后的训练最多只达到无记忆基线附近。解决梯度消失需要换一种结构（门控、线性循环）或初始化："
+        "而且裁剪从不放大梯度。所以经过裁剪的普通 RNN 可以稳定地训练，却仍然可能学不会 T 步之前的依赖："
+        "上面的训练有没有学到东西，要看它的最终损失与基线的比较。解决梯度消失需要换一种结构（门控、线性循环）或初始化："
         "请在实时实验和“补救方法”页面中比较各个模型。",
     },
     "p6_pre_header": {
@@ -928,7 +960,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "the long gradient is no longer needed to find the solution. The short steps are "
         "also cheap: {pre} steps at T = {short} cost about as much as {equiv} steps at "
         "T = {long}.",
-        "zh": "**为什么有效。**T 较短时，第一个标记离答案很近，在梯度还很强的时候，即使很短的记忆也能找到它；"
+        "zh": "**为什么有效**。T 较短时，第一个标记离答案很近，在梯度还很强的时候，即使很短的记忆也能找到它；"
         "GRU 学会了*该存什么*（被标记的数字）以及如何相加。这些权重可以迁移：在长 T 上，微调的模型"
         "几十步之内就降到基线以下，而从头训练的模型必须通过微弱的长程梯度去发现线索，只能在基线上等待。"
         "预训练并没有消除梯度消失；它让优化从一个不再需要长程梯度也能找到解的地方开始。"
@@ -971,18 +1003,74 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "'{file}': unsupported file type. Upload a .npz or .safetensors file.",
         "zh": "“{file}”：不支持的文件类型。请上传 .npz 或 .safetensors 文件。",
     },
-    "err_npz": {
-        "en": "'{file}' is not a readable .npz archive ({detail}).",
-        "zh": "“{file}” 不是可读取的 .npz 压缩包（{detail}）。",
+    "err_npz_not_zip": {
+        "en": "'{file}' is not a valid .npz file: an .npz file is a zip archive of NumPy "
+        "arrays, and this file is not a zip archive.",
+        "zh": "“{file}” 不是有效的 .npz 文件：.npz 文件是由 NumPy 数组打包成的 zip 压缩包，"
+        "而这个文件不是 zip 压缩包。",
+    },
+    "err_npz_damaged": {
+        "en": "'{file}' is a zip archive, but a damaged one: it cannot be read as an .npz file.",
+        "zh": "“{file}” 虽然是 zip 压缩包，但已经损坏，无法作为 .npz 文件读取。",
+    },
+    "err_npz_entry": {
+        "en": "'{file}': the entry '{name}' of the archive is not a readable NumPy array.",
+        "zh": "“{file}”：压缩包中的 “{name}” 不是可读取的 NumPy 数组。",
     },
     "err_pickle": {
         "en": "'{file}' contains Python objects (pickled data) in '{name}'; only plain "
         "numeric arrays are accepted.",
         "zh": "“{file}” 的 “{name}” 中含有 Python 对象（pickle 数据）；只接受普通的数值数组。",
     },
-    "err_safetensors": {
-        "en": "'{file}' is not a valid .safetensors file: {detail}.",
-        "zh": "“{file}” 不是有效的 .safetensors 文件：{detail}。",
+    "err_st_short": {
+        "en": "'{file}' is not a valid .safetensors file: it is shorter than the 8 bytes that "
+        "give the length of its header.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：它连记录头部长度的 8 个字节都不到。",
+    },
+    "err_st_header_size": {
+        "en": "'{file}' is not a valid .safetensors file: it gives its header a length of {n} "
+        "bytes, but the whole file has only {size} bytes.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：它声明的头部长度为 {n} 字节，但整个文件只有 {size} 字节。",
+    },
+    "err_st_header_limit": {
+        "en": "'{file}': the header of this .safetensors file is {n} bytes long; at most "
+        "{limit} MB are accepted.",
+        "zh": "“{file}”：这个 .safetensors 文件的头部长达 {n} 字节，超过了 {limit} MB 的上限。",
+    },
+    "err_st_json": {
+        "en": "'{file}' is not a valid .safetensors file: its header is not valid JSON text.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：它的头部不是有效的 JSON 文本。",
+    },
+    "err_st_object": {
+        "en": "'{file}' is not a valid .safetensors file: its header is not a JSON object.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：它的头部不是 JSON 对象。",
+    },
+    "err_st_entry": {
+        "en": "'{file}' is not a valid .safetensors file: the entry '{name}' lacks dtype, "
+        "shape or data_offsets.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：条目 “{name}” 缺少 dtype、shape 或 data_offsets。",
+    },
+    "err_st_shape": {
+        "en": "'{file}' is not a valid .safetensors file: the entry '{name}' has an invalid "
+        "shape {shape}.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：条目 “{name}” 的形状 {shape} 无效。",
+    },
+    "err_st_offsets": {
+        "en": "'{file}' is not a valid .safetensors file: the entry '{name}' has data_offsets "
+        "{offsets}, outside the {size} bytes of data.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：条目 “{name}” 的 data_offsets 为 {offsets}，"
+        "超出了 {size} 字节的数据范围。",
+    },
+    "err_st_dtype": {
+        "en": "'{file}' is not a valid .safetensors file: the entry '{name}' has an unknown "
+        "data type {dtype}.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：条目 “{name}” 的数据类型 {dtype} 无法识别。",
+    },
+    "err_st_bytes": {
+        "en": "'{file}' is not a valid .safetensors file: the entry '{name}' has {have} bytes "
+        "of data, but shape {shape} of {dtype} needs {want}.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：条目 “{name}” 有 {have} 字节的数据，"
+        "但形状为 {shape} 的 {dtype} 张量需要 {want} 字节。",
     },
     "err_dtype": {
         "en": "Tensor '{name}' has dtype {dtype}; only floating-point weights are supported.",
@@ -1015,12 +1103,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "“{name}” 含有 {count} 个 NaN 或无穷大的值。",
     },
     "err_cell": {
-        "en": "The weights do not form a valid cell: {detail}",
-        "zh": "这些权重无法构成有效的循环单元：{detail}",
+        "en": "These weights do not form a valid {kind} cell.",
+        "zh": "这些权重无法构成有效的 {kind} 单元。",
+    },
+    "err_unexpected": {
+        "en": "Something unexpected went wrong while reading or measuring this input; the "
+        "details are in the server's log.",
+        "zh": "读取或测量这些输入时发生了意外错误，详细信息已记录在服务器日志中。",
     },
     "err_parquet": {
-        "en": "'{file}' is not a readable Parquet file ({detail}).",
-        "zh": "“{file}” 不是可读取的 Parquet 文件（{detail}）。",
+        "en": "'{file}' is not a readable Parquet file.",
+        "zh": "“{file}” 不是可读取的 Parquet 文件。",
     },
     "err_columns": {
         "en": "'{file}' lacks the columns {missing}; a sweep result needs 'distance', "
@@ -1034,6 +1127,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_dir": {
         "en": "'{path}' is not a folder on this machine.",
         "zh": "“{path}” 不是本机上的文件夹。",
+    },
+    "err_dir_read": {
+        "en": "'{path}' cannot be read on this machine (no permission, or not a valid path).",
+        "zh": "无法读取本机上的 “{path}”（没有访问权限，或者路径无效）。",
     },
     "err_no_parquet": {
         "en": "No .parquet files in '{path}'.",
@@ -1050,8 +1147,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "“{file}”：列 “{column}” 必须是数值（且 'step' 中不能有 NaN）。",
     },
     "err_csv": {
-        "en": "'{file}' is not a readable CSV file ({detail}).",
-        "zh": "“{file}” 不是可读取的 CSV 文件（{detail}）。",
+        "en": "'{file}' is not a readable CSV file.",
+        "zh": "“{file}” 不是可读取的 CSV 文件。",
     },
 }
 

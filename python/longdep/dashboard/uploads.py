@@ -88,13 +88,19 @@ def _check_float(name: str, arr: np.ndarray) -> np.ndarray:
 
 
 def read_npz(filename: str, payload: bytes) -> dict[str, np.ndarray]:
-    """Arrays of an ``.npz`` archive, loaded with ``allow_pickle=False``."""
+    """Arrays of an ``.npz`` archive, loaded with ``allow_pickle=False``.
+
+    NumPy's own messages are never shown: for a file that is not a zip archive
+    ``np.load`` falls back to unpickling and its error advises ``allow_pickle=True``,
+    which must not be suggested to anyone uploading a file of unknown origin."""
+    if not zipfile.is_zipfile(io.BytesIO(payload)):
+        raise UploadError("err_npz_not_zip", file=filename)
     try:
         archive = np.load(io.BytesIO(payload), allow_pickle=False)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise UploadError("err_npz", file=filename, detail=str(exc) or type(exc).__name__) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):  # a bare .npy renamed to .npz
-        raise UploadError("err_npz", file=filename, detail="not a zip archive of arrays")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+        raise UploadError("err_npz_damaged", file=filename) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # cannot happen for a zip; be safe
+        raise UploadError("err_npz_not_zip", file=filename)
     out = {}
     with archive:
         for name in archive.files:
@@ -103,57 +109,65 @@ def read_npz(filename: str, payload: bytes) -> dict[str, np.ndarray]:
             except ValueError as exc:
                 if "pickle" in str(exc).lower():
                     raise UploadError("err_pickle", file=filename, name=name) from None
-                raise UploadError("err_npz", file=filename, detail=str(exc)) from None
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise UploadError("err_npz", file=filename, detail=str(exc)) from None
+                raise UploadError("err_npz_entry", file=filename, name=name) from None
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+                raise UploadError("err_npz_entry", file=filename, name=name) from None
+            if not isinstance(
+                arr, np.ndarray
+            ):  # NumPy hands back the raw bytes of a non-.npy entry
+                raise UploadError("err_npz_entry", file=filename, name=name)
             out[name] = _check_float(name, arr)
     return out
 
 
 def read_safetensors(filename: str, payload: bytes) -> dict[str, np.ndarray]:
-    """Tensors of a ``.safetensors`` file (F64/F32/F16; BF16 is widened to float32)."""
+    """Tensors of a ``.safetensors`` file (F64/F32/F16; BF16 is widened to float32).
 
-    def bad(detail: str) -> UploadError:
-        return UploadError("err_safetensors", file=filename, detail=detail)
-
+    Every problem is an ``err_st_*`` message: the file name and numbers, no English
+    detail text."""
     if len(payload) < 8:
-        raise bad("shorter than the 8-byte header length")
+        raise UploadError("err_st_short", file=filename)
     n = int.from_bytes(payload[:8], "little")
-    if n > min(_MAX_HEADER, len(payload) - 8):
-        raise bad(f"header length {n} does not fit in the file ({len(payload)} bytes)")
+    if n > len(payload) - 8:
+        raise UploadError("err_st_header_size", file=filename, n=n, size=len(payload))
+    if n > _MAX_HEADER:
+        raise UploadError("err_st_header_limit", file=filename, n=n, limit=_MAX_HEADER // 2**20)
     try:
         header = json.loads(payload[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad(f"the header is not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise UploadError("err_st_json", file=filename) from None
     if not isinstance(header, dict):
-        raise bad("the header is not a JSON object")
+        raise UploadError("err_st_object", file=filename)
     body = memoryview(payload)[8 + n :]
     out = {}
     for name, info in header.items():
         if name == "__metadata__":
             continue
         if not (isinstance(info, dict) and {"dtype", "shape", "data_offsets"} <= info.keys()):
-            raise bad(f"entry '{name}' lacks dtype, shape or data_offsets")
+            raise UploadError("err_st_entry", file=filename, name=name)
         dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
         if not (isinstance(shape, list) and all(isinstance(s, int) and s >= 0 for s in shape)):
-            raise bad(f"entry '{name}' has an invalid shape {shape!r}")
+            raise UploadError("err_st_shape", file=filename, name=name, shape=_short(shape))
         if not (
             isinstance(offsets, list)
             and len(offsets) == 2
             and all(isinstance(o, int) for o in offsets)
             and 0 <= offsets[0] <= offsets[1] <= len(body)
         ):
-            raise bad(f"entry '{name}' has data_offsets {offsets!r} outside the data")
+            raise UploadError(
+                "err_st_offsets", file=filename, name=name, offsets=_short(offsets), size=len(body)
+            )
         if dtype in _ST_OTHER and dtype != "BF16":
             raise UploadError("err_dtype", name=name, dtype=dtype)
         if dtype not in _ST_DTYPES and dtype != "BF16":
-            raise bad(f"entry '{name}' has an unknown dtype {dtype!r}")
+            raise UploadError("err_st_dtype", file=filename, name=name, dtype=_short(dtype))
         itemsize = 2 if dtype == "BF16" else _ST_DTYPES[dtype].itemsize
         count = math.prod(shape)
         if offsets[1] - offsets[0] != count * itemsize:
-            raise bad(
-                f"entry '{name}' has {offsets[1] - offsets[0]} bytes for shape {shape} of {dtype}"
-            )
+            raise UploadError(
+                "err_st_bytes", file=filename, name=name, have=offsets[1] - offsets[0],
+                shape=_shape(tuple(shape)), dtype=dtype, want=count * itemsize,
+            )  # fmt: skip
         raw = body[offsets[0] : offsets[1]]
         if dtype == "BF16":
             bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
@@ -162,6 +176,12 @@ def read_safetensors(filename: str, payload: bytes) -> dict[str, np.ndarray]:
             arr = np.frombuffer(raw, dtype=_ST_DTYPES[dtype])
         out[name] = arr.reshape(shape)
     return out
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """A value from the file, as JSON, cut to ``limit`` characters (it goes into a message)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_weights(filename: str, payload: bytes) -> dict[str, np.ndarray]:
@@ -271,8 +291,8 @@ def build_cell(
     extra = {"nonlinearity": nonlinearity} if kind == "rnn" else {}
     try:
         cell = cls(w_ih, w_hh, biases.get("bias_ih"), biases.get("bias_hh"), **extra)
-    except ld.LongdepError as exc:
-        raise UploadError("err_cell", detail=str(exc)) from None
+    except ld.LongdepError:
+        raise UploadError("err_cell", kind=kind.upper()) from None
     return cell, kind
 
 
@@ -345,8 +365,8 @@ def read_sweep(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFra
             continue
         try:
             df = pd.read_parquet(io.BytesIO(payload))
-        except Exception as exc:  # pyarrow raises many types for a corrupt file
-            raise UploadError("err_parquet", file=filename, detail=type(exc).__name__) from None
+        except Exception:  # pyarrow raises many types for a corrupt file
+            raise UploadError("err_parquet", file=filename) from None
         parts.append(_one_sweep_frame(filename, df))
     return _combine(parts)
 
@@ -354,20 +374,30 @@ def read_sweep(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFra
 def read_sweep_dir(path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every ``*.parquet`` below a results folder (except ``summary.parquet``), as in
     :func:`read_sweep`."""
-    root = Path(path).expanduser()
-    if not root.is_dir():
-        raise UploadError("err_dir", path=path)
-    files = sorted(f for f in root.rglob("*.parquet") if f.name != SUMMARY)
-    if not files:
-        raise UploadError("err_no_parquet", path=path)
+    files = _parquet_below(path, skip=SUMMARY)
     parts = []
     for f in files:
         try:
             df = pd.read_parquet(f)
-        except Exception as exc:
-            raise UploadError("err_parquet", file=f.name, detail=type(exc).__name__) from None
+        except Exception:  # pyarrow raises many types for a corrupt file
+            raise UploadError("err_parquet", file=f.name) from None
         parts.append(_one_sweep_frame(f.name, df))
     return _combine(parts)
+
+
+def _parquet_below(path: str, skip: str | None = None) -> list[Path]:
+    """Every ``*.parquet`` below the folder ``path`` (except one named ``skip``), sorted;
+    a missing, unreadable or empty folder is an :class:`UploadError`."""
+    try:
+        root = Path(path).expanduser()
+        if not root.is_dir():
+            raise UploadError("err_dir", path=path)
+        files = sorted(f for f in root.rglob("*.parquet") if f.name != skip)
+    except (OSError, RuntimeError):  # no permission, name too long, unknown ~user
+        raise UploadError("err_dir_read", path=path) from None
+    if not files:
+        raise UploadError("err_no_parquet", path=path)
+    return files
 
 
 def _combine(parts: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -418,8 +448,8 @@ def _one_train_frame(filename: str, df: pd.DataFrame) -> pd.DataFrame:
 def _read_summary(filename: str, payload: bytes) -> pd.DataFrame:
     try:
         return pd.read_csv(io.BytesIO(payload))
-    except Exception as exc:  # pandas raises several types for a broken CSV
-        raise UploadError("err_csv", file=filename, detail=type(exc).__name__) from None
+    except Exception:  # pandas raises several types for a broken CSV
+        raise UploadError("err_csv", file=filename) from None
 
 
 def read_train(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -433,8 +463,8 @@ def read_train(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFra
             continue
         try:
             df = pd.read_parquet(io.BytesIO(payload))
-        except Exception as exc:  # pyarrow raises many types for a corrupt file
-            raise UploadError("err_parquet", file=filename, detail=type(exc).__name__) from None
+        except Exception:  # pyarrow raises many types for a corrupt file
+            raise UploadError("err_parquet", file=filename) from None
         histories.append(_one_train_frame(filename, df))
     if not histories:
         raise UploadError("err_no_parquet", path=", ".join(f for f, _ in files))
@@ -444,23 +474,21 @@ def read_train(files: list[tuple[str, bytes]]) -> tuple[pd.DataFrame, pd.DataFra
 def read_train_dir(path: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Every ``*.parquet`` below a ``longdep train`` output folder and its ``summary.csv``,
     as in :func:`read_train`."""
+    files = _parquet_below(path)
     root = Path(path).expanduser()
-    if not root.is_dir():
-        raise UploadError("err_dir", path=path)
-    files = sorted(root.rglob("*.parquet"))
-    if not files:
-        raise UploadError("err_no_parquet", path=path)
     histories = []
     for f in files:
         try:
             df = pd.read_parquet(f)
-        except Exception as exc:
-            raise UploadError("err_parquet", file=f.name, detail=type(exc).__name__) from None
+        except Exception:  # pyarrow raises many types for a corrupt file
+            raise UploadError("err_parquet", file=f.name) from None
         histories.append(_one_train_frame(f.name, df))
     summary_file = root / TRAIN_SUMMARY
-    summary = (
-        _read_summary(summary_file.name, summary_file.read_bytes())
-        if summary_file.is_file()
-        else None
-    )
+    summary = None
+    if summary_file.is_file():
+        try:
+            payload = summary_file.read_bytes()
+        except OSError:
+            raise UploadError("err_csv", file=summary_file.name) from None
+        summary = _read_summary(summary_file.name, payload)
     return pd.concat(histories, ignore_index=True), summary

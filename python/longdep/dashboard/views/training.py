@@ -13,7 +13,7 @@ import streamlit as st
 
 from longdep import tasks, trainlab
 from longdep.dashboard import charts, data, i18n, uploads
-from longdep.dashboard.views.your_model import show_error
+from longdep.dashboard.views.your_model import show_error, uploader_help
 
 TASKS = ("adding", "copy", "subject")
 T_CHOICES = (10, 20, 30, 50, 75, 100)
@@ -30,6 +30,8 @@ CLIP_LOSS_MAX, CLIP_GRAD_MAX = 1e3, 1e4
 RUN_ORDER = ("train", "pretrain", "finetune", "scratch")
 #: Steps at the long length after which the pre-training table compares the two runs.
 PRETRAIN_MARKS = (20, 50, 100, 200)
+#: A final loss within this fraction of the baseline counts as "about the baseline".
+BASELINE_BAND = 0.05
 
 
 def model_label(tr: i18n.Translator, name: str) -> str:
@@ -279,6 +281,17 @@ def clipping_tab(tr: i18n.Translator) -> None:
     st.markdown(tr("p6_clip_why"))
 
 
+def clip_verdict(final: float, baseline: float) -> str:
+    """The i18n key of the sentence that compares the clipped run's final loss with the
+    memoryless baseline: below, about (within ``BASELINE_BAND``) or above it. The sentence
+    is chosen from the numbers it prints, so the text cannot contradict them."""
+    if final < (1 - BASELINE_BAND) * baseline:
+        return "p6_clip_verdict_below"
+    if final <= (1 + BASELINE_BAND) * baseline:
+        return "p6_clip_verdict_near"
+    return "p6_clip_verdict_above"
+
+
 def clipping_results(tr: i18n.Translator) -> None:
     p = data.CLIP_PRESET
     cases = {tr("p6_clip_none"): None, tr("p6_clip_with", c=p["c"]): p["c"]}
@@ -296,26 +309,31 @@ def clipping_results(tr: i18n.Translator) -> None:
     chart = loss_chart(tr, runs, baseline_rule(tr, base), y_max=CLIP_LOSS_MAX)
     st.altair_chart(chart, width="stretch")
     st.altair_chart(grad_chart(tr, runs, p["c"], y_max=CLIP_GRAD_MAX), width="stretch")
-    st.caption(tr("p6_clip_caption"))
+    st.caption(tr("p6_clip_caption" if none["diverged"] else "p6_clip_caption_finite"))
     metric_rows(tr, results)
     st.caption(tr("p6_preset_time", s=sum(r["seconds"] for r in results.values())))
-    if none["diverged"]:
-        grads = none["history"]["grad_norm"].to_numpy(dtype=float)
-        finite = grads[np.isfinite(grads)]
-        st.markdown(
-            tr(
-                "p6_clip_result",
-                gmax=charts.sci_from_log10(math.log10(finite.max())) if len(finite) else "inf",
-                step=int(none["history"]["step"].iloc[-1]),
-                gclip=f"{clipped['history']['grad_norm'].max():.3g}",
-                final=clipped["final"],
-                base=base,
-            )
-        )
+    st.markdown(clipping_summary(tr, none, clipped))
+
+
+def clipping_summary(tr: i18n.Translator, none: dict, clipped: dict) -> str:
+    """What the two runs did, with their numbers: how the run without clipping ended, then
+    the clipped run's final loss against the baseline (see :func:`clip_verdict`)."""
+    if clipped["diverged"] or not math.isfinite(clipped["final"]):
+        verdict = tr("p6_clip_verdict_diverged", step=int(clipped["history"]["step"].iloc[-1]))
     else:
-        st.markdown(
-            tr("p6_clip_result_finite", none=none["final"], final=clipped["final"], base=base)
-        )
+        key = clip_verdict(clipped["final"], clipped["baseline"])
+        verdict = tr(key, final=clipped["final"], base=clipped["baseline"])
+    if not none["diverged"]:
+        return tr("p6_clip_result_finite", none=none["final"], verdict=verdict)
+    grads = none["history"]["grad_norm"].to_numpy(dtype=float)
+    finite = grads[np.isfinite(grads)]
+    return tr(
+        "p6_clip_result",
+        gmax=charts.sci_from_log10(math.log10(finite.max())) if len(finite) else "inf",
+        step=int(none["history"]["step"].iloc[-1]),
+        gclip=f"{clipped['history']['grad_norm'].max():.3g}",
+        verdict=verdict,
+    )
 
 
 # -- tab 3: pre-training --------------------------------------------------------------------
@@ -431,7 +449,7 @@ def folder_tab(tr: i18n.Translator) -> None:
     folder = st.text_input(tr("p6_folder_dir"), key="p6_dir", placeholder="results/train-adding")
     files = st.file_uploader(
         tr("p6_folder_upload"), type=["parquet", "csv"], accept_multiple_files=True,
-        key="p6_files",
+        help=uploader_help(tr), key="p6_files",
     )  # fmt: skip
     try:
         if files:

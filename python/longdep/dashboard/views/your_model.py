@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 
 import pandas as pd
@@ -13,15 +14,32 @@ from longdep.dashboard.views.decay import format_steps, metric_row
 
 KIND_LABEL = {"rnn": "RNN (Elman)", "gru": "GRU", "lstm": "LSTM"}
 MAX_CURVES = 10
+_LOG = logging.getLogger(__name__)
 
 
 def show_error(tr: i18n.Translator, exc: Exception) -> None:
-    """A validation problem as a sentence in the user's language; anything unexpected
-    is still shown as a message, never as a traceback."""
+    """A validation problem as a sentence in the user's language. Anything unexpected is
+    a translated message too, never a traceback or an exception's English text; the
+    details go to the server log."""
     if isinstance(exc, uploads.UploadError):
         st.error(tr(exc.key, **exc.params), icon=":material/error:")
     else:
-        st.error(tr("err_cell", detail=f"{type(exc).__name__}: {exc}"), icon=":material/error:")
+        _LOG.error("unexpected error while reading a file", exc_info=exc)
+        st.error(tr("err_unexpected"), icon=":material/error:")
+
+
+def uploader_help(tr: i18n.Translator, key: str | None = None) -> str:
+    """The help tooltip of a file uploader: the page's own help text (if any), then the
+    size limit and how to use the drop zone, in the user's language.
+
+    Of ``st.file_uploader``'s text, Streamlit 1.67 lets an app set only the label and this
+    help. The drop zone's own words come from Streamlit's frontend, in English whatever
+    the app's language, and no parameter or config option changes them: the "Upload"
+    button, the "200MB per file • NPZ, SAFETENSORS" line (from ``server.maxUploadSize``
+    and ``type``) and "Drag and drop a file here" while a file is dragged over it. So the
+    help names them in the user's language."""
+    limit = tr("upload_help_limit", limit=uploads.MAX_BYTES // 2**20)
+    return f"{tr(key)}\n\n{limit}" if key else limit
 
 
 def show_weights(tr: i18n.Translator, filename: str, payload: bytes) -> None:
@@ -85,8 +103,9 @@ def show_weights(tr: i18n.Translator, filename: str, payload: bytes) -> None:
 
 def weights_tab(tr: i18n.Translator) -> None:
     upload = st.file_uploader(
-        tr("p5_upload"), type=["npz", "safetensors"], help=tr("p5_upload_help"), key="p5_file"
-    )
+        tr("p5_upload"), type=["npz", "safetensors"], help=uploader_help(tr, "p5_upload_help"),
+        key="p5_file",
+    )  # fmt: skip
     st.download_button(
         tr("p5_example"),
         uploads.example_npz(),
@@ -138,8 +157,9 @@ def show_sweep(
 def sweep_tab(tr: i18n.Translator) -> None:
     st.caption(tr("p5_sweep_waiting"))
     files = st.file_uploader(
-        tr("p5_sweep_upload"), type=["parquet"], accept_multiple_files=True, key="p5_sweep"
-    )
+        tr("p5_sweep_upload"), type=["parquet"], accept_multiple_files=True,
+        help=uploader_help(tr), key="p5_sweep",
+    )  # fmt: skip
     folder = st.text_input(tr("p5_sweep_dir"), key="p5_dir", placeholder="results/")
     try:
         if files:
