@@ -1,8 +1,9 @@
 """Two training-lab comparisons with numbers.
 
 1. Clipping: a tanh RNN initialised at spectral radius 1.5 (orthogonal) on the adding
-   problem (T = 50, H = 32, SGD lr 0.2) diverges without clipping and converges with
-   global-norm clipping at 1.
+   problem (T = 50, H = 32, SGD lr 0.2) overflows without clipping; with global-norm
+   clipping at 1 it stays finite for all 400 steps, but ends above the memoryless
+   baseline (MSE 1/6): clipping tames the explosion, it does not make the RNN learn.
 2. Pre-training: a GRU pre-trained on the adding problem at T = 50 and fine-tuned at
    T = 200, against the same GRU trained from scratch at T = 200 for the same steps.
 
