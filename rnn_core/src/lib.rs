@@ -25,7 +25,8 @@ pub use bptt::{
     ParamGrads, Wrt,
 };
 pub use cells::{
-    build, kinds, Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Params, SplitKind, Weights,
+    build, kinds, Cell, Elman, Gru, LayerNorm, Lru, Lstm, MinLstm, Nonlinearity, Params, RgLru,
+    Slstm, SplitKind, Weights,
 };
 pub use error::{Error, Result};
 pub use forward::{forward, forward_states};

@@ -43,7 +43,108 @@ fn cells(rng: &mut Rng, h: usize, i: usize) -> Vec<Box<dyn Cell<f64>>> {
         Box::new(gru(rng, h, i)),
         Box::new(lru(rng, h, i)),
         mingru(rng, h, i),
+        minlstm(rng, h, i),
+        rglru(rng, h),
+        slstm(rng, h, i),
     ]
+}
+
+/// A minLSTM built through the catalogue.
+fn minlstm(rng: &mut Rng, h: usize, i: usize) -> Box<dyn Cell<f64>> {
+    let p = Params::new()
+        .array("weight_ih", rng.vec(3 * h * i, 1.0), &[3 * h, i])
+        .array("bias_ih", rng.vec(3 * h, 0.5), &[3 * h]);
+    rnn_core::build("minlstm", &p).unwrap()
+}
+
+/// An RG-LRU built through the catalogue; its input size is its hidden size.
+fn rglru(rng: &mut Rng, h: usize) -> Box<dyn Cell<f64>> {
+    let p = Params::new()
+        .array("weight_a", rng.vec(h * h, 1.0), &[h, h])
+        .array("bias_a", rng.vec(h, 0.5), &[h])
+        .array("weight_x", rng.vec(h * h, 1.0), &[h, h])
+        .array("bias_x", rng.vec(h, 0.5), &[h])
+        // softplus(a_param) in about (0.02, 0.13): a in (0.35, 1), so that the
+        // gradients stay large against the rounding of the finite differences.
+        .array(
+            "a_param",
+            rng.vec(h, 1.0).iter().map(|v| v - 3.0).collect(),
+            &[h],
+        );
+    rnn_core::build("rglru", &p).unwrap()
+}
+
+/// An sLSTM built through the catalogue.
+fn slstm(rng: &mut Rng, h: usize, i: usize) -> Box<dyn Cell<f64>> {
+    let p = Params::new()
+        .array("weight_ih", rng.vec(4 * h * i, 1.0), &[4 * h, i])
+        .array(
+            "weight_hh",
+            rng.vec(4 * h * h, 1.0 / (h as f64).sqrt()),
+            &[4 * h, h],
+        )
+        .array("bias", rng.vec(4 * h, 0.5), &[4 * h]);
+    rnn_core::build("slstm", &p).unwrap()
+}
+
+/// A random initial state for `cell`; the sLSTM's normaliser `n` (the third quarter)
+/// is made positive, as it is in use (it starts at 0 and grows).
+fn initial_state(cell: &dyn Cell<f64>, rng: &mut Rng, batch: usize) -> Vec<f64> {
+    let s = cell.state_dim();
+    let mut s0 = rng.vec(batch * s, 0.5);
+    if cell.kind() == "slstm" {
+        let h = cell.hidden();
+        for lane in s0.chunks_exact_mut(s) {
+            for n in &mut lane[2 * h..3 * h] {
+                *n = 0.5 + n.abs();
+            }
+        }
+    }
+    s0
+}
+
+/// The smallest `|i_r - log f~|` of an sLSTM run (the distance from the kink of the
+/// stabiliser's `max`), read back from the records (`rec[3H..4H]` is
+/// `e = exp(-|i_r - log f~|)`, `rec[4H..5H]` the branch flag), and whether each
+/// branch was taken. Finite differences need the margin well above their step.
+fn slstm_margin(cell: &dyn Cell<f64>, x: &[f64], s0: &[f64]) -> (f64, bool, bool) {
+    let (h, i) = (cell.hidden(), cell.input());
+    let steps = x.len() / i;
+    let w = &cell.weights().w_ih;
+    let mut cur = s0.to_vec();
+    let mut next = vec![0.0; cell.state_dim()];
+    let mut rec = vec![0.0; cell.record_dim()];
+    let mut scratch = vec![0.0; cell.scratch_dim()];
+    let (mut margin, mut input_branch, mut forget_branch) = (f64::INFINITY, false, false);
+    for t in 0..steps {
+        let xt = &x[t * i..(t + 1) * i];
+        let xp: Vec<f64> = (0..cell.proj_dim())
+            .map(|r| cell.proj_bias()[r] + (0..i).map(|k| w[r * i + k] * xt[k]).sum::<f64>())
+            .collect();
+        cell.step(&xp, &cur, &mut next, &mut rec, &mut scratch);
+        for j in 0..h {
+            margin = margin.min(-rec[3 * h + j].ln());
+            if rec[4 * h + j] > 0.0 {
+                input_branch = true;
+            } else {
+                forget_branch = true;
+            }
+        }
+        std::mem::swap(&mut cur, &mut next);
+    }
+    (margin, input_branch, forget_branch)
+}
+
+/// For the sLSTM, fail unless the run stays clear of the `max` kink.
+fn check_clear_of_kink(cell: &dyn Cell<f64>, x: &[f64], s0: &[f64]) {
+    if cell.kind() == "slstm" {
+        let (margin, a, b) = slstm_margin(cell, x, s0);
+        assert!(
+            margin > 1e-3,
+            "slstm run passes within {margin} of the max() kink"
+        );
+        assert!(a && b, "slstm run takes one branch of max() only: {a} {b}");
+    }
 }
 
 fn lru(rng: &mut Rng, h: usize, i: usize) -> Lru<f64> {
@@ -80,10 +181,11 @@ fn bptt_norms_match_central_differences() {
     let (i, steps) = (3, 9);
     for cell in cells(&mut rng, 5, i) {
         let cell = cell.as_ref();
-        let (h, s) = (cell.hidden(), cell.state_dim());
+        let (h, s, i) = (cell.hidden(), cell.state_dim(), cell.input());
         let x = rng.vec(steps * i, 1.0);
-        let s0 = rng.vec(s, 0.5);
+        let s0 = initial_state(cell, &mut rng, 1);
         let v = rng.vec(h, 1.0);
+        check_clear_of_kink(cell, &x, &s0);
         let seq = Seq::new(&x, steps, 1, i).unwrap();
         let mut got_h = vec![0.0; steps];
         let mut got_x = vec![0.0; steps];
@@ -188,10 +290,11 @@ fn forward_sensitivity_matches_central_differences() {
     let (h, i, steps) = (4, 2, 8);
     for cell in cells(&mut rng, h, i) {
         let cell = cell.as_ref();
-        let s = cell.state_dim();
+        let (s, i) = (cell.state_dim(), cell.input());
         let x = rng.vec(steps * i, 1.0);
-        let s0 = rng.vec(s, 0.5);
+        let s0 = initial_state(cell, &mut rng, 1);
         let u = rng.vec(s, 1.0);
+        check_clear_of_kink(cell, &x, &s0);
         let seq = Seq::new(&x, steps, 1, i).unwrap();
         let mut got = vec![0.0; steps];
         sensitivity(cell, &seq, &s0, &u, Part::State, None, &mut got).unwrap();
@@ -225,9 +328,9 @@ fn checkpointed_reverse_pass_equals_stored_one() {
     let (i, steps, batch) = (2, 1000, 3);
     for cell in cells(&mut rng, 6, i) {
         let cell = cell.as_ref();
-        let (h, s) = (cell.hidden(), cell.state_dim());
+        let (h, s, i) = (cell.hidden(), cell.state_dim(), cell.input());
         let x = rng.vec(steps * batch * i, 1.0);
-        let s0 = rng.vec(batch * s, 0.5);
+        let s0 = initial_state(cell, &mut rng, batch);
         let v = rng.vec(batch * h, 1.0);
         let seq = Seq::new(&x, steps, batch, i).unwrap();
         let big = BpttOptions::default();

@@ -9,6 +9,37 @@ use rnn_core::{
 
 /// Build a cell of `kind` from the flat parameter layout of `Cell::accumulate_grads`.
 fn build(kind: &str, h: usize, i: usize, p: &[f64]) -> Box<dyn Cell<f64>> {
+    if kind == "minlstm" {
+        let (w, b) = p[..3 * h * i + 3 * h].split_at(3 * h * i);
+        let params = rnn_core::Params::new()
+            .array("weight_ih", w.to_vec(), &[3 * h, i])
+            .array("bias_ih", b.to_vec(), &[3 * h]);
+        return rnn_core::build("minlstm", &params).unwrap();
+    }
+    if kind == "rglru" {
+        // [weight_a | bias_a | weight_x | bias_x | a_param]; the input size is h.
+        let (w_a, rest) = p.split_at(h * h);
+        let (b_a, rest) = rest.split_at(h);
+        let (w_x, rest) = rest.split_at(h * h);
+        let (b_x, rest) = rest.split_at(h);
+        let params = rnn_core::Params::new()
+            .array("weight_a", w_a.to_vec(), &[h, h])
+            .array("bias_a", b_a.to_vec(), &[h])
+            .array("weight_x", w_x.to_vec(), &[h, h])
+            .array("bias_x", b_x.to_vec(), &[h])
+            .array("a_param", rest[..h].to_vec(), &[h]);
+        return rnn_core::build("rglru", &params).unwrap();
+    }
+    if kind == "slstm" {
+        // [weight_ih | weight_hh | bias], gates (i, f, z, o).
+        let (w_ih, rest) = p.split_at(4 * h * i);
+        let (w_hh, rest) = rest.split_at(4 * h * h);
+        let params = rnn_core::Params::new()
+            .array("weight_ih", w_ih.to_vec(), &[4 * h, i])
+            .array("weight_hh", w_hh.to_vec(), &[4 * h, h])
+            .array("bias", rest[..4 * h].to_vec(), &[4 * h]);
+        return rnn_core::build("slstm", &params).unwrap();
+    }
     if kind == "mingru" {
         let (w, b) = p[..2 * h * i + 2 * h].split_at(2 * h * i);
         let params = rnn_core::Params::new()
@@ -56,6 +87,32 @@ fn build(kind: &str, h: usize, i: usize, p: &[f64]) -> Box<dyn Cell<f64>> {
     }
 }
 
+/// The smallest `|i_r - log f~|` along an sLSTM run, from the records (`rec[3H..4H]`
+/// is `e = exp(-|i_r - log f~|)`, `rec[4H..5H]` the branch flag), and whether
+/// both branches of the stabiliser's `max` were taken.
+fn slstm_margin(cell: &dyn Cell<f64>, x: &[f64], s0: &[f64]) -> (f64, bool) {
+    let (h, i) = (cell.hidden(), cell.input());
+    let w = &cell.weights().w_ih;
+    let mut cur = s0.to_vec();
+    let mut next = vec![0.0; cell.state_dim()];
+    let mut rec = vec![0.0; cell.record_dim()];
+    let mut scratch = vec![0.0; cell.scratch_dim()];
+    let mut margin = f64::INFINITY;
+    let mut taken = [false; 2];
+    for xt in x.chunks_exact(i) {
+        let xp: Vec<f64> = (0..cell.proj_dim())
+            .map(|r| cell.proj_bias()[r] + (0..i).map(|k| w[r * i + k] * xt[k]).sum::<f64>())
+            .collect();
+        cell.step(&xp, &cur, &mut next, &mut rec, &mut scratch);
+        for j in 0..h {
+            margin = margin.min(-rec[3 * h + j].ln());
+            taken[usize::from(rec[4 * h + j] > 0.0)] = true;
+        }
+        std::mem::swap(&mut cur, &mut next);
+    }
+    (margin, taken[0] && taken[1])
+}
+
 /// `L = sum_t dh_t . h_t` for one lane.
 fn loss(cell: &dyn Cell<f64>, x: &[f64], steps: usize, s0: &[f64], dh: &[f64]) -> f64 {
     let seq = Seq::new(x, steps, 1, cell.input()).unwrap();
@@ -67,9 +124,13 @@ fn loss(cell: &dyn Cell<f64>, x: &[f64], steps: usize, s0: &[f64], dh: &[f64]) -
 #[test]
 fn parameter_and_initial_state_gradients_match_central_differences() {
     let mut rng = Rng::new(21);
-    let (h, i, steps) = (4, 3, 7);
+    let (h, i0, steps) = (4, 3, 7);
     let mut checkpointed = 0;
-    for kind in ["elman", "elman_ln", "lstm", "gru", "lru", "mingru"] {
+    for kind in [
+        "elman", "elman_ln", "lstm", "gru", "lru", "mingru", "minlstm", "rglru", "slstm",
+    ] {
+        // The RG-LRU's input size is its hidden size.
+        let i = if kind == "rglru" { h } else { i0 };
         let n = build(kind, h, i, &vec![0.1; 100_000]).param_len();
         let mut p = rng.vec(n, 0.6);
         if kind == "lru" {
@@ -83,11 +144,30 @@ fn parameter_and_initial_state_gradients_match_central_differences() {
                 *v += 1.0;
             }
         }
+        if kind == "rglru" {
+            // a_param near -3: a = exp(-8 gate_a softplus(a_param)) in (0.35, 1).
+            for v in p[n - h..].iter_mut() {
+                *v -= 3.0;
+            }
+        }
         let cell = build(kind, h, i, &p);
         let s = cell.state_dim();
         let hh = cell.hidden();
         let x = rng.vec(steps * i, 1.0);
-        let s0 = rng.vec(s, 0.5);
+        let mut s0 = rng.vec(s, 0.5);
+        if kind == "slstm" {
+            // A positive normaliser n, as in use; and the run must stay clear of the
+            // kink of the stabiliser's max() for central differences to hold.
+            for v in s0[2 * h..3 * h].iter_mut() {
+                *v = 0.5 + v.abs();
+            }
+            let (margin, both) = slstm_margin(cell.as_ref(), &x, &s0);
+            assert!(
+                margin > 1e-3,
+                "slstm run passes within {margin} of the kink"
+            );
+            assert!(both, "slstm run takes one branch of max() only");
+        }
         let dh = rng.vec(steps * hh, 1.0);
         let seq = Seq::new(&x, steps, 1, i).unwrap();
         let got = param_grads(cell.as_ref(), &seq, &s0, &dh, true, 1 << 30, None).unwrap();

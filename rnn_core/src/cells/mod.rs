@@ -10,7 +10,10 @@ mod gru;
 mod lru;
 mod lstm;
 mod mingru;
+mod minlstm;
 mod params;
+mod rglru;
+mod slstm;
 
 pub(crate) use elman::activate as elman_activate;
 pub use elman::{Elman, LayerNorm, Nonlinearity};
@@ -22,7 +25,10 @@ pub use lru::Lru;
 pub use lstm::Lstm;
 pub(crate) use lstm::{pointwise as lstm_pointwise, pointwise_vjp as lstm_pointwise_vjp};
 pub use mingru::MinGru;
+pub use minlstm::MinLstm;
 pub use params::Params;
+pub use rglru::RgLru;
+pub use slstm::Slstm;
 
 use crate::error::{check_finite, Error, Result};
 use crate::kernels::{axpy, Packed};
@@ -32,13 +38,16 @@ use crate::Real;
 pub type Builder<F> = fn(&Params<F>) -> Result<Box<dyn Cell<F>>>;
 
 /// The catalogue: every cell kind by name. A new cell is its file and one row here.
-pub fn kinds<F: Real>() -> [(&'static str, Builder<F>); 5] {
+pub fn kinds<F: Real>() -> [(&'static str, Builder<F>); 8] {
     [
         ("elman", Elman::build),
         ("lstm", Lstm::build),
         ("gru", Gru::build),
         ("lru", Lru::build),
         ("mingru", MinGru::build),
+        ("minlstm", MinLstm::build),
+        ("rglru", RgLru::build),
+        ("slstm", Slstm::build),
     ]
 }
 
