@@ -37,7 +37,7 @@ def with_value(a: np.ndarray, index: tuple[int, ...], value: float) -> np.ndarra
 BAD_CALLS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     # x
     ("x-wrong-input-size", lambda: ld.forward(ELMAN, np.ones((T, B, 4))), ld.ShapeError,
-     r"^x must have shape \(T, B, 2\) .*weight_ih \(3, 2\); got \(5, 2, 4\)"),
+     r"^x must have shape \(T, B, 2\) .*input size I = 2 of Elman; got \(5, 2, 4\)"),
     ("x-wrong-input-size-2d", lambda: ld.grad_norms(ELMAN, np.ones((T, 4)), V), ld.ShapeError,
      r"^x must have shape \(T, 2\).*got \(5, 4\)"),
     ("x-1d", lambda: ld.forward(ELMAN, np.ones(T)), ld.ShapeError, r"^x must have 2 or 3 dim.*\(5,\)"),

@@ -8,7 +8,14 @@ import numpy as np
 
 from .errors import ArgumentError, DTypeError, NumericsError, ShapeError
 
-__all__ = ["as_float_array", "compute_dtype", "require_finite", "shape_str"]
+__all__ = [
+    "as_float_array",
+    "compute_dtype",
+    "frozen_copy",
+    "require_bool",
+    "require_finite",
+    "shape_str",
+]
 
 
 def shape_str(shape: tuple[int, ...]) -> str:
@@ -18,7 +25,31 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
+def require_bool(name: str, value: Any) -> bool:
+    """`value` as a bool if it is a real boolean (``bool`` or ``numpy.bool_``), else ArgumentError.
+
+    Strings such as ``'no'`` or numbers such as ``0`` are refused: ``bool('no')`` is True.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{name} must be True or False; got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def frozen_copy(a: np.ndarray) -> np.ndarray:
+    """A private, read-only copy of `a`: later edits of `a` do not reach it, and it
+    cannot be edited in place (``ValueError: assignment destination is read-only``)."""
+    out = np.array(a, copy=True, order="C")
+    out.flags.writeable = False
+    return out
+
+
 def _to_numpy(name: str, a: Any) -> np.ndarray:
+    if isinstance(a, np.ma.MaskedArray):
+        raise ArgumentError(
+            f"{name} must be a plain array, not a masked one (longdep would ignore the mask); "
+            f"got numpy.ma.MaskedArray of shape {shape_str(a.shape)}: pass "
+            f"{name}.filled(fill_value) to choose what the masked entries hold"
+        )
     if hasattr(a, "detach") and hasattr(a, "cpu"):  # a torch tensor, without importing torch
         a = a.detach().cpu().numpy()
     try:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validate import as_float_array, choice, shape_str
+from ._validate import as_float_array, choice, require_bool, shape_str
 from .core import forward, grad_norms, sensitivity
 from .errors import ArgumentError, NumericsError, ShapeError
 
@@ -137,6 +137,7 @@ def memory_horizon(
     >>> ld.memory_horizon(spiky), ld.memory_horizon(spiky, sustained=True)
     (1.0, 3.0)
     """
+    sustained = require_bool("sustained", sustained)
     c, d = _curve(log_curve, distance)
     if not (isinstance(threshold, (int, float)) and 0 < threshold and math.isfinite(threshold)):
         raise ArgumentError(f"threshold must be a positive finite number; got {threshold!r}")

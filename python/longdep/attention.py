@@ -14,7 +14,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._validate import as_float_array, choice, compute_dtype, require_finite, shape_str
+from ._validate import (
+    as_float_array,
+    choice,
+    compute_dtype,
+    frozen_copy,
+    require_bool,
+    require_finite,
+    shape_str,
+)
 from .errors import ArgumentError, ShapeError
 
 __all__ = ["Attention"]
@@ -73,6 +81,12 @@ class Attention:
         ``(d, I)`` query, key and value projections.
     W_o
         ``(O, d)`` output projection or ``None``.
+    residual, layer_norm, causal
+        ``True`` or ``False`` (anything else, such as the string ``"no"``, is an
+        ArgumentError).
+
+    The projections are copied at construction and stored read-only, like the weights
+    of the recurrent cells: an in-place edit raises ``ValueError``; build a new head.
 
     Examples
     --------
@@ -124,9 +138,9 @@ class Attention:
         for name, maybe in named:
             if maybe is not None:
                 require_finite(name, maybe)
-        for name, flag in (("residual", residual), ("layer_norm", layer_norm), ("causal", causal)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise ArgumentError(f"{name} must be True or False; got {flag!r}")
+        residual = require_bool("residual", residual)
+        layer_norm = require_bool("layer_norm", layer_norm)
+        causal = require_bool("causal", causal)
         out_size = d if wo is None else wo.shape[0]
         if residual and out_size != i:
             raise ShapeError(
@@ -136,10 +150,11 @@ class Attention:
                 + "); pass W_o of shape "
                 + f"({i}, {d})"
             )
-        self.W_q, self.W_k, self.W_v, self.W_o = wq, wk, wv, wo
-        self.residual = bool(residual)
-        self.layer_norm = bool(layer_norm)
-        self.causal = bool(causal)
+        self.W_q, self.W_k, self.W_v = frozen_copy(wq), frozen_copy(wk), frozen_copy(wv)
+        self.W_o = None if wo is None else frozen_copy(wo)
+        self.residual = residual
+        self.layer_norm = layer_norm
+        self.causal = causal
 
     @property
     def head_size(self) -> int:
@@ -295,8 +310,7 @@ class Attention:
         choice("wrt", wrt, ("input", "state"))
         _no_state(h0)
         _threads(threads)
-        if not isinstance(log, (bool, np.bool_)):
-            raise ArgumentError(f"log must be True or False; got {log!r}")
+        log = require_bool("log", log)
         arr, two_d = self._prepare_x(x, np.dtype(np.float64))
         t, b, _ = arr.shape
         w = self._loss_weights(v, b, two_d)

@@ -128,6 +128,8 @@ def collect(results: Path) -> None:
         df = collect_(results)
     except SweepError as e:
         raise click.ClickException(str(e)) from None
+    except OSError as e:  # a read-only results folder
+        raise click.ClickException(f"cannot write the summary: {e}") from None
     click.echo(f"{len(df)} cases -> {results / 'summary.parquet'}, {results / 'summary.csv'}")
 
 
@@ -161,35 +163,82 @@ def report(results: Path, out: Path | None, scale: float) -> None:
     from .report import render_report
     from .sweep import SweepError
 
+    default = results / "report"
+    if out is None and default.is_symlink():  # it would carry the report out of RESULTS
+        raise click.ClickException(
+            f"{default} is a symbolic link; the report is not written through it "
+            "(remove it, or pass --out with the folder you want)"
+        )
     try:
         files = render_report(results, out, scale=scale)
     except SweepError as e:
         raise click.ClickException(str(e)) from None
+    except OSError as e:  # --out under a regular file, read-only, no permission
+        raise click.ClickException(f"cannot write the report: {e}") from None
     for f in files:
         click.echo(str(f))
+
+
+#: Where `longdep dashboard` listens unless told otherwise: this machine only.
+DASHBOARD_ADDRESS = "127.0.0.1"
+#: Server settings `longdep dashboard` passes to streamlit, as in .streamlit/config.toml:
+#: visitors see a generic message for an uncaught error, never its traceback or text.
+DASHBOARD_SERVER = {
+    "browser.gatherUsageStats": "false",
+    "server.maxUploadSize": "200",
+    "client.showErrorDetails": "none",
+}
+
+
+def _passed(args: tuple[str, ...], option: str) -> bool:
+    """Whether `--option` (``--option=value`` or ``--option value``) is among `args`."""
+    flag = f"--{option}"
+    return any(a == flag or a.startswith(flag + "=") for a in args)
 
 
 @main.command(
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
 )
-@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to serve on.")
+@click.option(
+    "--address",
+    metavar="HOST",
+    default=None,
+    help=f"Interface to listen on [default: {DASHBOARD_ADDRESS}, this machine only]. "
+    "To serve on a network: --address 0.0.0.0 (anyone who can reach the port can use it).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port to listen on [default: streamlit's, 8501].",
+)
 @click.option("--headless", is_flag=True, help="Do not open a browser window.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def dashboard(port: int | None, headless: bool, args: tuple[str, ...]) -> None:
+def dashboard(address: str | None, port: int | None, headless: bool, args: tuple[str, ...]) -> None:
     """Open the dashboard: `streamlit run` on the app inside the installed package.
 
-    Other arguments are passed on to `streamlit run` (e.g. --server.address 0.0.0.0).
+    It listens on 127.0.0.1 (this machine only) and shows visitors no error details
+    (client.showErrorDetails = none). Other arguments are passed on to `streamlit run`.
 
     \b
     Examples:
       longdep dashboard
       longdep dashboard --port 8502 --headless
+      longdep dashboard --address 0.0.0.0 --port 8080   (serve on a network)
     """
     from .dashboard import APP_PATH, THEME
 
+    for name, value, option in (
+        ("--address", address, "server.address"),
+        ("--port", port, "server.port"),
+    ):
+        if value is not None and _passed(args, option):
+            raise click.UsageError(f"give {name} or --{option}, not both")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
     cmd += [f"--theme.{key}={value}" for key, value in THEME.items()]
-    cmd += ["--browser.gatherUsageStats=false", "--server.maxUploadSize=200"]
+    cmd += [f"--{key}={value}" for key, value in DASHBOARD_SERVER.items() if not _passed(args, key)]
+    if not _passed(args, "server.address"):
+        cmd.append(f"--server.address={address or DASHBOARD_ADDRESS}")
     if port is not None:
         cmd.append(f"--server.port={port}")
     if headless:

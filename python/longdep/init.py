@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import as_float_array, choice, require_finite, shape_str
+from ._validate import as_float_array, choice, require_bool, require_finite, shape_str
 from .attention import Attention
 from .cells import GRU, LRU, LSTM, Elman
 from .errors import ArgumentError, ShapeError
@@ -174,6 +174,7 @@ def elman(
     """
     H, I = _size("H", H), _size("I", I)
     init = choice("init", init, ("normal", "orthogonal", "identity"))
+    layer_norm = require_bool("layer_norm", layer_norm)
     gain = _number("gain", gain)
     input_scale = _number("input_scale", input_scale)
     rec, inp = _streams(seed, 2)
@@ -316,6 +317,9 @@ def attention(
     """
     d, I = _size("d", d), _size("I", I)
     scale = _number("scale", scale)
+    residual = require_bool("residual", residual)
+    layer_norm = require_bool("layer_norm", layer_norm)
+    causal = require_bool("causal", causal)
     q, k, v, o = _streams(seed, 4)
     w_q = _input_weights(q, d, I, scale)
     w_k = _input_weights(k, d, I, scale)

@@ -435,6 +435,8 @@ def render_report(
     summary = collect(folder)
     curves = read_curves(folder)
     out = Path(dest) if dest is not None else folder / "report"
+    if dest is None and out.is_symlink():
+        raise SweepError(f"{out} is a symbolic link; the report is not written through it")
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     charts = {

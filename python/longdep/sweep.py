@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import hashlib
 import itertools
 import json
@@ -51,6 +52,7 @@ import sys
 import threading
 import time
 import tomllib
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +61,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from ._validate import require_bool
 from .errors import ArgumentError, LongdepError
 
 __all__ = [
@@ -181,9 +184,21 @@ def _chrono(v: Any) -> int | bool | None:
     return int(v)
 
 
+#: Unicode categories refused in a sweep name: control characters (tab, newline, ESC,
+#: DEL, C1), invisible format characters (bidirectional overrides, zero-width) and
+#: line/paragraph separators. The name is printed on terminals and written in reports.
+_NAME_REFUSED = ("Cc", "Cf", "Zl", "Zp")
+
+
 def _name(v: Any) -> str:
     if not isinstance(v, str) or not v.strip():
         raise _Bad(f"must be a non-empty string; got {v!r}")
+    for i, ch in enumerate(v):
+        if unicodedata.category(ch) in _NAME_REFUSED:
+            raise _Bad(
+                f"must not contain control or invisible characters; got {v!r} "
+                f"(U+{ord(ch):04X} at position {i})"
+            )
     return v
 
 
@@ -256,7 +271,9 @@ _SETTING_QUANTITY = {"wrt": "grad_norms", "k": "lyapunov", "warmup": "lyapunov"}
 _KEY_RE = re.compile(
     r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*="""
 )
-_TABLE_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]")
+# Possessive quantifiers: linear time on hostile lines (a lazy group before `\s*\]`
+# backtracks quadratically over long runs of spaces).
+_TABLE_RE = re.compile(r"^\s*+\[([^\[\]]*+)\]")
 
 
 def _key_lines(text: str) -> dict[tuple[str, str], int]:
@@ -268,15 +285,15 @@ def _key_lines(text: str) -> dict[tuple[str, str], int]:
     lines: dict[tuple[str, str], int] = {}
     table = ""
     in_multiline = False
-    for no, line in enumerate(text.splitlines(), 1):
+    for no, line in enumerate(text.split("\n"), 1):  # TOML ends lines at \n only
         opens = line.count('"""') % 2 or line.count("'''") % 2
         if in_multiline:  # inside a multi-line string: no keys here
             in_multiline = not opens
             continue
         in_multiline = bool(opens)
         m = _TABLE_RE.match(line)
-        if m:
-            table = m.group(1).replace(" ", "").replace('"', "")
+        if m and m.group(1).strip():
+            table = "".join(m.group(1).split()).replace('"', "")
             parts = table.split(".")
             for j in range(len(parts)):
                 lines.setdefault((".".join(parts[:j]), parts[j]), no)
@@ -351,6 +368,82 @@ def _applies(key: str, cell: str) -> bool:
     return spec is None or cell in spec.cells
 
 
+#: Deepest nesting of arrays / inline tables, and most parts of a dotted key or table
+#: name, a config may have. A sweep config needs two or three; far deeper input makes
+#: tomllib recurse past Python's limit (arrays) or take quadratic memory (dotted keys).
+MAX_TOML_NESTING = 64
+
+_TOML_TOKEN = re.compile(r"\"\"\"|'''|[\"'#\[\]{}=,.\n]")
+_TOML_STRING_BODY = {
+    '"""': re.compile(r'(?:[^"\\]|\\.|"(?!""))*+"""', re.S),
+    "'''": re.compile(r"(?:[^']|'(?!''))*+'''"),
+    '"': re.compile(r'(?:[^"\\\n]|\\.)*+"'),
+    "'": re.compile(r"[^'\n]*+'"),
+}
+
+
+def _toml_nesting(text: str) -> tuple[int, str] | None:
+    """Where (offset) and how `text` nests deeper than :data:`MAX_TOML_NESTING`, or None.
+
+    A linear scan that skips strings and comments and counts the open ``[``/``{`` and
+    the dots of one dotted key; it only bounds the depth, tomllib checks the syntax.
+    """
+    depth = dots = 0
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _TOML_TOKEN.search(text, pos)
+        if m is None:
+            return None
+        tok, pos = m.group(), m.end()
+        if tok in _TOML_STRING_BODY:
+            end = _TOML_STRING_BODY[tok].match(text, pos)
+            if end is None:  # unterminated: tomllib reports it
+                return None
+            pos = end.end()
+        elif tok == "#":
+            newline = text.find("\n", pos)
+            pos = n if newline < 0 else newline
+        elif tok in "[{":
+            depth, dots = depth + 1, 0
+            if depth > MAX_TOML_NESTING:
+                return m.start(), f"arrays or tables more than {MAX_TOML_NESTING} levels deep"
+        elif tok in "]}":
+            depth, dots = max(depth - 1, 0), 0
+        elif tok == ".":
+            dots += 1
+            if dots >= MAX_TOML_NESTING:
+                return (
+                    m.start(),
+                    f"a dotted key or table name of more than {MAX_TOML_NESTING} parts",
+                )
+        else:  # "=", "," or a newline ends a dotted key
+            dots = 0
+    return None
+
+
+def _load_toml(text: str, source: str) -> tuple[str, dict[str, Any]]:
+    """The text without a leading UTF-8 byte-order mark, and its TOML document.
+
+    Raises ValueError with a ``"FILE[:LINE]: ..."`` message for invalid TOML and for
+    nesting beyond :data:`MAX_TOML_NESTING`, never RecursionError.
+    """
+    text = text.removeprefix("\ufeff")  # Windows editors write a BOM; tomllib refuses it
+    deep = _toml_nesting(text)
+    if deep is not None:
+        offset, what = deep
+        line = text.count("\n", 0, offset) + 1
+        raise ValueError(f"{source}:{line}: too deeply nested: {what} (a config needs 2 or 3)")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{source}: not valid TOML: {e}") from None
+    except RecursionError:  # deep nesting the scan above missed
+        raise ValueError(
+            f"{source}: not valid TOML: nested too deeply to parse (arrays or tables "
+            "inside each other)"
+        ) from None
+
+
 def parse_config(text: str, source: str = "<config>") -> SweepConfig:
     """Validate a sweep config given as TOML text and expand its grid.
 
@@ -358,16 +451,17 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
     message naming the key and its line in ``source``.
     """
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise SweepConfigError([f"{source}: not valid TOML: {e}"]) from None
+        text, raw = _load_toml(text, source)
+    except ValueError as e:
+        raise SweepConfigError([str(e)]) from None
     lines = _key_lines(text)
     errors: list[str] = []
 
     def err(table: str, key: str, msg: str) -> None:
         no = lines.get((table, key)) or (lines.get(("", table)) if table else None)
         where = f"{source}:{no}" if no else source
-        label = f"[{table}] {key}" if table else key
+        shown = key if key.isprintable() else repr(key)  # a quoted key may hold ESC etc.
+        label = f"[{table}] {shown}" if table else shown
         line = f"{where}: {label}: {msg}"
         if line not in errors:
             errors.append(line)
@@ -1077,7 +1171,10 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         try:
             fd = os.open(path, flags, 0o644)
         except OSError as e:
-            raise SweepError(f"cannot create the lock file {path}: {e.strerror}") from None
+            why = e.strerror
+            if e.errno == errno.ELOOP:
+                why = "it is a symbolic link, which a sweep never follows; remove it"
+            raise SweepError(f"cannot create the lock file {path}: {why}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -1139,10 +1236,20 @@ def run_sweep(
         On Ctrl-C or SIGTERM, after cancelling the pending cases: every file in
         ``out`` is complete.
     """
+    resume = require_bool("resume", resume)
+    progress = require_bool("progress", progress)
     cfg = config if isinstance(config, SweepConfig) else load_config(config)
     stream = stream if stream is not None else sys.stderr
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # under a regular file, in /proc, read-only, no permission
+        raise SweepError(
+            f"cannot create the results folder {folder}: {e.strerror or e}"
+            + (f" ({e.filename})" if e.filename and str(e.filename) != str(folder) else "")
+        ) from None
+    if not folder.is_dir():
+        raise SweepError(f"cannot use {folder} as the results folder: it is not a folder")
     result = SweepResult(out=folder, total=len(cfg.cases))
 
     def say(msg: str) -> None:
@@ -1195,7 +1302,7 @@ def run_sweep(
             label=cfg.name,
             stream=stream,
             interval=interval,
-            enabled=progress is not False,
+            enabled=progress,
         )
         aborted = True
         try:
@@ -1267,7 +1374,13 @@ def _drive(
                 say(("\n" if bar.tty else "") + f"case {case.name} failed: {type(e).__name__}: {e}")
                 bar.update()
                 continue
-            _write_case(folder, case, res)
+            try:
+                _write_case(folder, case, res)
+            except OSError as e:  # disk full, folder removed or made read-only mid-run
+                raise SweepError(
+                    f"cannot write {folder / case.filename}: {e.strerror or e}; finished "
+                    "cases are saved, rerun with --resume"
+                ) from None
             result.computed.append(case.name)
             bar.update()
         if not done and bar.tty:
@@ -1286,6 +1399,7 @@ def collect(out: str | os.PathLike[str], *, write: bool = True) -> Any:
     """
     import pandas as pd
 
+    write = require_bool("write", write)
     folder = Path(out)
     if not folder.is_dir():
         raise SweepError(f"{folder} is not a folder of sweep results")

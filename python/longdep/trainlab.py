@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,10 @@ from typing import Any
 import pandas as pd
 
 from . import init
+from ._validate import require_bool
 from .cells import RecurrentCell
 from .errors import ArgumentError
-from .sweep import Progress, _key_lines, _write_atomic
+from .sweep import Progress, _key_lines, _load_toml, _write_atomic
 from .tasks import Task, make_task
 from .training import TrainResult, pretrain_finetune, train
 
@@ -117,12 +117,15 @@ def _fail(lines: dict[tuple[str, str], int], source: str, key: str, msg: str) ->
 
 def load_train_config(path: str | Path) -> TrainConfig:
     """Read and validate a config; every problem names its key and line."""
-    text = Path(path).read_text(encoding="utf-8")
     source = str(path)
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise TrainConfigError([f"{source}: not valid TOML: {exc}"]) from None
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TrainConfigError([f"{source}: cannot read the config: {exc}"]) from None
+    try:  # a leading byte-order mark is dropped; deep nesting is an error, not a crash
+        text, raw = _load_toml(text, source)
+    except ValueError as exc:
+        raise TrainConfigError([str(exc)]) from None
     lines = _key_lines(text)
     errors = []
     for key, value in raw.items():
@@ -257,6 +260,7 @@ def run_train(cfg: TrainConfig, out: str | Path, *, quiet: bool = False) -> pd.D
     """Train every model of `cfg`, writing ``<model>[-run].parquet`` and ``summary.csv``."""
     import time
 
+    quiet = require_bool("quiet", quiet)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     task = make_task(cfg.task, cfg.length)
