@@ -20,6 +20,8 @@ MODULES = [
     "longdep.analysis",
     "longdep.init",
     "longdep.attention",
+    "longdep.modern",
+    "longdep.kinds",
 ]
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?inf|nan")

@@ -428,3 +428,70 @@ def test_param_grads_follow_the_documented_layout(jax, kind: str) -> None:
     flat, d_s0 = _core.param_grads({"kind": kind, **params}, x, s0, dh)
     np.testing.assert_allclose(flat, want, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(d_s0, np.asarray(g_s), rtol=1e-10, atol=1e-12)
+
+
+# -- the public classes (python/longdep/modern.py) ----------------------------------------
+
+
+def _public_case(kind: str) -> tuple[Any, dict[str, np.ndarray], Any, np.ndarray, Any]:
+    """The class instance, its named parameters, the JAX step, x and h0 as ld takes it."""
+    import longdep as ld
+
+    params, make_step, x, s0 = _layout_case(kind)
+    cls = {"minlstm": ld.MinLSTM, "rglru": ld.RGLRU, "slstm": ld.SLSTM}[kind]
+    cell = cls(**params)
+    h0: Any = s0
+    if kind == "slstm":
+        h0 = tuple(s0[:, k * H : (k + 1) * H] for k in range(4))
+    return cell, params, make_step, x, h0
+
+
+@pytest.mark.parametrize("kind", ["minlstm", "rglru", "slstm"])
+def test_public_class_equals_jax(jax, kind: str) -> None:
+    """ld.forward / grad_norms / sensitivity / param_grads of the class against JAX."""
+    import jax.numpy as jnp
+
+    import longdep as ld
+
+    cell, params, make_step, x, h0 = _public_case(kind)
+    s0 = np.concatenate(h0, axis=1) if isinstance(h0, tuple) else h0
+    step = make_step(jax, params)
+    hs = np.asarray(jax.lax.scan(step, jnp.asarray(s0), jnp.asarray(x))[1])
+    np.testing.assert_allclose(ld.forward(cell, x, h0), hs, rtol=1e-12, atol=1e-13)
+    v = np.random.default_rng(8).normal(size=(x.shape[1], H))
+    for wrt in ("state", "input"):
+        want = _jax_norms(jax, step, s0, x, v, wrt)
+        np.testing.assert_allclose(ld.grad_norms(cell, x, v, h0, wrt=wrt), want, rtol=1e-10)
+    u = np.random.default_rng(9).normal(size=s0.shape)
+    _, tangents = jax.jvp(
+        lambda s: jax.lax.scan(lambda c, xt: (step(c, xt)[0],) * 2, s, jnp.asarray(x))[1],
+        (jnp.asarray(s0),),
+        (jnp.asarray(u),),
+    )
+    want_s = np.linalg.norm(np.asarray(tangents), axis=-1)
+    # sensitivity takes the tangent of the whole flat state (B, S)
+    np.testing.assert_allclose(ld.sensitivity(cell, x, u, h0), want_s, rtol=1e-9)
+    dh = np.random.default_rng(7).normal(size=(*x.shape[:2], H))
+    got = ld.param_grads(cell, x, dh, h0)
+
+    def loss(p):
+        out = jax.lax.scan(make_step(jax, p), jnp.asarray(s0), jnp.asarray(x))[1]
+        return jnp.sum(jnp.asarray(dh) * out)
+
+    g = jax.grad(loss)({k: jnp.asarray(a) for k, a in params.items()})
+    for name in params:
+        np.testing.assert_allclose(got[name], np.asarray(g[name]), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["minlstm", "rglru", "slstm"])
+def test_public_class_trains_and_round_trips(kind: str) -> None:
+    import longdep as ld
+
+    cell, params, _, _, _ = _public_case(kind)
+    again = type(cell).from_state_dict({f"{k}_l0": a for k, a in params.items()})
+    assert all(np.array_equal(again.trainable()[k], a) for k, a in params.items())
+    clone = cell.replace(cell.trainable())
+    x = np.random.default_rng(3).normal(size=(20, cell.input_size))
+    np.testing.assert_array_equal(ld.forward(clone, x), ld.forward(cell, x))
+    with pytest.raises(ValueError, match="read-only"):
+        next(iter(cell.trainable(copy=False).values()))[0] = 1.0

@@ -1,7 +1,8 @@
 """longdep: measure the long-range dependency problem of recurrent networks.
 
-Exact forward passes, BPTT gradient norms and forward sensitivities of Elman, LSTM
-and GRU cells over very long sequences, computed by a Rust core.
+Exact forward passes, BPTT gradient norms and forward sensitivities of Elman, LSTM,
+GRU, LRU and the 2023–2025 recurrences (minGRU, ...) over very long sequences,
+computed by a Rust core.
 
 >>> import longdep as ld
 """
@@ -36,6 +37,7 @@ from .errors import (
     NumericsError,
     ShapeError,
 )
+from .modern import RGLRU, SLSTM, MinGRU, MinLSTM
 from .training import param_grads, train
 
 __version__: str = _core.__version__
@@ -45,12 +47,16 @@ __all__ = [
     "GRU",
     "LRU",
     "LSTM",
+    "RGLRU",
+    "SLSTM",
     "ArgumentError",
     "Attention",
     "BudgetError",
     "DTypeError",
     "Elman",
     "LongdepError",
+    "MinGRU",
+    "MinLSTM",
     "NumericsError",
     "RecurrentCell",
     "ShapeError",

@@ -4,6 +4,11 @@ All weights follow ``torch.nn.RNN/LSTM/GRU``: ``weight_ih (G*H, I)``,
 ``weight_hh (G*H, H)``, ``bias_ih (G*H,)``, ``bias_hh (G*H,)`` with gate order
 LSTM (i, f, g, o) and GRU (r, z, n), ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
 Weights are stored as float64 and cast to the dtype of each computation.
+
+A cell copies its weights when it is built and stores them read-only: editing the
+arrays you passed in does not change the cell, and editing ``cell.weight_hh`` (or any
+other stored array) in place raises ``ValueError``. To change weights, build a new
+cell (``training.with_params`` does that).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._validate import as_float_array, choice, require_finite, shape_str
+from ._validate import as_float_array, choice, frozen_copy, require_bool, require_finite, shape_str
 from .errors import ArgumentError, NumericsError, ShapeError
 
 __all__ = ["GRU", "LRU", "LSTM", "Elman", "RecurrentCell"]
@@ -29,6 +34,8 @@ def _cast(name: str, a: np.ndarray, dtype: np.dtype | type) -> np.ndarray:
             f"{name} has values beyond the {np.dtype(dtype).name} range (max |value| = {big:.3g}); "
             "pass float64 input to compute in float64"
         )
+    if out is not a:  # a new array (another dtype): as read-only as the stored weights
+        out.flags.writeable = False
     return out
 
 
@@ -42,10 +49,35 @@ def _tensor_to_numpy(t: Any) -> np.ndarray:
 
 
 class RecurrentCell:
-    """Common part of the recurrent cells (not instantiated directly)."""
+    """Common part of the recurrent cells (not instantiated directly).
+
+    The weights are copied at construction and stored read-only (float64): a later
+    edit of the caller's arrays does not reach the cell, and an in-place edit of a
+    stored array raises ``ValueError`` instead of being silently ignored by the
+    computations (which pack the weights once per dtype). Build a new cell to change
+    its weights.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> w = 0.5 * np.eye(2)
+    >>> cell = ld.Elman(np.ones((2, 1)), w)
+    >>> w[0, 0] = 9.0  # the cell holds its own copy
+    >>> float(cell.weight_hh[0, 0])
+    0.5
+    >>> cell.weight_hh[0, 0] = 9.0
+    Traceback (most recent call last):
+    ...
+    ValueError: assignment destination is read-only
+    """
 
     kind: ClassVar[str] = ""
     gates: ClassVar[int] = 1
+    #: The parts of the state, each ``state_size / len(state_parts)`` long: ``h0`` is one
+    #: array, or a tuple of that many arrays (``(h0, c0)`` for the LSTM).
+    state_parts: ClassVar[tuple[str, ...]] = ("h",)
+    #: Whether ``grad_norms(wrt="cell")`` applies (a memory cell ``c``, as the LSTM's).
+    memory_cell: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -75,8 +107,8 @@ class RecurrentCell:
             )
         require_finite("weight_ih", w_ih)
         require_finite("weight_hh", w_hh)
-        self.weight_ih = w_ih
-        self.weight_hh = w_hh
+        self.weight_ih = frozen_copy(w_ih)
+        self.weight_hh = frozen_copy(w_hh)
         self.bias_ih = self._bias("bias_ih", bias_ih, rows)
         self.bias_hh = self._bias("bias_hh", bias_hh, rows)
         self._cache: dict[str, dict[str, Any]] = {}
@@ -89,7 +121,7 @@ class RecurrentCell:
         if arr.shape != (rows,):
             raise ShapeError(f"{name} must have shape ({rows},); got {shape_str(arr.shape)}")
         require_finite(name, arr)
-        return arr
+        return frozen_copy(arr)
 
     @property
     def hidden_size(self) -> int:
@@ -187,6 +219,39 @@ class RecurrentCell:
         kwargs = cls._torch_kwargs(module)
         return cls.from_state_dict(state, **kwargs)
 
+    # -- the training protocol: every kind names its parameters, rebuilds itself from
+    # them and splits the core's flat gradient (its Rust `accumulate_grads` layout).
+
+    def trainable(self, copy: bool = True) -> dict[str, np.ndarray]:
+        """The trainable parameters by name, in the order of the core's flat gradient
+        (``[W_ih | W_hh | b_ih | b_hh | extras]``; absent biases as zeros)."""
+        rows = self.weight_hh.shape[0]
+        out = {
+            "weight_ih": self.weight_ih,
+            "weight_hh": self.weight_hh,
+            "bias_ih": np.zeros(rows) if self.bias_ih is None else self.bias_ih,
+            "bias_hh": np.zeros(rows) if self.bias_hh is None else self.bias_hh,
+        }
+        return {k: v.copy() for k, v in out.items()} if copy else out
+
+    def replace(self, params: Mapping[str, np.ndarray]) -> RecurrentCell:
+        """A cell of the same kind and options holding `params` (names as in
+        :meth:`trainable`)."""
+        return type(self)(
+            params["weight_ih"], params["weight_hh"], params["bias_ih"], params["bias_hh"]
+        )
+
+    def split_grads(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """The core's flat parameter gradient, split by name into the shapes of
+        :meth:`trainable`."""
+        out, pos = {}, 0
+        for name, a in self.trainable(copy=False).items():
+            out[name] = flat[pos : pos + a.size].reshape(a.shape)
+            pos += a.size
+        if pos != flat.size:
+            raise ArgumentError(f"the flat gradient must have {pos} values; got {flat.size}")
+        return out
+
     def __repr__(self) -> str:
         opts = "".join(
             f", {k}={v!r}" for k, v in self._options().items() if v is not None and v is not False
@@ -212,6 +277,10 @@ class Elman(RecurrentCell):
     layer_norm
         Apply layer normalisation to the pre-activation: ``phi(LN(a))`` with gain
         ``ln_weight`` and bias ``ln_bias`` (default ones and zeros), ``eps = ln_eps``.
+        Must be ``True`` or ``False`` (a string such as ``"no"`` is an ArgumentError).
+
+    The weights (and ``ln_weight``, ``ln_bias``) are copied and stored read-only; see
+    :class:`RecurrentCell`.
 
     Examples
     --------
@@ -249,7 +318,7 @@ class Elman(RecurrentCell):
                 raise ArgumentError(f"residual must be a finite number or None; got {residual!r}")
             residual = float(residual)
         self.residual = residual
-        self.layer_norm = bool(layer_norm)
+        self.layer_norm = require_bool("layer_norm", layer_norm)
         h = self.hidden_size
         if not self.layer_norm and (ln_weight is not None or ln_bias is not None):
             raise ArgumentError(
@@ -280,6 +349,28 @@ class Elman(RecurrentCell):
     def _extra_arrays(self) -> dict[str, np.ndarray | None]:
         return {"ln_weight": self.ln_weight, "ln_bias": self.ln_bias}
 
+    def trainable(self, copy: bool = True) -> dict[str, np.ndarray]:
+        out = super().trainable(copy)
+        if self.layer_norm:
+            assert self.ln_weight is not None and self.ln_bias is not None
+            ln = {"ln_weight": self.ln_weight, "ln_bias": self.ln_bias}
+            out.update({k: v.copy() for k, v in ln.items()} if copy else ln)
+        return out
+
+    def replace(self, params: Mapping[str, np.ndarray]) -> Elman:
+        return Elman(
+            params["weight_ih"],
+            params["weight_hh"],
+            params["bias_ih"],
+            params["bias_hh"],
+            nonlinearity=self.nonlinearity,
+            residual=self.residual,
+            layer_norm=self.layer_norm,
+            ln_weight=params.get("ln_weight"),
+            ln_bias=params.get("ln_bias"),
+            ln_eps=self.ln_eps,
+        )
+
     @classmethod
     def _torch_kwargs(cls, module: Any) -> dict[str, Any]:
         nl = getattr(module, "nonlinearity", "tanh")
@@ -290,11 +381,14 @@ class LSTM(RecurrentCell):
     """LSTM, PyTorch gate order (i, f, g, o); state ``(h, c)``.
 
     ``c_t = f * c_{t-1} + i * g``, ``h_t = o * tanh(c_t)``. The initial state is the
-    tuple ``(h0, c0)``. Gradients flow through both the h and the c path.
+    tuple ``(h0, c0)``. Gradients flow through both the h and the c path. The weights
+    are copied and stored read-only; see :class:`RecurrentCell`.
     """
 
     kind = "lstm"
     gates = 4
+    state_parts = ("h", "c")
+    memory_cell = True
 
     @property
     def state_size(self) -> int:
@@ -305,6 +399,7 @@ class GRU(RecurrentCell):
     """GRU with PyTorch's formula, gate order (r, z, n).
 
     ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
+    The weights are copied and stored read-only; see :class:`RecurrentCell`.
     """
 
     kind = "gru"
@@ -319,6 +414,9 @@ class LRU(RecurrentCell):
     ``gamma = exp(gamma_log)`` (default ``sqrt(1 - |lambda|^2)``, the paper's
     normalisation). Its real hidden vector is ``[Re h, Im h]`` of length ``2H``:
     ``hidden_size == state_size == 2H`` and ``v``/``u`` have ``2H`` entries.
+
+    The parameters and the arrays derived from them (``gamma``, ``eigenvalues``,
+    ``weight_ih``) are copies stored read-only; see :class:`RecurrentCell`.
 
     Examples
     --------
@@ -368,11 +466,12 @@ class LRU(RecurrentCell):
             g = self._bias("gamma_log", gamma_log, units)
             assert g is not None
             gamma = np.exp(g)
-        self.nu_log, self.theta_log, self.B_re, self.B_im = nu, theta, b_re, b_im
-        self.gamma = gamma
-        self.eigenvalues = lam
-        self.weight_ih = np.vstack([gamma[:, None] * b_re, gamma[:, None] * b_im])
-        self.weight_hh = np.zeros((0, 2 * units))
+        self.nu_log, self.theta_log = frozen_copy(nu), frozen_copy(theta)
+        self.B_re, self.B_im = frozen_copy(b_re), frozen_copy(b_im)
+        self.gamma = frozen_copy(gamma)
+        self.eigenvalues = frozen_copy(lam)
+        self.weight_ih = frozen_copy(np.vstack([gamma[:, None] * b_re, gamma[:, None] * b_im]))
+        self.weight_hh = frozen_copy(np.zeros((0, 2 * units)))
         self.bias_ih = self.bias_hh = None
         self._cache = {}
 
@@ -427,6 +526,44 @@ class LRU(RecurrentCell):
                 "lambda_im": _cast("lambda_im", self.eigenvalues.imag, dtype),
             }
         return self._cache[key]
+
+    def trainable(self, copy: bool = True) -> dict[str, np.ndarray]:
+        """``nu_log``, ``theta_log``, ``B_re``, ``B_im`` and ``gamma_log`` (copies)."""
+        return {
+            "nu_log": self.nu_log.copy(),
+            "theta_log": self.theta_log.copy(),
+            "B_re": self.B_re.copy(),
+            "B_im": self.B_im.copy(),
+            "gamma_log": np.log(np.maximum(self.gamma, 1e-300)),
+        }
+
+    def replace(self, params: Mapping[str, np.ndarray]) -> LRU:
+        return LRU(
+            params["nu_log"],
+            params["theta_log"],
+            params["B_re"],
+            params["B_im"],
+            gamma_log=params["gamma_log"],
+        )
+
+    def split_grads(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """The core's gradient in ``[W_ih (2H x I) | Re lambda | Im lambda]``, carried by the
+        chain rule to the parametrisation ``lambda = exp(-exp(nu) + i exp(theta))``,
+        ``W_ih = [gamma B_re; gamma B_im]``."""
+        H, I = self.units, self.input_size
+        dW = flat[: 2 * H * I].reshape(2 * H, I)
+        da, db = flat[2 * H * I : 2 * H * I + H], flat[2 * H * I + H :]
+        g, lam = self.gamma, self.eigenvalues
+        a, b = lam.real, lam.imag
+        e_nu, phi = np.exp(self.nu_log), np.exp(self.theta_log)
+        d_gamma = (dW[:H] * self.B_re + dW[H:] * self.B_im).sum(axis=1)
+        return {
+            "nu_log": -e_nu * (da * a + db * b),
+            "theta_log": phi * (db * a - da * b),
+            "B_re": g[:, None] * dW[:H],
+            "B_im": g[:, None] * dW[H:],
+            "gamma_log": g * d_gamma,
+        }
 
     def __repr__(self) -> str:
         mod = np.abs(self.eigenvalues)

@@ -8,8 +8,8 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from . import _core
-from ._validate import as_float_array, choice, compute_dtype, shape_str
-from .cells import LSTM, RecurrentCell
+from ._validate import as_float_array, choice, compute_dtype, require_bool, shape_str
+from .cells import RecurrentCell
 from .errors import ArgumentError, DTypeError, ShapeError
 
 __all__ = [
@@ -52,7 +52,8 @@ def _prepare_x(cell: RecurrentCell, x: Any) -> tuple[np.ndarray, np.dtype, bool]
         want = f"(T, {cell.input_size})" if two_d else f"(T, B, {cell.input_size})"
         got = shape_str(arr.shape[::2] if two_d else arr.shape)
         raise ShapeError(
-            f"x must have shape {want} to match weight_ih {shape_str(cell.weight_ih.shape)}; got {got}"
+            f"x must have shape {want} to match the input size I = {cell.input_size} of "
+            f"{type(cell).__name__}; got {got}"
         )
     if t == 0:
         raise ShapeError(
@@ -79,26 +80,32 @@ def _rows(
 def _initial_state(
     cell: RecurrentCell, h0: Any, batch: int, dtype: np.dtype, two_d: bool
 ) -> np.ndarray:
-    h = cell.hidden_size
-    if isinstance(cell, LSTM):
-        if h0 is None:
-            return np.zeros((batch, 2 * h), dtype=dtype)
-        if not isinstance(h0, tuple) or len(h0) != 2:
-            raise ArgumentError(
-                f"h0 must be a tuple (h0, c0) for an LSTM; got {type(h0).__name__}"
-                + (f" of length {len(h0)}" if isinstance(h0, tuple) else "")
-            )
-        hh = _rows("h0[0]", h0[0], batch, h, dtype, two_d, "initial hidden state")
-        cc = _rows("h0[1]", h0[1], batch, h, dtype, two_d, "initial cell state")
-        return np.ascontiguousarray(np.concatenate([hh, cc], axis=1))
+    """The flat initial state (B, S): zeros, or `h0` as the cell declares its parts
+    (``state_parts``: one array for most cells, a tuple ``(h0, c0)`` for the LSTM,
+    ``(h0, c0, n0, m0)`` for the sLSTM)."""
+    parts = cell.state_parts
+    size = cell.state_size // len(parts)
     if h0 is None:
-        return np.zeros((batch, h), dtype=dtype)
-    if isinstance(h0, tuple):
+        return np.zeros((batch, cell.state_size), dtype=dtype)
+    name = type(cell).__name__
+    if len(parts) == 1:
+        if isinstance(h0, tuple):
+            raise ArgumentError(
+                f"h0 must be an array of shape (B, {size}) for {name}; got a tuple "
+                "(only cells whose state has several parts, e.g. an LSTM, take a tuple)"
+            )
+        return _rows("h0", h0, batch, size, dtype, two_d, "initial state")
+    want = "(" + ", ".join(f"{p}0" for p in parts) + ")"
+    if not isinstance(h0, tuple) or len(h0) != len(parts):
         raise ArgumentError(
-            f"h0 must be an array of shape (B, H) for {type(cell).__name__}; got a tuple "
-            "(only an LSTM takes (h0, c0))"
+            f"h0 must be a tuple {want} for {name}; got {type(h0).__name__}"
+            + (f" of length {len(h0)}" if isinstance(h0, tuple) else "")
         )
-    return _rows("h0", h0, batch, h, dtype, two_d, "initial hidden state")
+    rows = [
+        _rows(f"h0[{k}]", a, batch, size, dtype, two_d, f"initial {p}")
+        for k, (p, a) in enumerate(zip(parts, h0, strict=True))
+    ]
+    return np.ascontiguousarray(np.concatenate(rows, axis=1))
 
 
 #: Largest thread count accepted (far above any useful value on one machine).
@@ -124,12 +131,6 @@ def _threads(threads: int | None) -> int | None:
             f"threads must be an integer between 1 and {MAX_THREADS}, or None; got {threads!r}"
         )
     return int(threads)
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ArgumentError(f"{name} must be True or False; got {value!r}")
-    return bool(value)
 
 
 def _exp_inplace(a: np.ndarray) -> None:
@@ -193,6 +194,7 @@ def forward(
     >>> ld.forward(cell, np.ones((4, 1))).ravel().tolist()
     [1.0, 2.0, 3.0, 4.0]
     """
+    return_state = require_bool("return_state", return_state)
     if _python_impl(cell):
         if return_state:
             raise ArgumentError(
@@ -202,7 +204,7 @@ def forward(
     cell = _check_cell(cell)
     arr, dtype, two_d = _prepare_x(cell, x)
     s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
-    h = _core.forward(cell.spec(dtype), arr, s0, _threads(threads), bool(return_state))
+    h = _core.forward(cell.spec(dtype), arr, s0, _threads(threads), return_state)
     return h[:, 0, :] if two_d else h
 
 
@@ -262,7 +264,7 @@ def grad_norms(
         return cell.grad_norms(x, v, h0, wrt=wrt, log=log, threads=threads, out=out)
     cell = _check_cell(cell)
     wrt = choice("wrt", wrt, ("state", "input", "cell"))
-    if wrt == "cell" and not isinstance(cell, LSTM):
+    if wrt == "cell" and not cell.memory_cell:
         raise ArgumentError(
             f"wrt='cell' needs an LSTM (the only cell with a memory cell c); got {type(cell).__name__}"
         )
@@ -274,7 +276,7 @@ def grad_norms(
         raise ArgumentError(
             f"memory_budget must be a positive number of bytes; got {memory_budget!r}"
         )
-    log = _flag("log", log)
+    log = require_bool("log", log)
     memory_budget = min(int(memory_budget), 2**62)  # beyond any machine: no limit
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, _ = arr.shape
@@ -319,7 +321,7 @@ def sensitivity(
     if _python_impl(cell):
         return cell.sensitivity(x, u, h0, log=log, part=part, threads=threads, out=out)
     cell = _check_cell(cell)
-    log = _flag("log", log)
+    log = require_bool("log", log)
     part = choice("part", part, ("state", "hidden"))
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, _ = arr.shape
@@ -373,6 +375,7 @@ def lyapunov_spectrum(
     >>> np.allclose(ld.lyapunov_spectrum(cell, np.zeros((50, 1)), 2), np.log(0.5))
     True
     """
+    return_local = require_bool("return_local", return_local)
     if _python_impl(cell):
         raise ArgumentError(
             f"{type(cell).__name__} has no recurrent state, so no Lyapunov spectrum"
@@ -388,7 +391,7 @@ def lyapunov_spectrum(
         raise ArgumentError(f"warmup must be smaller than T = {arr.shape[0]}; got {warmup}")
     s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
     res = _core.lyapunov_spectrum(
-        cell.spec(dtype), arr, s0, k, int(warmup), bool(return_local), _threads(threads)
+        cell.spec(dtype), arr, s0, k, int(warmup), return_local, _threads(threads)
     )
     if return_local:
         mean, local = res

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._validate import as_float_array, choice
-from .cells import LRU, Elman, RecurrentCell
+from ._validate import as_float_array, choice, require_bool
+from .cells import RecurrentCell
 from .core import _check_cell, _initial_state, _prepare_x, forward
 from .errors import ArgumentError, NumericsError, ShapeError
 from .tasks import Task
@@ -32,86 +32,17 @@ __all__ = [
 
 def cell_params(cell: RecurrentCell) -> dict[str, np.ndarray]:
     """The trainable parameters of `cell` by name (float64 copies; absent biases as zeros)."""
-    if isinstance(cell, LRU):
-        return {
-            "nu_log": cell.nu_log.copy(),
-            "theta_log": cell.theta_log.copy(),
-            "B_re": cell.B_re.copy(),
-            "B_im": cell.B_im.copy(),
-            "gamma_log": np.log(np.maximum(cell.gamma, 1e-300)),
-        }
-    rows = cell.weight_hh.shape[0]
-    out = {
-        "weight_ih": cell.weight_ih.copy(),
-        "weight_hh": cell.weight_hh.copy(),
-        "bias_ih": np.zeros(rows) if cell.bias_ih is None else cell.bias_ih.copy(),
-        "bias_hh": np.zeros(rows) if cell.bias_hh is None else cell.bias_hh.copy(),
-    }
-    if isinstance(cell, Elman) and cell.layer_norm:
-        assert cell.ln_weight is not None and cell.ln_bias is not None
-        out["ln_weight"] = cell.ln_weight.copy()
-        out["ln_bias"] = cell.ln_bias.copy()
-    return out
+    return cell.trainable()
 
 
 def with_params(cell: RecurrentCell, params: dict[str, np.ndarray]) -> RecurrentCell:
     """A cell like `cell` (same kind and options) holding `params`."""
-    if isinstance(cell, LRU):
-        return LRU(
-            params["nu_log"],
-            params["theta_log"],
-            params["B_re"],
-            params["B_im"],
-            gamma_log=params["gamma_log"],
-        )
-    dense = (params["weight_ih"], params["weight_hh"], params["bias_ih"], params["bias_hh"])
-    if isinstance(cell, Elman):
-        return Elman(
-            *dense,
-            nonlinearity=cell.nonlinearity,
-            residual=cell.residual,
-            layer_norm=cell.layer_norm,
-            ln_weight=params.get("ln_weight"),
-            ln_bias=params.get("ln_bias"),
-            ln_eps=cell.ln_eps,
-        )
-    return type(cell)(*dense)
+    return cell.replace(params)
 
 
 def _named(cell: RecurrentCell, flat: np.ndarray) -> dict[str, np.ndarray]:
     """Split the flat gradient of `_core.param_grads` into named parameter gradients."""
-    if isinstance(cell, LRU):
-        H, I = cell.units, cell.input_size
-        dW = flat[: 2 * H * I].reshape(2 * H, I)
-        da, db = flat[2 * H * I : 2 * H * I + H], flat[2 * H * I + H :]
-        g = cell.gamma
-        lam = cell.eigenvalues
-        a, b = lam.real, lam.imag
-        e_nu, phi = np.exp(cell.nu_log), np.exp(cell.theta_log)
-        d_gamma = (dW[:H] * cell.B_re + dW[H:] * cell.B_im).sum(axis=1)
-        return {
-            "nu_log": -e_nu * (da * a + db * b),
-            "theta_log": phi * (db * a - da * b),
-            "B_re": g[:, None] * dW[:H],
-            "B_im": g[:, None] * dW[H:],
-            "gamma_log": g * d_gamma,
-        }
-    rows, H, I = cell.weight_hh.shape[0], cell.hidden_size, cell.input_size
-    sizes = [
-        ("weight_ih", (rows, I)),
-        ("weight_hh", (rows, H)),
-        ("bias_ih", (rows,)),
-        ("bias_hh", (rows,)),
-    ]
-    if isinstance(cell, Elman) and cell.layer_norm:
-        sizes += [("ln_weight", (H,)), ("ln_bias", (H,))]
-    out, pos = {}, 0
-    for name, shape in sizes:
-        n = math.prod(shape)
-        out[name] = flat[pos : pos + n].reshape(shape)
-        pos += n
-    assert pos == flat.size, (pos, flat.size)
-    return out
+    return cell.split_grads(flat)
 
 
 def param_grads(
@@ -146,6 +77,7 @@ def param_grads(
         summed over the batch), plus ``"h0"``: ``dL/ds_init`` ``(B, S)``.
     """
     cell = _check_cell(cell)
+    inputs = require_bool("inputs", inputs)
     arr, dtype, two_d = _prepare_x(cell, x)
     T, B, _ = arr.shape
     d = as_float_array("dh", dh, dtype)
