@@ -64,7 +64,8 @@ def test_bad_values_are_all_reported_at_once_with_key_and_line() -> None:
         "batch": "must be an integer >= 1; got 0",
         "seeds": "item 1 is -1",
         "layer_norm": "must be true or false; got 'yes'",
-        "[grid] cell": "item 1: must be one of 'elman', 'lstm', 'gru', 'lru', 'attention'; got 'rnn'",
+        "[grid] cell": "item 1: must be one of 'elman', 'lstm', 'gru', 'lru', 'attention', 'mingru', "
+        "'minlstm', 'rglru', 'slstm'; got 'rnn'",
         "[grid] spectral_radius": "item 1: must be a number in (0, inf); got 'x'",
     }
     assert len(errs) == len(expected)
@@ -432,3 +433,29 @@ def test_missing_dask_is_a_clear_error_naming_the_extra(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "dask", None)  # import dask -> ImportError
     with pytest.raises(SweepError, match=re.escape("pip install 'longdep[distributed]'")):
         sweep.DaskExecutor("tcp://127.0.0.1:8786")
+
+
+@pytest.mark.parametrize("cell", ["mingru", "minlstm", "rglru", "slstm"])
+def test_catalogue_kinds_sweep_like_the_cell_built_directly(cell: str) -> None:
+    """A 2023–2025 kind in a sweep is its class's ``random`` initialiser with the case's
+    keys; the curve is the library's grad_norms of that cell on the case's input."""
+    extra = {"mingru": "chrono = 100\n", "rglru": "r_min = 0.8\nr_max = 0.9\n"}.get(cell, "")
+    cfg = parse_config(BASE + f'cell = "{cell}"\nhidden = 6\nn_points = 300\n' + extra)
+    params = cfg.cases[0].params
+    res = sweep.compute_case(params)
+    cls = ld.kinds.cell_class(cell)
+    i = 6 if cell == "rglru" else 1  # the RG-LRU's input size is its hidden size
+    assert params["input_size"] == i
+    keys = {"mingru": {"chrono": 100}, "rglru": {"r_min": 0.8, "r_max": 0.9}}.get(cell, {})
+    if cell == "minlstm":
+        keys = {"forget_bias": params["forget_bias"]}
+    direct = cls.random(6, i, seed=0, **keys)
+    x = np.random.default_rng([0, 1]).standard_normal((300, 1, i))
+    v = np.random.default_rng([0, 2]).standard_normal(direct.hidden_size)
+    want = ld.grad_norms(direct, x, v / np.linalg.norm(v), log=True)[::-1, 0]
+    np.testing.assert_allclose(res["log_norm"], want[res["distance"]], rtol=1e-12, atol=1e-12)
+
+
+def test_rglru_input_size_other_than_hidden_is_a_config_error() -> None:
+    with pytest.raises(SweepConfigError, match="input_size: must equal hidden"):
+        parse_config(BASE + 'cell = "rglru"\nhidden = 6\ninput_size = 2\n')

@@ -45,6 +45,8 @@ class NamedCell(RecurrentCell):
     era: ClassVar[str] = "2023-2025"
     #: Sweep keys (beyond hidden, input_size, input_scale, seed) that ``random`` takes.
     sweep_keys: ClassVar[tuple[str, ...]] = ()
+    #: Whether the input size is the hidden size (the cell gates ``x_t`` itself).
+    input_is_hidden: ClassVar[bool] = False
 
     def __init__(self, **arrays: Any) -> None:
         unknown = set(arrays) - set(self.PARAMS)
@@ -300,6 +302,7 @@ class RGLRU(NamedCell):
         "a_param": (lambda H, I: (H,), True),
     }
     sweep_keys = ("r_min", "r_max")
+    input_is_hidden = True
 
     def __init__(
         self,

@@ -88,8 +88,19 @@ __all__ = [
 ]
 
 QUANTITIES = ("grad_norms", "sensitivity", "lyapunov")
-CELLS = ("elman", "lstm", "gru", "lru", "attention")
+_CLASSIC = ("elman", "lstm", "gru", "lru", "attention")
 _RNN = ("elman", "lstm", "gru")
+
+
+def _modern() -> dict[str, Any]:
+    """The catalogue's 2023–2025 kinds: each declares its ``random`` initialiser, the sweep
+    keys that initialiser takes and whether its input size is its hidden size."""
+    from .kinds import modern
+
+    return modern()
+
+
+CELLS = _CLASSIC + tuple(_modern())
 
 #: Parquet schema-metadata key holding a case's parameters and metrics as JSON.
 META_KEY = b"longdep.case"
@@ -229,7 +240,7 @@ class _Spec:
 
 #: Parameters of a case: each may be a top-level scalar or a list under ``[grid]``.
 PARAMETERS: dict[str, _Spec] = {
-    "cell": _Spec(_choice(CELLS), doc="elman, lstm, gru, lru or attention"),
+    "cell": _Spec(_choice(CELLS), doc=", ".join(CELLS)),
     "hidden": _Spec(_int(1), doc="hidden size H (LRU: complex units; attention: head size)"),
     "length": _Spec(_int(2), doc="sequence length T in steps"),
     "batch": _Spec(_int(1), 1, doc="independent input sequences; the curve is their mean log"),
@@ -365,7 +376,10 @@ def case_name(params: Mapping[str, Any], keys: Iterable[str]) -> str:
 
 def _applies(key: str, cell: str) -> bool:
     spec = PARAMETERS.get(key)
-    return spec is None or cell in spec.cells
+    if spec is None or cell in spec.cells:
+        return True
+    cls = _modern().get(cell)
+    return cls is not None and key in cls.sweep_keys
 
 
 #: Deepest nesting of arrays / inline tables, and most parts of a dotted key or table
@@ -556,12 +570,13 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
             if key == "cell":
                 continue
             spec = PARAMETERS[key]
-            if not cells_used & set(spec.cells):
+            if not any(_applies(key, str(c)) for c in cells_used):
+                users = [c for c in CELLS if _applies(key, c)]
                 err(
                     table,
                     key,
-                    f"applies to cell = {' / '.join(spec.cells)} only, and this sweep has "
-                    f"{' / '.join(sorted(cells_used))}",
+                    f"applies to cell = {' / '.join(users)} only, and this sweep has "
+                    f"{' / '.join(sorted(map(str, cells_used)))}",
                 )
 
     cases, notes = _expand(full, fixed, grid, err)
@@ -587,6 +602,9 @@ def _did_you_mean(key: str, options: Sequence[str], suggested: set[str] | None =
 
 
 def _state_size(cell: str, hidden: int) -> int:
+    cls = _modern().get(cell)
+    if cls is not None:
+        return len(cls.state_parts) * hidden
     return 2 * hidden if cell in ("lstm", "lru") else hidden
 
 
@@ -615,6 +633,19 @@ def _expand(
                 if k in values or k in fixed:
                     dropped.setdefault(k, set()).add(cell)
                 del merged[k]
+        cls = _modern().get(cell)
+        if cls is not None and cls.input_is_hidden:
+            # The cell gates x_t itself (RG-LRU): its input size is its hidden size.
+            if ("input_size" in values or "input_size" in fixed) and (
+                merged["input_size"] != merged["hidden"]
+            ):
+                err(
+                    "grid" if "input_size" in grid else "",
+                    "input_size",
+                    f"must equal hidden for cell = {cell!r} (its input size is its hidden "
+                    f"size); got input_size = {merged['input_size']}, hidden = {merged['hidden']}",
+                )
+            merged["input_size"] = merged["hidden"]
         _check_case(merged, settings, grid, fixed, err)
         for seed in settings["seeds"]:
             params = {"sweep": settings["name"]} | {k: settings[k] for k in sweep_keys}
@@ -656,7 +687,7 @@ def _check_case(
             "wrt",
             f"'cell' needs an LSTM (the only cell with a memory cell c); this sweep has cell = {cell!r}",
         )
-    if cell == "lru" and p["r_min"] > p["r_max"]:
+    if "r_min" in p and "r_max" in p and p["r_min"] > p["r_max"]:
         err(
             where("r_min"),
             "r_min",
@@ -741,6 +772,14 @@ def build_cell(params: Mapping[str, Any]) -> Any:
         return init.lru(h, i, r_min=params["r_min"], r_max=params["r_max"], seed=seed)
     if cell == "attention":
         return init.attention(h, i, layer_norm=params["layer_norm"], seed=seed)
+    cls = _modern().get(cell)
+    if cls is not None:
+        extra = {k: params[k] for k in cls.sweep_keys if k in params}
+        if extra.get("chrono") is True:
+            extra["chrono"] = params["length"]
+        elif "chrono" in extra and extra["chrono"] in (None, False):
+            extra.pop("chrono")
+        return cls.random(h, i, seed=seed, **extra)
     raise ArgumentError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
 
 
