@@ -9,7 +9,7 @@ computed by a Rust core.
 
 from __future__ import annotations
 
-from . import _core, analysis, init, tasks, training
+from . import _core, analysis, init, kinds, tasks, training
 from .analysis import (
     compare,
     compare_metrics,
@@ -70,6 +70,7 @@ __all__ = [
     "grad_norms",
     "init",
     "jacobian_norms",
+    "kinds",
     "lyapunov_spectrum",
     "memory_capacity",
     "memory_horizon",

@@ -8,6 +8,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 from .cells import RecurrentCell
 from .errors import ArgumentError
 
@@ -37,6 +39,8 @@ def cell_class(kind: str) -> type[RecurrentCell]:
     return known[kind]
 
 
-def modern() -> dict[str, type[RecurrentCell]]:
-    """The 2023–2025 remedies (classes with ``era = "2023-2025"``), in catalogue order."""
+def modern() -> dict[str, Any]:
+    """The 2023–2025 remedies (classes with ``era = "2023-2025"``), in catalogue order:
+    ``longdep.modern.NamedCell`` subclasses, each with ``random``, ``sweep_keys`` and
+    ``input_is_hidden``."""
     return {k: c for k, c in catalogue().items() if getattr(c, "era", "") == "2023-2025"}

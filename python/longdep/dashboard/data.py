@@ -59,8 +59,8 @@ T_CHOICES = (
     100_000, 200_000, 500_000, 1_000_000,
 )  # fmt: skip
 CELL_KINDS = ("elman", "lstm", "gru", "lru")
-#: The remedies compared on page 3, in legend order.
-REMEDIES = (
+#: The classic remedies compared on page 3, in legend order.
+CLASSIC_REMEDIES = (
     "vanilla",
     "residual",
     "layer_norm",
@@ -72,6 +72,10 @@ REMEDIES = (
     "lru",
     "attention",
 )
+#: The 2023–2025 remedies: every kind of that era in the cell catalogue (longdep.kinds).
+MODERN_REMEDIES = tuple(ld.kinds.modern())
+#: Everything page 3 compares, in legend order.
+REMEDIES = CLASSIC_REMEDIES + MODERN_REMEDIES
 _CACHE: dict[str, Any] = {"max_entries": 64, "show_spinner": False}
 
 
@@ -239,7 +243,20 @@ def remedy_cells(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any
         "lru": ld.init.lru(max(1, H // 2), seed=seed),
     }
     cells["attention"] = ld.init.attention(H, seed=seed)
+    for kind, cls in ld.kinds.modern().items():
+        I = H if cls.input_is_hidden else 1
+        cells[kind] = cls.random(H, I, input_scale=s, seed=seed)
     return cells
+
+
+def _fit_input(x: np.ndarray, cell: Any, seed: int) -> np.ndarray:
+    """``x`` (T, 1) for a cell of input size 1; for a cell that reads inputs of another
+    size (the RG-LRU gates ``x_t`` itself, so its input size is H), the same sequence
+    through a fixed random linear encoder ``x @ E``, ``E ~ N(0, 1)``."""
+    if cell.input_size == x.shape[-1]:
+        return x
+    e = np.random.default_rng([seed, 104729]).normal(size=(x.shape[-1], cell.input_size))
+    return x @ e
 
 
 @st.cache_data(**_CACHE)
@@ -251,7 +268,7 @@ def remedies(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any]:
     frames, metrics, errors = [], [], {}
     for name, cell in cells.items():
         try:
-            df = ld.analysis.compare({name: cell}, x, n_points=N_POINTS)
+            df = ld.analysis.compare({name: cell}, _fit_input(x, cell, seed), n_points=N_POINTS)
         except ld.LongdepError as exc:
             errors[name] = str(exc)
             continue

@@ -364,6 +364,53 @@ STRINGS: dict[str, dict[str, str]] = {
     "p3_table": {"en": "Memory horizons", "zh": "各方法的记忆视界"},
     "p3_how": {"en": "How each remedy works", "zh": "每种方法的原理"},
     "p3_errors": {"en": "{name}: not computed ({msg})", "zh": "{name}：未能计算（{msg}）"},
+    "col_group": {"en": "group", "zh": "类别"},
+    "group_classic": {"en": "classic", "zh": "经典方法"},
+    "group_modern": {"en": "2023–2025", "zh": "2023–2025"},
+    "p3_modern": {"en": "The 2023–2025 remedies", "zh": "2023–2025 年的新方法"},
+    "p3_modern_text": {
+        "en": "Since 2023 the field answers the long-range dependency problem with recurrences "
+        "whose forgetting the input selects, and whose gates do not read h, so that a whole "
+        "sequence can be trained with a parallel scan. Each runs here with its paper's "
+        "initialisation, on the same input (the RG-LRU, whose input size is H, reads it "
+        "through a fixed random linear encoder).",
+        "zh": "自 2023 年起，研究者用新的循环结构来应对长程依赖问题：遗忘多少由输入决定，"
+        "门不读取 h，因此整条序列可以用并行扫描来训练。这里每种方法都使用其论文中的初始化，"
+        "输入与上面相同（RG-LRU 的输入维度等于 H，因此先经过一个固定的随机线性编码器）。",
+    },
+    "rem_mingru": {"en": "minGRU", "zh": "minGRU"},
+    "rem_minlstm": {"en": "minLSTM", "zh": "minLSTM"},
+    "rem_rglru": {"en": "RG-LRU (Griffin)", "zh": "RG-LRU（Griffin 的循环层）"},
+    "rem_slstm": {"en": "sLSTM (xLSTM)", "zh": "sLSTM（xLSTM 的标量记忆单元）"},
+    "rem_mingru_how": {
+        "en": "Gates that do not read h, so training can use a parallel scan (Feng et al. "
+        "2024): z = σ(W_z x_t), h_t = (1 − z) ⊙ h_{t−1} + z ⊙ W_h x_t. The step Jacobian is "
+        "diag(1 − z_t): the input alone decides how much of each unit survives.",
+        "zh": "门不读取 h，因此训练可以用并行扫描（Feng 等，2024）：z = σ(W_z x_t)，"
+        "h_t = (1 − z) ⊙ h_{t−1} + z ⊙ W_h x_t。单步雅可比矩阵是 diag(1 − z_t)：每个单元保留多少，"
+        "只由输入决定。",
+    },
+    "rem_minlstm_how": {
+        "en": "Forget and input gates that read only x_t and are normalised to sum to one "
+        "(Feng et al. 2024): h_t = f′ ⊙ h_{t−1} + i′ ⊙ h̃_t with f′ = f/(f + i). The gradient "
+        "is multiplied by diag(f′_t) at each step.",
+        "zh": "遗忘门和输入门只读取 x_t，并归一化为和为一（Feng 等，2024）：h_t = f′ ⊙ h_{t−1} + "
+        "i′ ⊙ h̃_t，其中 f′ = f/(f + i)。每一步梯度乘以 diag(f′_t)。",
+    },
+    "rem_rglru_how": {
+        "en": "Input-dependent forgetting in a diagonal linear recurrence (De et al. 2024, "
+        "Griffin): log a_t = −8 σ(W_a x_t) softplus(Λ), h_t = a_t ⊙ h_{t−1} + √(1 − a_t²) ⊙ "
+        "(σ(W_x x_t) ⊙ x_t). The input picks, step by step, how close to 1 the decay is.",
+        "zh": "对角线性循环中由输入决定的遗忘（De 等，2024，Griffin）：log a_t = −8 σ(W_a x_t) "
+        "softplus(Λ)，h_t = a_t ⊙ h_{t−1} + √(1 − a_t²) ⊙ (σ(W_x x_t) ⊙ x_t)。输入逐步决定衰减离 1 有多近。",
+    },
+    "rem_slstm_how": {
+        "en": "Exponential gating with a normaliser (Beck et al. 2024, xLSTM): i′ = exp(ĩ), "
+        "f′ = exp(f̃) stabilised by m_t, c_t = f′ c_{t−1} + i′ z_t, n_t = f′ n_{t−1} + i′, "
+        "h_t = o ⊙ c_t / n_t. The normaliser lets a gate revise what was stored.",
+        "zh": "带归一化项的指数门控（Beck 等，2024，xLSTM）：i′ = exp(ĩ)，f′ = exp(f̃)，由 m_t 稳定；"
+        "c_t = f′ c_{t−1} + i′ z_t，n_t = f′ n_{t−1} + i′，h_t = o ⊙ c_t / n_t。归一化项让门可以修改已存储的内容。",
+    },
     "rem_vanilla": {"en": "vanilla tanh RNN", "zh": "普通 tanh RNN"},
     "rem_residual": {"en": "+ residual connection", "zh": "+ 残差连接"},
     "rem_layer_norm": {"en": "+ layer normalisation", "zh": "+ 层归一化"},

@@ -15,9 +15,14 @@ def horizon_text(tr: i18n.Translator, h: float) -> str:
     return tr("m_horizon_inf") if not math.isfinite(h) else f"{h:,.0f}"
 
 
+def _group(name: str) -> str:
+    return "modern" if name in data.MODERN_REMEDIES else "classic"
+
+
 def metrics_table(tr: i18n.Translator, metrics: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
+            tr("col_group"): [tr(f"group_{_group(n)}") for n in metrics["name"]],
             tr("col_cell"): [tr(f"rem_{n}") for n in metrics["name"]],
             tr("col_rate"): metrics["decay_rate"].map(lambda r: f"{r:+.3g}"),
             tr("col_horizon"): [horizon_text(tr, h) for h in metrics["memory_horizon"]],
@@ -103,11 +108,16 @@ def render() -> None:
     st.dataframe(metrics_table(tr, res["metrics"]), hide_index=True, width="stretch")
     st.subheader(tr("p3_how"))
     names = list(res["metrics"]["name"])
+    classic = [n for n in names if _group(n) == "classic"]
     cols = st.columns(2)
-    for i, name in enumerate(names):
+    for i, name in enumerate(classic):
         with cols[i % 2].expander(tr(f"rem_{name}")):
             st.markdown(tr(f"rem_{name}_how"))
     st.markdown(tr("rem_pretrain_how"))
+    st.subheader(tr("p3_modern"))
+    st.markdown(tr("p3_modern_text"))
+    for name in (n for n in names if _group(n) == "modern"):
+        st.markdown(f"**{tr(f'rem_{name}')}** — {tr(f'rem_{name}_how')}")
     clipping_section(tr, int(H), int(T), int(seed))
 
 
