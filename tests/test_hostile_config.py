@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from longdep import sweep, trainlab
+from longdep import plumbing, sweep, trainlab
 from longdep.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,7 +181,7 @@ def test_a_recursion_error_from_the_parser_is_a_config_error(
     def loads(text: str) -> dict[str, object]:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(sweep.tomllib, "loads", loads)
+    monkeypatch.setattr(plumbing.tomllib, "loads", loads)
     with pytest.raises(
         sweep.SweepConfigError, match=r"<config>: not valid TOML: nested too deeply"
     ):
@@ -203,7 +203,7 @@ def test_brackets_dots_and_braces_inside_strings_and_comments_are_not_nesting() 
 
 
 def test_nesting_within_the_limit_is_parsed_as_usual() -> None:
-    depth = sweep.MAX_TOML_NESTING - 1
+    depth = plumbing.MAX_TOML_NESTING - 1
     with pytest.raises(sweep.SweepConfigError, match=r"<config>:5: x: unknown key"):
         sweep.parse_config(TINY + "x = " + "[" * depth + "]" * depth + "\n")
 

@@ -23,7 +23,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from .sweep import SweepError, _write_atomic, collect, read_curves
+from .plumbing import write_atomic
+from .sweep import SweepError, collect, read_curves
 
 __all__ = ["curves_chart", "decay_chart", "horizon_chart", "render_report"]
 
@@ -415,7 +416,7 @@ def _render(chart: Any, folder: Path, stem: str, scale: float) -> list[Path]:
     paths = []
     for ext, data in (("png", png), ("svg", svg)):
         path = folder / f"{stem}.{ext}"
-        _write_atomic(path, partial(_write_bytes, data))
+        write_atomic(path, partial(_write_bytes, data))
         paths.append(path)
     return paths
 
@@ -495,6 +496,6 @@ def render_report(
     ]
     md = out / "report.md"
     text = "\n".join(lines).encode()
-    _write_atomic(md, lambda f: f.write(text))
+    write_atomic(md, lambda f: f.write(text))
     written.append(md)
     return written

@@ -33,7 +33,7 @@ from . import init
 from ._validate import require_bool
 from .cells import RecurrentCell
 from .errors import ArgumentError
-from .sweep import Progress, _key_lines, _load_toml, _write_atomic
+from .plumbing import Progress, key_lines, load_toml, write_atomic
 from .tasks import Task, make_task
 from .training import TrainResult, pretrain_finetune, train
 
@@ -123,10 +123,10 @@ def load_train_config(path: str | Path) -> TrainConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise TrainConfigError([f"{source}: cannot read the config: {exc}"]) from None
     try:  # a leading byte-order mark is dropped; deep nesting is an error, not a crash
-        text, raw = _load_toml(text, source)
+        text, raw = load_toml(text, source)
     except ValueError as exc:
         raise TrainConfigError([str(exc)]) from None
-    lines = _key_lines(text)
+    lines = key_lines(text)
     errors = []
     for key, value in raw.items():
         want = _KEYS.get(key)
@@ -293,9 +293,9 @@ def run_train(cfg: TrainConfig, out: str | Path, *, quiet: bool = False) -> pd.D
             name = model if run == "train" else f"{model}-{run}"
             length = cfg.pretrain_length if run == "pretrain" else cfg.length
             hist = res.history.assign(model=model, run=run, task=cfg.task, length=length)
-            _write_atomic(folder / f"{name}.parquet", functools.partial(_to_parquet, hist))
+            write_atomic(folder / f"{name}.parquet", functools.partial(_to_parquet, hist))
             rows.append(_summary(model, run, res, seconds))
     progress.close()
     table = pd.DataFrame(rows)
-    _write_atomic(folder / "summary.csv", lambda f: f.write(table.to_csv(index=False).encode()))
+    write_atomic(folder / "summary.csv", lambda f: f.write(table.to_csv(index=False).encode()))
     return table
