@@ -5,7 +5,11 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
+DEFAULT_MEMORY_BUDGET: int
+MAX_THREADS: int
 __all__ = [
+    "DEFAULT_MEMORY_BUDGET",
+    "MAX_THREADS",
     "__version__",
     "forward",
     "gemv_seconds",

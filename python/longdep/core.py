@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: Bytes the reverse pass may spend on stored states before it switches to checkpointing.
-DEFAULT_MEMORY_BUDGET = 512 * 2**20
+DEFAULT_MEMORY_BUDGET: int = _core.DEFAULT_MEMORY_BUDGET
 
 
 def _python_impl(cell: Any) -> TypeGuard[Any]:
@@ -109,7 +109,7 @@ def _initial_state(
 
 
 #: Largest thread count accepted (far above any useful value on one machine).
-MAX_THREADS = 1024
+MAX_THREADS: int = _core.MAX_THREADS
 
 
 def _threads(threads: int | None) -> int | None:

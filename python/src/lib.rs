@@ -699,5 +699,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan_segment, m)?)?;
     m.add_function(wrap_pyfunction!(split_parts, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The core's limits, so that Python validates against the same numbers.
+    m.add(
+        "DEFAULT_MEMORY_BUDGET",
+        rnn_core::bptt::DEFAULT_MEMORY_BUDGET,
+    )?;
+    m.add("MAX_THREADS", rnn_core::seq::MAX_THREADS)?;
     Ok(())
 }
