@@ -96,7 +96,6 @@ class Attention:
     [0.0, 0.0, 2.99926]
     """
 
-    _longdep_python_impl: ClassVar[bool] = True
     kind: ClassVar[str] = "attention"
 
     def __init__(

@@ -471,7 +471,6 @@ class LRU(RecurrentCell):
         self.gamma = frozen_copy(gamma)
         self.eigenvalues = frozen_copy(lam)
         self.weight_ih = frozen_copy(np.vstack([gamma[:, None] * b_re, gamma[:, None] * b_im]))
-        self.weight_hh = frozen_copy(np.zeros((0, 2 * units)))
         self.bias_ih = self.bias_hh = None
         self._cache = {}
 

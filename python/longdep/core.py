@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, TypeGuard
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
@@ -25,9 +25,22 @@ __all__ = [
 DEFAULT_MEMORY_BUDGET: int = _core.DEFAULT_MEMORY_BUDGET
 
 
-def _python_impl(cell: Any) -> TypeGuard[Any]:
-    """Cells computed in Python (attention) implement the quantities as methods."""
-    return bool(getattr(cell, "_longdep_python_impl", False))
+@runtime_checkable
+class PythonModel(Protocol):
+    """A model whose quantities are computed in Python, not by the Rust core (the
+    self-attention reference): it provides ``forward``, ``grad_norms`` and
+    ``sensitivity`` itself, with the signatures of the functions here, which call them.
+    It has no recurrent state, so no Lyapunov spectrum or step Jacobian."""
+
+    def forward(self, x: Any, h0: Any = None, *, threads: int | None = None) -> np.ndarray: ...
+
+    def grad_norms(self, x: Any, v: Any, h0: Any = None, **kwargs: Any) -> np.ndarray: ...
+
+    def sensitivity(self, x: Any, u: Any, h0: Any = None, **kwargs: Any) -> np.ndarray: ...
+
+
+def _python_impl(cell: Any) -> TypeGuard[PythonModel]:
+    return not isinstance(cell, RecurrentCell) and isinstance(cell, PythonModel)
 
 
 def _check_cell(cell: Any) -> RecurrentCell:
