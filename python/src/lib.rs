@@ -17,29 +17,41 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-/// Raise the `longdep.errors` class that matches `e`.
-fn to_py(e: Error) -> PyErr {
-    let class = match &e {
-        Error::Shape { .. } => "ShapeError",
-        Error::Value { .. } => "ArgumentError",
-        Error::NonFinite { .. } | Error::Numerics(_) => "NumericsError",
-        Error::Resource(_) => "BudgetError",
-        Error::Cancelled => "LongdepError",
-    };
-    raise(class, e.to_string())
+/// The `longdep.errors` classes, declared once (imported when first raised).
+mod exc {
+    pyo3::import_exception!(longdep.errors, ArgumentError);
+    pyo3::import_exception!(longdep.errors, BudgetError);
+    pyo3::import_exception!(longdep.errors, LongdepError);
+    pyo3::import_exception!(longdep.errors, NumericsError);
+    pyo3::import_exception!(longdep.errors, ShapeError);
 }
 
-fn raise(class: &str, msg: String) -> PyErr {
-    Python::attach(|py| {
-        let made = py
-            .import("longdep.errors")
-            .and_then(|m| m.getattr(class))
-            .and_then(|c| c.call1((msg.clone(),)));
-        match made {
-            Ok(inst) => PyErr::from_value(inst),
-            Err(err) => err,
+/// An `rnn_core::Error` on its way to Python (a local type, so that `From` can be
+/// implemented for `PyErr` and `?` converts).
+struct CoreError(Error);
+
+impl From<Error> for CoreError {
+    fn from(e: Error) -> Self {
+        CoreError(e)
+    }
+}
+
+impl From<CoreError> for PyErr {
+    fn from(CoreError(e): CoreError) -> Self {
+        let msg = e.to_string();
+        match e {
+            Error::Shape { .. } => exc::ShapeError::new_err(msg),
+            Error::Value { .. } => exc::ArgumentError::new_err(msg),
+            Error::NonFinite { .. } | Error::Numerics(_) => exc::NumericsError::new_err(msg),
+            Error::Resource(_) => exc::BudgetError::new_err(msg),
+            Error::Cancelled => exc::LongdepError::new_err(msg),
         }
-    })
+    }
+}
+
+/// The `longdep.errors` exception that matches `e`.
+fn to_py(e: Error) -> PyErr {
+    CoreError(e).into()
 }
 
 /// Run `f` on a worker thread without the GIL, and check for signals every
@@ -101,10 +113,9 @@ fn compute<T: Send>(
                 .cloned()
                 .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            Err(raise(
-                "LongdepError",
-                format!("internal error in longdep._core: {what}"),
-            ))
+            Err(exc::LongdepError::new_err(format!(
+                "internal error in longdep._core: {what}"
+            )))
         }
     }
 }
