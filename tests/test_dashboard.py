@@ -151,12 +151,13 @@ def test_decay_page_asks_before_a_minute_long_computation():
     assert "s of computation" in at.info[0].value
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru", "lru"])
+@pytest.mark.parametrize("kind", [k for k in data.CELL_KINDS if k != "elman"])
 def test_decay_page_every_cell_kind_renders(kind):
     at = _run_page("decay", "en")
     at.selectbox(key="p2_kind").set_value(kind).run()
     assert not at.exception
     assert len(_specs(at)) == 1
+    assert {"mingru", "minlstm", "rglru", "slstm"} <= set(data.CELL_KINDS)
 
 
 @pytest.mark.parametrize("lang", i18n.LANGS)

@@ -58,7 +58,8 @@ T_CHOICES = (
     100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000,
     100_000, 200_000, 500_000, 1_000_000,
 )  # fmt: skip
-CELL_KINDS = ("elman", "lstm", "gru", "lru")
+#: The cell kinds of the decay page: the classic ones, then the catalogue's 2023–2025 kinds.
+CELL_KINDS = ("elman", "lstm", "gru", "lru", *ld.kinds.modern())
 #: The classic remedies compared on page 3, in legend order.
 CLASSIC_REMEDIES = (
     "vanilla",
@@ -109,6 +110,9 @@ def make_cell(
     if kind == "lru":
         r_max = min(radius, 0.999999)
         return ld.init.lru(max(1, H // 2), r_min=0.9 * r_max, r_max=r_max, seed=seed)
+    cls = ld.kinds.modern().get(kind)
+    if cls is not None:  # its paper's initialisation; no radius control
+        return cls.random(H, H if cls.input_is_hidden else 1, input_scale=input_scale, seed=seed)
     raise ValueError(f"kind must be one of {CELL_KINDS}; got {kind!r}")
 
 
@@ -186,7 +190,7 @@ def decay(
         kind, H, nonlinearity=nonlinearity, init=init, radius=radius,
         input_scale=input_scale, seed=seed,
     )  # fmt: skip
-    x = inputs(T, seed, float64=float64)
+    x = _fit_input(inputs(T, seed, float64=float64), cell, seed)
     t0 = time.perf_counter()
     try:
         g = _by_distance(cell, x)

@@ -98,6 +98,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "cell_lstm": {"en": "LSTM", "zh": "LSTM（长短期记忆）"},
     "cell_gru": {"en": "GRU", "zh": "GRU（门控循环单元）"},
     "cell_lru": {"en": "LRU (linear recurrent unit)", "zh": "LRU（线性循环单元）"},
+    "cell_mingru": {"en": "minGRU (2024)", "zh": "minGRU（2024 年）"},
+    "cell_minlstm": {"en": "minLSTM (2024)", "zh": "minLSTM（2024 年）"},
+    "cell_rglru": {"en": "RG-LRU (Griffin, 2024)", "zh": "RG-LRU（Griffin，2024 年）"},
+    "cell_slstm": {"en": "sLSTM (xLSTM, 2024)", "zh": "sLSTM（xLSTM，2024 年）"},
+    "p2_paper_init": {
+        "en": "This cell runs with its paper's initialisation (no radius control); the "
+        "RG-LRU reads the input through a fixed random linear encoder, as its input size is H.",
+        "zh": "这个单元使用其论文中的初始化（没有半径控制）；RG-LRU 的输入维度等于 H，"
+        "因此输入先经过一个固定的随机线性编码器。",
+    },
     "init_normal": {"en": "normal N(0, ρ²/H)", "zh": "正态 N(0, ρ²/H)"},
     "init_orthogonal": {"en": "orthogonal", "zh": "正交矩阵"},
     "init_identity": {"en": "identity", "zh": "单位矩阵"},

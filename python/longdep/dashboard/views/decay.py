@@ -19,7 +19,9 @@ RADIUS = {
 
 
 #: Gate blocks of W_hh per cell (the LRU is diagonal: its cost grows like H, not H^2).
-_GATES = {"elman": 1, "lstm": 4, "gru": 3}
+_GATES = {"elman": 1, "lstm": 4, "gru": 3, "slstm": 4}
+#: Diagonal recurrences: their cost grows like H (gates projected from the input only).
+_DIAGONAL = ("lru", "mingru", "minlstm", "rglru")
 #: Above this estimate the page asks before computing, so sliders stay responsive.
 HEAVY_SECONDS = 4.0
 
@@ -27,7 +29,7 @@ HEAVY_SECONDS = 4.0
 def estimated_seconds(kind: str, H: int, T: int, float64: bool) -> float:
     """Rough BPTT time from per-step costs measured on this 2-core machine (float32):
     0.1 us + gates * (0.015 H + 7e-5 H^2) us, the LRU 0.1 + 0.004 H us; float64 ~3.5x."""
-    if kind == "lru":
+    if kind in _DIAGONAL:
         per_step = 0.1 + 0.004 * H
     else:
         per_step = 0.1 + _GATES[kind] * (0.015 * H + 7e-5 * H * H)
@@ -91,8 +93,12 @@ def controls(tr: i18n.Translator) -> dict:
     T = st.select_slider(
         tr("ctl_T"), data.T_CHOICES, value=10_000, format_func=format_steps, key="p2_T"
     )
-    label, lo, hi, step, default = RADIUS[kind]
-    radius = st.slider(tr(label), lo, hi, default, step, key=f"p2_radius_{kind}")
+    radius = 1.0
+    if kind in RADIUS:  # the 2023–2025 kinds run with their papers' initialisation
+        label, lo, hi, step, default = RADIUS[kind]
+        radius = st.slider(tr(label), lo, hi, default, step, key=f"p2_radius_{kind}")
+    else:
+        st.caption(tr("p2_paper_init"))
     input_scale = st.slider(
         tr("ctl_input_scale"), 0.0, 3.0, 0.1, 0.05, key="p2_input", disabled=kind == "lru"
     )
