@@ -26,7 +26,7 @@ pub use bptt::{
 };
 pub use cells::{
     build, kinds, Cell, Elman, Gru, LayerNorm, Lru, Lstm, MinLstm, Nonlinearity, Params, RgLru,
-    Slstm, SplitKind, Weights,
+    Slstm, SplitStep, Weights,
 };
 pub use error::{Error, Result};
 pub use forward::{forward, forward_states};

@@ -16,12 +16,9 @@
 //! so it agrees to rounding. Checkpointing follows [`crate::bptt::plan_segment`]:
 //! the records and checkpoints are divided among the workers.
 
-use crate::cells::{
-    elman_activate, gru_hh_bias, gru_pointwise, gru_pointwise_vjp, lstm_pointwise,
-    lstm_pointwise_vjp, Cell, SplitKind,
-};
+use crate::cells::{Cell, SplitStep};
 use crate::error::{Error, Result};
-use crate::kernels::{gemv, mul_into, norm_f64, prefetch, scale_into, Packed};
+use crate::kernels::{gemv, norm_f64, prefetch, scale_into, Packed};
 use crate::seq::{buffer, check_state, effective_threads, env_threads, Seq, PROJ_BLOCK};
 use crate::Real;
 use std::cell::Cell as Counter;
@@ -49,7 +46,7 @@ pub fn parts_for<F: Real, C: Cell<F> + ?Sized>(
 ) -> usize {
     if batch != 1
         || steps < MIN_STEPS
-        || cell.split_kind().is_none()
+        || cell.split().is_none()
         || RUNNING.load(Ordering::Relaxed) > 0
     {
         return 1;
@@ -332,7 +329,8 @@ struct Part<F> {
     w_ih: Vec<F>,
     w_ih_t: Vec<F>,
     bias: Vec<F>,
-    /// Own rows of the bias inside the recurrent product (GRU's `b_hn`; else empty).
+    /// Own rows of the bias inside the recurrent product (GRU's `b_hn`); empty when
+    /// the product is added to the projection instead.
     hh_bias: Vec<F>,
 }
 
@@ -365,12 +363,9 @@ fn make_parts<F: Real, C: Cell<F> + ?Sized>(cell: &C, parts: usize) -> Vec<Part<
             };
             let w_hh = gather(&w.w_hh, h);
             let w_ih = gather(&w.w_ih, i);
-            let hh_bias = match cell.split_kind() {
-                Some(SplitKind::Gru) => {
-                    let full = gru_hh_bias(&w.b_hh, h);
-                    rows.iter().map(|&r| full[r]).collect()
-                }
-                _ => Vec::new(),
+            let hh_bias = match cell.split().and_then(|s| s.product_bias()) {
+                Some(full) => rows.iter().map(|&r| full[r]).collect(),
+                None => Vec::new(),
             };
             Part {
                 u0,
@@ -388,7 +383,10 @@ fn make_parts<F: Real, C: Cell<F> + ?Sized>(cell: &C, parts: usize) -> Vec<Part<
 
 /// What the workers share.
 struct Team<'a, F> {
-    kind: SplitKind,
+    /// The cell's unit-by-unit step.
+    step: &'a dyn SplitStep<F>,
+    /// Blocks of H in the state (`[h | c]`: 2).
+    blocks: usize,
     h: usize,
     parts: Vec<Part<F>>,
     barrier: Barrier,
@@ -396,7 +394,8 @@ struct Team<'a, F> {
     hbuf: [Shared<'a, F>; 2],
     /// Two copies (by step parity) of one partial `W_hh^T g_xp` (length H) per worker.
     partial: Shared<'a, F>,
-    /// Two copies of the c part of the new adjoint (LSTM), each worker its units.
+    /// Two copies of the blocks after `h` of the new adjoint (LSTM: c), each worker
+    /// its units.
     gc: Shared<'a, F>,
     zeros: Vec<F>,
 }
@@ -408,23 +407,26 @@ struct Buffers<F> {
 }
 
 impl<F: Real> Buffers<F> {
-    fn new(h: usize, parts: usize) -> Self {
+    fn new(h: usize, parts: usize, blocks: usize) -> Self {
         Buffers {
             hbuf: [vec![F::ZERO; h], vec![F::ZERO; h]],
             partial: vec![F::ZERO; 2 * parts * h],
-            gc: vec![F::ZERO; 2 * h],
+            gc: vec![F::ZERO; 2 * (blocks - 1) * h],
         }
     }
 }
 
 impl<'a, F: Real> Team<'a, F> {
-    fn new<C: Cell<F> + ?Sized>(cell: &C, parts: usize, bufs: &'a mut Buffers<F>) -> Self {
-        let kind = cell
-            .split_kind()
-            .expect("split lanes are planned only for cells with a split kind");
+    fn new<C: Cell<F> + ?Sized>(
+        cell: &'a C,
+        step: &'a dyn SplitStep<F>,
+        parts: usize,
+        bufs: &'a mut Buffers<F>,
+    ) -> Self {
         let [h0, h1] = &mut bufs.hbuf;
         Team {
-            kind,
+            step,
+            blocks: step.state_blocks(),
             h: cell.hidden(),
             parts: make_parts(cell, parts),
             barrier: Barrier::new(parts),
@@ -493,13 +495,13 @@ struct Worker<'t, 'a, F> {
     team: &'t Team<'a, F>,
     p: usize,
     part: &'t Part<F>,
-    /// Own state `[h | c]` (c for LSTM) before and after the step.
+    /// Own units of every state block (`[h | c]` for LSTM) before and after the step.
     st: Vec<F>,
     next: Vec<F>,
     proj: Vec<F>,
     rec: Vec<F>,
-    /// GRU: the recurrent product of the own rows.
-    hh: Vec<F>,
+    /// The recurrent product of the own rows.
+    prod: Vec<F>,
     /// Barriers this worker has reached.
     crossed: Counter<usize>,
 }
@@ -514,7 +516,7 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
 
     fn new(team: &'t Team<'a, F>, p: usize) -> Self {
         let part = &team.parts[p];
-        let s = state_len(team.kind, part.n);
+        let s = team.blocks * part.n;
         Worker {
             team,
             p,
@@ -522,19 +524,18 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
             st: vec![F::ZERO; s],
             next: vec![F::ZERO; s],
             proj: vec![F::ZERO; PROJ_BLOCK * part.bias.len()],
-            rec: vec![F::ZERO; rec_len(team.kind, part.n)],
-            hh: vec![F::ZERO; part.hh_bias.len()],
+            rec: vec![F::ZERO; team.step.record_per_unit() * part.n],
+            prod: vec![F::ZERO; part.bias.len()],
             crossed: Counter::new(0),
         }
     }
 
-    /// Take the own units of the initial state `s0` (`[h | c]`) as the state before
-    /// step 0, publish them, and wait for the other workers to do the same.
+    /// Take the own units of every block of the initial state `s0` as the state
+    /// before step 0, publish them, and wait for the other workers to do the same.
     fn enter(&mut self, s0: &[F]) -> Result<()> {
         let (u0, n, h) = (self.part.u0, self.part.n, self.team.h);
-        self.st[..n].copy_from_slice(&s0[u0..u0 + n]);
-        if self.team.kind == SplitKind::Lstm {
-            self.st[n..].copy_from_slice(&s0[h + u0..h + u0 + n]);
+        for b in 0..self.team.blocks {
+            self.st[b * n..(b + 1) * n].copy_from_slice(&s0[b * h + u0..b * h + u0 + n]);
         }
         // As the output of step -1: the copy that step 0 reads.
         self.publish(usize::MAX)
@@ -569,10 +570,10 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
         mut recs: Option<&mut [F]>,
         mut each: impl FnMut(usize, &[F], &[F]) -> Result<()>,
     ) -> Result<()> {
-        let (kind, h) = (self.team.kind, self.team.h);
+        let (step, h) = (self.team.step, self.team.h);
         let part = self.part;
         let (n, gn) = (part.n, part.bias.len());
-        let r = rec_len(kind, n);
+        let r = step.record_per_unit() * n;
         for b0 in (t0..t1).step_by(PROJ_BLOCK) {
             let b1 = (b0 + PROJ_BLOCK).min(t1);
             seq.project_rows(
@@ -594,21 +595,13 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
                 // (written before the barrier that ended step t - 1) and only writes
                 // `hbuf[t & 1]`, after this read, in `publish`.
                 let h_prev = unsafe { self.team.hbuf[(t + 1) & 1].get(0..h) };
-                match kind {
-                    SplitKind::Elman(nl) => {
-                        gemv(&part.w, h_prev, xp, &mut self.next[..n]);
-                        elman_activate(nl, &mut self.next[..n], rec);
-                    }
-                    SplitKind::Lstm => {
-                        gemv(&part.w, h_prev, xp, &mut rec[..4 * n]);
-                        let (hn, cn) = self.next.split_at_mut(n);
-                        lstm_pointwise(n, rec, &self.st[n..], hn, cn);
-                    }
-                    SplitKind::Gru => {
-                        gemv(&part.w, h_prev, &part.hh_bias, &mut self.hh);
-                        gru_pointwise(n, xp, &self.hh, &self.st, rec, &mut self.next);
-                    }
-                }
+                let inside = if part.hh_bias.is_empty() {
+                    xp
+                } else {
+                    &part.hh_bias
+                };
+                gemv(&part.w, h_prev, inside, &mut self.prod);
+                step.step_units(n, xp, &mut self.prod, &self.st, &mut self.next, rec);
                 check_state(&self.next, t)?;
                 each(t, &self.st, &self.next)?;
                 std::mem::swap(&mut self.st, &mut self.next);
@@ -619,20 +612,15 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
     }
 }
 
-fn state_len(kind: SplitKind, n: usize) -> usize {
-    match kind {
-        SplitKind::Elman(_) => n,
-        SplitKind::Lstm => 2 * n,
-        SplitKind::Gru => n,
-    }
-}
-
-fn rec_len(kind: SplitKind, n: usize) -> usize {
-    match kind {
-        SplitKind::Elman(_) => n,
-        SplitKind::Lstm => 6 * n,
-        SplitKind::Gru => 5 * n,
-    }
+/// The cell's unit-by-unit step; an error (not a panic) for a cell without one.
+fn split_step<F: Real, C: Cell<F> + ?Sized>(cell: &C) -> Result<&dyn SplitStep<F>> {
+    cell.split().ok_or_else(|| {
+        Error::value(
+            "cell",
+            "a cell that can be split by hidden unit",
+            cell.kind().to_string(),
+        )
+    })
 }
 
 /// [`crate::forward`] for one sequence split over `parts` workers (`out`: `(T, H)`).
@@ -644,8 +632,9 @@ pub fn forward<F: Real, C: Cell<F> + ?Sized>(
     parts: usize,
 ) -> Result<()> {
     let (h, steps) = (cell.hidden(), seq.steps);
-    let mut bufs = Buffers::new(h, parts);
-    let team = Team::new(cell, parts, &mut bufs);
+    let step = split_step(cell)?;
+    let mut bufs = Buffers::new(h, parts, step.state_blocks());
+    let team = Team::new(cell, step, parts, &mut bufs);
     let out = Shared::new(out);
     team.run(|w| {
         w.enter(s0)?;
@@ -679,13 +668,14 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     }
     let seg = seg.clamp(1, steps);
     let nseg = steps.div_ceil(seg);
-    let mut bufs = Buffers::new(h, parts);
-    let team = Team::new(cell, parts, &mut bufs);
+    let step = split_step(cell)?;
+    let blocks = step.state_blocks();
+    let mut bufs = Buffers::new(h, parts, blocks);
+    let team = Team::new(cell, step, parts, &mut bufs);
     let out = Shared::new(out);
-    let kind = team.kind;
     team.run(|w| {
         let (u0, n, p) = (w.part.u0, w.part.n, w.p);
-        let (sl, rl) = (state_len(kind, n), rec_len(kind, n));
+        let (sl, rl) = (blocks * n, step.record_per_unit() * n);
         // SAFETY: only worker 0 writes `out` and nobody reads it during the run.
         let mut out0 = (p == 0).then(|| unsafe { out.get_mut(0..steps) });
         let mut ckpt = buffer(if nseg > 1 { nseg * sl } else { 0 });
@@ -709,15 +699,16 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
             o[steps - 1] = log_scale;
         }
         let gn = w.part.bias.len();
-        let mut g_xp = vec![F::ZERO; gn];
-        let mut gc_own = vec![F::ZERO; n];
-        // GRU: the adjoint of the own rows' product, and the direct path z * g.
-        let gru = kind == SplitKind::Gru;
-        let mut dhh = vec![F::ZERO; if gru { gn } else { 0 }];
-        let mut direct = vec![F::ZERO; if gru { n } else { 0 }];
-        // The whole new adjoint [h | c], formed by every worker from the shared parts.
-        let lstm = kind == SplitKind::Lstm;
-        let mut full = vec![F::ZERO; if lstm { 2 * h } else { h }];
+        // The adjoint of the own rows' product, the own blocks after h of the new
+        // adjoint, the direct path (GRU's z g) and the cell's scratch.
+        let mut gprod = vec![F::ZERO; gn];
+        let mut rest_own = vec![F::ZERO; (blocks - 1) * n];
+        let mut direct = vec![F::ZERO; n];
+        let mut scratch = vec![F::ZERO; gn];
+        let has_direct = step.has_direct();
+        // The whole new adjoint (every block), formed by every worker from the shared parts.
+        let mut full = vec![F::ZERO; blocks * h];
+        let rest = (blocks - 1) * h;
         for k in (0..nseg).rev() {
             let (t0, t1) = (k * seg, ((k + 1) * seg).min(steps));
             if nseg > 1 {
@@ -735,36 +726,36 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                     seq.check_cancel()?;
                 }
                 let rec = &recs[j * rl..(j + 1) * rl];
-                let (gh, gc) = g.split_at(n);
-                match kind {
-                    SplitKind::Elman(_) => mul_into(&mut g_xp, rec, gh),
-                    SplitKind::Lstm => lstm_pointwise_vjp(n, rec, gh, gc, &mut g_xp, &mut gc_own),
-                    SplitKind::Gru => {
-                        gru_pointwise_vjp(n, rec, gh, &mut g_xp, &mut dhh, &mut direct)
-                    }
-                }
+                step.vjp_units(
+                    n,
+                    rec,
+                    &g,
+                    &mut gprod,
+                    &mut direct,
+                    &mut rest_own,
+                    &mut scratch,
+                );
                 // Step t uses copy t & 1 of the shared parts. A worker writes copy t & 1
                 // again only at step t - 2, after the barrier of step t - 1, which every
                 // worker reaches only once it has finished reading copy t & 1 here.
-                let (pbase, cbase) = ((t & 1) * parts * h, (t & 1) * h);
+                let (pbase, cbase) = ((t & 1) * parts * h, (t & 1) * rest);
                 {
                     // SAFETY: row p of this copy of `partial` and units u0..u0 + n of this
                     // copy of `gc` are written by worker p only, before the barrier below;
                     // nobody reads them until after it (see above for the next write).
                     let mine =
                         unsafe { w.team.partial.get_mut(pbase + p * h..pbase + (p + 1) * h) };
-                    if gru {
+                    gemv(&w.part.wt, &gprod, &w.team.zeros, mine);
+                    if has_direct {
                         // The direct path of the own units joins this worker's partial.
-                        gemv(&w.part.wt, &dhh, &w.team.zeros, mine);
                         for (a, d) in mine[u0..u0 + n].iter_mut().zip(&direct) {
                             *a += *d;
                         }
-                    } else {
-                        gemv(&w.part.wt, &g_xp, &w.team.zeros, mine);
                     }
-                    if lstm {
-                        let c = unsafe { w.team.gc.get_mut(cbase + u0..cbase + u0 + n) };
-                        c.copy_from_slice(&gc_own);
+                    for b in 1..blocks {
+                        let at = cbase + (b - 1) * h + u0;
+                        let c = unsafe { w.team.gc.get_mut(at..at + n) };
+                        c.copy_from_slice(&rest_own[(b - 1) * n..b * n]);
                     }
                 }
                 w.sync()?;
@@ -778,14 +769,18 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                             *a += *b;
                         }
                     }
-                    if lstm {
+                    if blocks > 1 {
                         // SAFETY: as for `partial`.
-                        fc.copy_from_slice(unsafe { w.team.gc.get(cbase..cbase + h) });
+                        fc.copy_from_slice(unsafe { w.team.gc.get(cbase..cbase + rest) });
                     }
                 }
                 // Every worker computes the same norms from the same values.
                 let norm_h = norm_f64(&full[..h]);
-                let norm_c = if lstm { norm_f64(&full[h..]) } else { 0.0 };
+                let norm_c = if blocks > 1 {
+                    norm_f64(&full[h..])
+                } else {
+                    0.0
+                };
                 if !(norm_h.is_finite() && norm_c.is_finite()) {
                     return Err(Error::Numerics(format!(
                         "the backpropagated gradient overflowed at step {t} (a single step \
@@ -808,9 +803,9 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                     }
                 }
                 let inv = F::from_f64(1.0 / norm);
-                scale_into(&mut g[..n], &full[u0..u0 + n], inv);
-                if lstm {
-                    scale_into(&mut g[n..], &full[h + u0..h + u0 + n], inv);
+                for b in 0..blocks {
+                    let own = &full[b * h + u0..b * h + u0 + n];
+                    scale_into(&mut g[b * n..(b + 1) * n], own, inv);
                 }
                 log_scale += norm.ln();
             }

@@ -3,7 +3,7 @@
 //! `a = W_ih x + b_ih + W_hh h + b_hh`, `y = LN(a)` (or `a`),
 //! `h' = phi(y)`, or with a residual weight `alpha`: `h' = h + alpha phi(y)`.
 
-use super::{dense_grads, Cell, Params, SplitKind, Weights};
+use super::{dense_grads, Cell, Params, SplitStep, Weights};
 use crate::error::{check_finite, Error, Result};
 use crate::kernels::{gemv, mul_into, tanh_inplace, tanh_slope};
 use crate::Real;
@@ -130,7 +130,7 @@ impl<F: Real> Elman<F> {
 
 /// `y = phi(y)` in place and its slope `d = phi'(a)` (from the output for tanh).
 #[inline]
-pub(crate) fn activate<F: Real>(nl: Nonlinearity, y: &mut [F], d: &mut [F]) {
+fn activate<F: Real>(nl: Nonlinearity, y: &mut [F], d: &mut [F]) {
     match nl {
         Nonlinearity::Tanh => {
             tanh_inplace(y);
@@ -165,6 +165,37 @@ fn ln_jacobian<F: Real>(z: &[F], inv_sigma: F, d: &mut [F]) {
     }
 }
 
+/// Split lanes: `h_t = phi(prod)` unit by unit, the record is the slope `phi'`.
+impl<F: Real> SplitStep<F> for Elman<F> {
+    fn record_per_unit(&self) -> usize {
+        1
+    }
+    fn step_units(
+        &self,
+        n: usize,
+        _xp: &[F],
+        prod: &mut [F],
+        _st: &[F],
+        next: &mut [F],
+        rec: &mut [F],
+    ) {
+        next[..n].copy_from_slice(&prod[..n]);
+        activate(self.nl, &mut next[..n], &mut rec[..n]);
+    }
+    fn vjp_units(
+        &self,
+        n: usize,
+        rec: &[F],
+        g: &[F],
+        gprod: &mut [F],
+        _direct: &mut [F],
+        _g_rest: &mut [F],
+        _scratch: &mut [F],
+    ) {
+        mul_into(&mut gprod[..n], &rec[..n], &g[..n]);
+    }
+}
+
 impl<F: Real> Cell<F> for Elman<F> {
     fn kind(&self) -> &'static str {
         "elman"
@@ -190,8 +221,9 @@ impl<F: Real> Cell<F> for Elman<F> {
     fn vjp_reads_state(&self) -> bool {
         false
     }
-    fn split_kind(&self) -> Option<SplitKind> {
-        (self.ln.is_none() && self.residual.is_none()).then_some(SplitKind::Elman(self.nl))
+    fn split(&self) -> Option<&dyn SplitStep<F>> {
+        // Layer norm couples all units and a residual needs the whole h: one thread.
+        (self.ln.is_none() && self.residual.is_none()).then_some(self as &dyn SplitStep<F>)
     }
     fn scratch_dim(&self) -> usize {
         self.w.hidden()

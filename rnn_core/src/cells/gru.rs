@@ -3,7 +3,7 @@
 //! `r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)`, `z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)`,
 //! `n = tanh(W_in x + b_in + r (W_hn h + b_hn))`, `h' = (1 - z) n + z h`.
 
-use super::{dense_grads, dsig, dtanh, Cell, Params, SplitKind, Weights};
+use super::{dense_grads, dsig, dtanh, Cell, Params, SplitStep, Weights};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
@@ -47,6 +47,43 @@ impl<F: Real> Gru<F> {
     }
 }
 
+/// Split lanes: the product carries `b_hn` (which `r` multiplies), and `z g` is a path
+/// to `h_{t-1}` outside it.
+impl<F: Real> SplitStep<F> for Gru<F> {
+    fn record_per_unit(&self) -> usize {
+        5
+    }
+    fn product_bias(&self) -> Option<&[F]> {
+        Some(&self.rec_bias)
+    }
+    fn has_direct(&self) -> bool {
+        true
+    }
+    fn step_units(
+        &self,
+        n: usize,
+        xp: &[F],
+        prod: &mut [F],
+        st: &[F],
+        next: &mut [F],
+        rec: &mut [F],
+    ) {
+        pointwise(n, xp, prod, st, rec, next);
+    }
+    fn vjp_units(
+        &self,
+        n: usize,
+        rec: &[F],
+        g: &[F],
+        gprod: &mut [F],
+        direct: &mut [F],
+        _g_rest: &mut [F],
+        scratch: &mut [F],
+    ) {
+        pointwise_vjp(n, rec, g, scratch, gprod, direct);
+    }
+}
+
 impl<F: Real> Cell<F> for Gru<F> {
     fn kind(&self) -> &'static str {
         "gru"
@@ -67,8 +104,8 @@ impl<F: Real> Cell<F> for Gru<F> {
     fn vjp_reads_state(&self) -> bool {
         false
     }
-    fn split_kind(&self) -> Option<SplitKind> {
-        Some(SplitKind::Gru)
+    fn split(&self) -> Option<&dyn SplitStep<F>> {
+        Some(self)
     }
     fn scratch_dim(&self) -> usize {
         4 * self.w.hidden()
@@ -144,7 +181,7 @@ impl<F: Real> Cell<F> for Gru<F> {
 
 /// The `b_hh` rows added inside the product `W_hh h` (only `b_hn`: the r and z ones
 /// are folded into the input projection).
-pub(crate) fn hh_bias<F: Real>(b_hh: &[F], h: usize) -> Vec<F> {
+fn hh_bias<F: Real>(b_hh: &[F], h: usize) -> Vec<F> {
     let mut b = vec![F::ZERO; 3 * h];
     b[2 * h..].copy_from_slice(&b_hh[2 * h..3 * h]);
     b
@@ -152,14 +189,7 @@ pub(crate) fn hh_bias<F: Real>(b_hh: &[F], h: usize) -> Vec<F> {
 
 /// The elementwise part of a step for `n` units, from the input projection `xp` and
 /// `hh = W_hh h + [0 0 b_hn]` (3n each): fills the record `[r z n hn h_prev]` and `h_next`.
-pub(crate) fn pointwise<F: Real>(
-    n: usize,
-    xp: &[F],
-    hh: &[F],
-    h_prev: &[F],
-    rec: &mut [F],
-    h_next: &mut [F],
-) {
+fn pointwise<F: Real>(n: usize, xp: &[F], hh: &[F], h_prev: &[F], rec: &mut [F], h_next: &mut [F]) {
     let (rz, rest) = rec[..5 * n].split_at_mut(2 * n);
     let (nn, rest) = rest.split_at_mut(n);
     let (hn, keep) = rest.split_at_mut(n);
@@ -181,7 +211,7 @@ pub(crate) fn pointwise<F: Real>(
 
 /// The elementwise part of the reverse step for `n` units: `g_xp` (3n), the adjoint
 /// `dhh` of `W_hh h` (3n) and the direct path `z * g` (n) of `dL/dh_prev`.
-pub(crate) fn pointwise_vjp<F: Real>(
+fn pointwise_vjp<F: Real>(
     n: usize,
     rec: &[F],
     g: &[F],

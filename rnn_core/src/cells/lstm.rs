@@ -4,7 +4,7 @@
 //! `i, f, o = sigmoid(a_.)`, `g = tanh(a_g)`, `c' = f c + i g`, `h' = o tanh(c')`.
 //! The Jacobian is the full `2H x 2H` block matrix of `(h', c')` w.r.t. `(h, c)`.
 
-use super::{dsig, dtanh, Cell, Params, SplitKind, Weights};
+use super::{dsig, dtanh, Cell, Params, SplitStep, Weights};
 use crate::error::{Error, Result};
 use crate::kernels::{gemv, sigmoid_inplace, tanh_inplace};
 use crate::Real;
@@ -40,6 +40,41 @@ impl<F: Real> Lstm<F> {
     }
 }
 
+/// Split lanes: the gates of the own units from `prod = W_hh h + xp`; state `[h | c]`.
+impl<F: Real> SplitStep<F> for Lstm<F> {
+    fn state_blocks(&self) -> usize {
+        2
+    }
+    fn record_per_unit(&self) -> usize {
+        6
+    }
+    fn step_units(
+        &self,
+        n: usize,
+        _xp: &[F],
+        prod: &mut [F],
+        st: &[F],
+        next: &mut [F],
+        rec: &mut [F],
+    ) {
+        rec[..4 * n].copy_from_slice(&prod[..4 * n]);
+        let (hn, cn) = next[..2 * n].split_at_mut(n);
+        pointwise(n, rec, &st[n..2 * n], hn, cn);
+    }
+    fn vjp_units(
+        &self,
+        n: usize,
+        rec: &[F],
+        g: &[F],
+        gprod: &mut [F],
+        _direct: &mut [F],
+        g_rest: &mut [F],
+        _scratch: &mut [F],
+    ) {
+        pointwise_vjp(n, rec, &g[..n], &g[n..2 * n], gprod, g_rest);
+    }
+}
+
 impl<F: Real> Cell<F> for Lstm<F> {
     fn kind(&self) -> &'static str {
         "lstm"
@@ -60,8 +95,8 @@ impl<F: Real> Cell<F> for Lstm<F> {
     fn vjp_reads_state(&self) -> bool {
         false
     }
-    fn split_kind(&self) -> Option<SplitKind> {
-        Some(SplitKind::Lstm)
+    fn split(&self) -> Option<&dyn SplitStep<F>> {
+        Some(self)
     }
     fn scratch_dim(&self) -> usize {
         4 * self.w.hidden()
@@ -138,13 +173,7 @@ impl<F: Real> Cell<F> for Lstm<F> {
 /// The elementwise part of a step for `n` units: `rec[..4n]` holds the gate
 /// pre-activations `[a_i a_f a_g a_o]` on entry; on exit `rec` is the record
 /// `[i f g o | tanh(c') | c_prev]` and `h_next`, `c_next` the new state.
-pub(crate) fn pointwise<F: Real>(
-    n: usize,
-    rec: &mut [F],
-    c_prev: &[F],
-    h_next: &mut [F],
-    c_next: &mut [F],
-) {
+fn pointwise<F: Real>(n: usize, rec: &mut [F], c_prev: &[F], h_next: &mut [F], c_next: &mut [F]) {
     let (gates, rest) = rec[..6 * n].split_at_mut(4 * n);
     let (tc, c_keep) = rest.split_at_mut(n);
     sigmoid_inplace(&mut gates[..2 * n]);
@@ -165,7 +194,7 @@ pub(crate) fn pointwise<F: Real>(
 /// The elementwise part of the reverse step for `n` units: the gate adjoints
 /// `g_xp` (4n) and `gc_prev = f * dc` from the record and the adjoints `gh`, `gc`
 /// of `(h', c')`. The recurrent part is `W_hh^T g_xp`, added by the caller.
-pub(crate) fn pointwise_vjp<F: Real>(
+fn pointwise_vjp<F: Real>(
     n: usize,
     rec: &[F],
     gh: &[F],

@@ -15,15 +15,10 @@ mod params;
 mod rglru;
 mod slstm;
 
-pub(crate) use elman::activate as elman_activate;
 pub use elman::{Elman, LayerNorm, Nonlinearity};
 pub use gru::Gru;
-pub(crate) use gru::{
-    hh_bias as gru_hh_bias, pointwise as gru_pointwise, pointwise_vjp as gru_pointwise_vjp,
-};
 pub use lru::Lru;
 pub use lstm::Lstm;
-pub(crate) use lstm::{pointwise as lstm_pointwise, pointwise_vjp as lstm_pointwise_vjp};
 pub use mingru::MinGru;
 pub use minlstm::MinLstm;
 pub use params::Params;
@@ -67,15 +62,56 @@ pub fn build<F: Real>(kind: &str, p: &Params<F>) -> Result<Box<dyn Cell<F>>> {
     }
 }
 
-/// Cells whose step a split lane ([`crate::split`]) can compute unit by unit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SplitKind {
-    /// Elman without residual or layer norm.
-    Elman(Nonlinearity),
-    /// LSTM.
-    Lstm,
-    /// GRU: its product carries `b_hn`, and `z * g` joins the reverse product.
-    Gru,
+/// A cell whose step a team of threads computes unit by unit ([`crate::split`]).
+///
+/// Worker `p` owns units `u0..u0 + n`: the rows `q H + j` (every gate `q`, own unit
+/// `j`) of the recurrent product `W_hh h_{t-1}` and of the input projection, and the
+/// same units of every block of the state (`[h | c]` for an LSTM). The team computes
+/// the product of the own rows and exchanges `h`; the cell does the rest here.
+pub trait SplitStep<F: Real>: Sync {
+    /// Blocks of `H` in the state (1; the LSTM's `[h | c]`: 2). Block 0 is `h`.
+    fn state_blocks(&self) -> usize {
+        1
+    }
+    /// Record entries per unit.
+    fn record_per_unit(&self) -> usize;
+    /// The bias inside the recurrent product (`G*H`; GRU: `[0, 0, b_hn]`, which `r`
+    /// multiplies), or `None` when the product is simply added to the projection.
+    fn product_bias(&self) -> Option<&[F]> {
+        None
+    }
+    /// Whether the reverse step has a path to `h_{t-1}` outside the product (GRU's
+    /// `z g`), which [`SplitStep::vjp_units`] writes into `direct`.
+    fn has_direct(&self) -> bool {
+        false
+    }
+    /// One step of `n` own units. `prod` holds the own rows of `W_hh h_{t-1}` plus `xp`
+    /// (or plus [`SplitStep::product_bias`], with `xp` apart); `st` and `next` are the
+    /// own units of every state block before and after the step.
+    fn step_units(
+        &self,
+        n: usize,
+        xp: &[F],
+        prod: &mut [F],
+        st: &[F],
+        next: &mut [F],
+        rec: &mut [F],
+    );
+    /// The reverse step of `n` own units from their adjoint `g` (laid out like `st`):
+    /// `gprod`, the adjoint of the own product rows (the team multiplies it by
+    /// `W_hh^T`), `direct` (see [`SplitStep::has_direct`]) and `g_rest`, the own units'
+    /// adjoint of the state blocks after `h` at `t - 1`. `scratch` has `G n` entries.
+    #[allow(clippy::too_many_arguments)]
+    fn vjp_units(
+        &self,
+        n: usize,
+        rec: &[F],
+        g: &[F],
+        gprod: &mut [F],
+        direct: &mut [F],
+        g_rest: &mut [F],
+        scratch: &mut [F],
+    );
 }
 
 /// One step of a recurrence `s_t = f(s_{t-1}, x_t)` with its exact derivatives.
@@ -104,9 +140,9 @@ pub trait Cell<F: Real>: Send + Sync {
     fn vjp_reads_state(&self) -> bool {
         true
     }
-    /// How a single sequence of this cell can be split by hidden unit over several
-    /// threads ([`crate::split`]); `None` when it cannot.
-    fn split_kind(&self) -> Option<SplitKind> {
+    /// How a single sequence of this cell is split by hidden unit over several
+    /// threads ([`crate::split`]); `None` when it cannot be.
+    fn split(&self) -> Option<&dyn SplitStep<F>> {
         None
     }
     /// Scratch space the step and the derivative products need.
