@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import doctest
 import io
 import math
 import re
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -373,17 +376,49 @@ def test_local_process_pool_runs_the_sweep(tmp_path: Path) -> None:
     np.testing.assert_array_equal(df["log_norm"], ref["log_norm"])
 
 
+_CLUSTER = """
+import sys
+from dask.distributed import LocalCluster
+
+if __name__ == "__main__":
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True,
+                      dashboard_address=None) as cluster:
+        print(cluster.scheduler_address, flush=True)
+        sys.stdin.read()  # until the test closes the pipe
+"""
+
+
+@contextlib.contextmanager
+def _local_cluster() -> Iterator[str]:
+    """A Dask LocalCluster (2 worker processes on 127.0.0.1) in its own interpreter: its
+    workers are spawned from that script, not from whatever runs the tests."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CLUSTER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        address = proc.stdout.readline().strip()
+        assert address.startswith("tcp://127.0.0.1:"), f"the cluster did not start: {address!r}"
+        yield address
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def test_dask_cluster_gives_the_same_results_as_the_local_pool(tmp_path: Path) -> None:
-    distributed = pytest.importorskip(
+    pytest.importorskip(
         "dask.distributed", reason="Dask is optional: pip install 'longdep[distributed]'"
     )
     local, remote = tmp_path / "local", tmp_path / "dask"
     sweep.run_sweep(QUICK, local, workers=2, stream=io.StringIO())
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True, dashboard_address=None
-    ) as cluster:
+    with _local_cluster() as address:
         log = io.StringIO()
-        result = sweep.run_sweep(QUICK, remote, scheduler=cluster.scheduler_address, stream=log)
+        result = sweep.run_sweep(QUICK, remote, scheduler=address, stream=log)
     assert "Dask at tcp://127.0.0.1" in log.getvalue() and "2 workers" in log.getvalue()
     assert len(result.computed) == len(QUICK.cases)
     for case in QUICK.cases:

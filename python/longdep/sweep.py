@@ -63,6 +63,7 @@ import numpy as np
 from ._validate import require_bool
 from .errors import ArgumentError, LongdepError
 from .plumbing import Progress, key_lines, load_toml, write_atomic
+from .workers import WorkerDied
 
 __all__ = [
     "CELLS",
@@ -350,6 +351,11 @@ def parse_config(text: str, source: str = "<config>") -> SweepConfig:
     Every problem is collected and raised at once as :class:`SweepConfigError`, each
     message naming the key and its line in ``source``.
     """
+    if not isinstance(text, str):
+        raise ArgumentError(
+            f"text must be the TOML text of a config (str); got {type(text).__name__}"
+            + ("; to read a file use load_config(path)" if isinstance(text, os.PathLike) else "")
+        )
     try:
         text, raw = load_toml(text, source)
     except ValueError as e:
@@ -785,23 +791,6 @@ def _case_files(folder: Path) -> list[Path]:
 # -- executors ----------------------------------------------------------------------------------
 
 
-def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group; the parent alone decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A worker blocked on the task queue never sees EOF (it holds both pipe ends), so
-    # it would outlive a parent killed with SIGKILL: watch the parent and leave with it.
-    import multiprocessing as mp
-
-    parent = mp.parent_process()
-    if parent is not None:
-
-        def watch() -> None:
-            parent.join()
-            os._exit(1)
-
-        threading.Thread(target=watch, name="longdep-parent-watch", daemon=True).start()
-
-
 class Executor:
     """Runs :func:`compute_case` somewhere. Futures follow ``concurrent.futures``:
     ``done()``, ``result()``, ``cancel()``."""
@@ -824,25 +813,23 @@ class Executor:
 
 
 class LocalExecutor(Executor):
-    """A pool of ``workers`` processes on this machine (``spawn``ed: no inherited threads)."""
+    """A pool of ``workers`` processes on this machine (:class:`longdep.workers.WorkerPool`:
+    fresh interpreters, no inherited threads, the caller's script is not run again)."""
 
     def __init__(self, workers: int | None = None) -> None:
         import concurrent.futures as cf
-        import multiprocessing as mp
+
+        from .workers import WorkerPool
 
         n = workers or _cpu_count()
         if n < 1:
             raise ArgumentError(f"workers must be a positive integer; got {workers!r}")
         self.threads = max(1, _cpu_count() // n)
         # Children read these when NumPy loads its BLAS: n processes each spinning a
-        # BLAS thread per core made small cases 3x slower. Restored in close().
-        self._saved_env = {k: os.environ.get(k) for k in _BLAS_ENV}
-        for k in _BLAS_ENV:
-            os.environ.setdefault(k, str(self.threads))
+        # BLAS thread per core made small cases 3x slower.
+        env = {k: os.environ.get(k) or str(self.threads) for k in _BLAS_ENV}
         self._cf = cf
-        self._pool = cf.ProcessPoolExecutor(
-            n, mp_context=mp.get_context("spawn"), initializer=_worker_init
-        )
+        self._pool = WorkerPool(n, env=env)
         self.workers = n
         self.max_in_flight = 2 * n
         self.description = f"{n} local process{'es' if n > 1 else ''}"
@@ -855,24 +842,7 @@ class LocalExecutor(Executor):
         return set(done)
 
     def close(self, *, abort: bool = False) -> None:
-        try:
-            if not abort:
-                self._pool.shutdown(wait=True)
-                return
-            procs = list((getattr(self._pool, "_processes", None) or {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:  # a running case may take minutes: stop it now
-                with contextlib.suppress(Exception):
-                    p.terminate()
-            for p in procs:
-                with contextlib.suppress(Exception):
-                    p.join(timeout=5)
-        finally:
-            for k, v in self._saved_env.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        self._pool.close(abort=abort)  # abort: a running case may take minutes, stop it now
 
 
 class DaskExecutor(Executor):
@@ -1188,7 +1158,7 @@ def _drive(
             try:
                 res = fut.result()
             except Exception as e:
-                if type(e).__name__ == "BrokenProcessPool":
+                if isinstance(e, WorkerDied):
                     raise SweepError(
                         f"a worker process died while running case {case.name} (killed, out of "
                         "memory or crashed); finished cases are saved, rerun with --resume"
