@@ -37,7 +37,7 @@ from .errors import (
     NumericsError,
     ShapeError,
 )
-from .modern import RGLRU, SLSTM, MinGRU, MinLSTM
+from .modern import RGLRU, SLSTM, MinGRU, MinLSTM, SelectiveSSM
 from .training import param_grads, train
 
 __version__: str = _core.__version__
@@ -59,6 +59,7 @@ __all__ = [
     "MinLSTM",
     "NumericsError",
     "RecurrentCell",
+    "SelectiveSSM",
     "ShapeError",
     "__version__",
     "analysis",

@@ -78,6 +78,14 @@ class RecurrentCell:
     state_parts: ClassVar[tuple[str, ...]] = ("h",)
     #: Whether ``grad_norms(wrt="cell")`` applies (a memory cell ``c``, as the LSTM's).
     memory_cell: ClassVar[bool] = False
+    #: Whether the step Jacobian is diagonal (a step costs O(state size), not O(H^2)).
+    diagonal: ClassVar[bool] = False
+
+    @classmethod
+    def state_size_for(cls, H: int) -> int:
+        """The state size of this kind's cells of hidden (output) size ``H`` as the
+        initialisers build them (what cost estimates and a sweep's ``k`` bound read)."""
+        return len(cls.state_parts) * H
 
     def __init__(
         self,
@@ -137,6 +145,12 @@ class RecurrentCell:
     def state_size(self) -> int:
         """Length of the full recurrent state (2H for LSTM's (h, c), else H)."""
         return self.hidden_size
+
+    @property
+    def state_shape(self) -> tuple[int, ...]:
+        """The shape of one part of the state for one sequence: ``(H,)`` (each of
+        ``state_parts``), ``(D, N)`` for the selective SSM."""
+        return (self.state_size // len(self.state_parts),)
 
     def _options(self) -> dict[str, Any]:
         return {}
@@ -428,6 +442,11 @@ class LRU(RecurrentCell):
 
     kind = "lru"
     gates = 1
+    diagonal = True
+
+    @classmethod
+    def state_size_for(cls, H: int) -> int:
+        return 2 * H  # [Re h, Im h]
 
     def __init__(
         self,

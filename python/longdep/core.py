@@ -95,19 +95,20 @@ def _initial_state(
 ) -> np.ndarray:
     """The flat initial state (B, S): zeros, or `h0` as the cell declares its parts
     (``state_parts``: one array for most cells, a tuple ``(h0, c0)`` for the LSTM,
-    ``(h0, c0, n0, m0)`` for the sLSTM)."""
+    ``(h0, c0, n0, m0)`` for the sLSTM; each part of shape ``state_shape`` per sequence,
+    ``(D, N)`` for the selective SSM)."""
     parts = cell.state_parts
-    size = cell.state_size // len(parts)
     if h0 is None:
         return np.zeros((batch, cell.state_size), dtype=dtype)
     name = type(cell).__name__
     if len(parts) == 1:
         if isinstance(h0, tuple):
             raise ArgumentError(
-                f"h0 must be an array of shape (B, {size}) for {name}; got a tuple "
-                "(only cells whose state has several parts, e.g. an LSTM, take a tuple)"
+                f"h0 must be an array of shape (B, {', '.join(map(str, cell.state_shape))}) for "
+                f"{name}; got a tuple (only cells whose state has several parts, e.g. an LSTM, "
+                "take a tuple)"
             )
-        return _rows("h0", h0, batch, size, dtype, two_d, "initial state")
+        return _part("h0", cell, h0, batch, dtype, two_d, "initial state")
     want = "(" + ", ".join(f"{p}0" for p in parts) + ")"
     if not isinstance(h0, tuple) or len(h0) != len(parts):
         raise ArgumentError(
@@ -115,10 +116,28 @@ def _initial_state(
             + (f" of length {len(h0)}" if isinstance(h0, tuple) else "")
         )
     rows = [
-        _rows(f"h0[{k}]", a, batch, size, dtype, two_d, f"initial {p}")
+        _part(f"h0[{k}]", cell, a, batch, dtype, two_d, f"initial {p}")
         for k, (p, a) in enumerate(zip(parts, h0, strict=True))
     ]
     return np.ascontiguousarray(np.concatenate(rows, axis=1))
+
+
+def _part(
+    name: str, cell: RecurrentCell, a: Any, batch: int, dtype: np.dtype, two_d: bool, what: str
+) -> np.ndarray:
+    """One part of the state as (B, size): from ``state_shape`` or ``(B, *state_shape)``."""
+    shape = cell.state_shape
+    if len(shape) == 1:
+        return _rows(name, a, batch, shape[0], dtype, two_d, what)
+    arr = as_float_array(name, a, dtype)
+    size = int(np.prod(shape))
+    if arr.shape == shape:
+        return np.ascontiguousarray(np.broadcast_to(arr.reshape(1, size), (batch, size)))
+    if not two_d and arr.shape == (batch, *shape):
+        return np.ascontiguousarray(arr.reshape(batch, size))
+    dims = ", ".join(map(str, shape))
+    want = f"({dims})" if two_d else f"({batch}, {dims}) or ({dims})"
+    raise ShapeError(f"{name} must have shape {want} ({what}); got {shape_str(arr.shape)}")
 
 
 #: Largest thread count accepted (far above any useful value on one machine).
@@ -193,12 +212,14 @@ def forward(
         in parallel, or one long sequence split by hidden unit (see ``grad_norms``).
     return_state
         Return the full state ``s_t`` instead of ``h_t``: ``(T, B, S)`` with
-        ``S = 2H`` for an LSTM (``h`` then ``c``), equal to ``h_t`` for the other cells.
+        ``S = 2H`` for an LSTM (``h`` then ``c``), equal to ``h_t`` for the other
+        one-part cells; ``(T, B, D, N)`` for the selective SSM.
 
     Returns
     -------
     ndarray
-        ``(T, B, H)`` (or ``(T, H)``), entry ``t`` is ``h_t``; dtype follows ``x``.
+        ``(T, B, H)`` (or ``(T, H)``), entry ``t`` is the output ``h_t`` (the selective
+        SSM's ``y_t``, ``H = D``); dtype follows ``x``.
 
     Examples
     --------
@@ -218,7 +239,9 @@ def forward(
     arr, dtype, two_d = _prepare_x(cell, x)
     s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
     h = _core.forward(cell.spec(dtype), arr, s0, _threads(threads), return_state)
-    return h[:, 0, :] if two_d else h
+    if return_state and len(cell.state_parts) == 1 and len(cell.state_shape) > 1:
+        h = h.reshape(*h.shape[:2], *cell.state_shape)  # the SSM: (T, B, D, N)
+    return h[:, 0] if two_d else h
 
 
 def grad_norms(

@@ -1,4 +1,4 @@
-"""The 2023–2025 recurrences: minGRU, minLSTM, RG-LRU and sLSTM.
+"""The 2023–2025 recurrences: minGRU, minLSTM, RG-LRU, Mamba's selective SSM and sLSTM.
 
 Each class here is the whole Python declaration of its kind: its parameters by name
 and shape (``PARAMS``, in the order of the core's flat gradient), how it is built,
@@ -19,7 +19,7 @@ from ._validate import as_float_array, frozen_copy, require_finite, shape_str
 from .cells import RecurrentCell, _cast, _tensor_to_numpy
 from .errors import ArgumentError, ShapeError
 
-__all__ = ["RGLRU", "SLSTM", "MinGRU", "MinLSTM", "NamedCell"]
+__all__ = ["RGLRU", "SLSTM", "MinGRU", "MinLSTM", "NamedCell", "SelectiveSSM"]
 
 #: A parameter's shape from (H, I).
 Shape = Callable[[int, int], tuple[int, ...]]
@@ -47,6 +47,7 @@ class NamedCell(RecurrentCell):
     sweep_keys: ClassVar[tuple[str, ...]] = ()
     #: Whether the input size is the hidden size (the cell gates ``x_t`` itself).
     input_is_hidden: ClassVar[bool] = False
+    diagonal = True
 
     def __init__(self, **arrays: Any) -> None:
         unknown = set(arrays) - set(self.PARAMS)
@@ -72,8 +73,8 @@ class NamedCell(RecurrentCell):
             )
         self._H, self._I = H, I
         self._arrays: dict[str, np.ndarray] = {}
-        for name, (shape_of, _) in self.PARAMS.items():
-            want = shape_of(H, I)
+        for name in self.PARAMS:
+            want = self._shape(name, H, I)
             arr = got.get(name, np.zeros(want))
             if arr.shape != want:
                 raise ShapeError(
@@ -85,6 +86,10 @@ class NamedCell(RecurrentCell):
 
     def _sizes(self, arrays: Mapping[str, np.ndarray]) -> tuple[int, int]:
         raise NotImplementedError
+
+    def _shape(self, name: str, H: int, I: int) -> tuple[int, ...]:
+        """The shape parameter ``name`` must have (``PARAMS``; after ``_sizes``)."""
+        return self.PARAMS[name][0](H, I)
 
     def __getattr__(self, name: str) -> np.ndarray:
         arrays = self.__dict__.get("_arrays", {})
@@ -383,6 +388,7 @@ class SLSTM(NamedCell):
 
     kind = "slstm"
     gates = 4
+    diagonal = False
     state_parts = ("h", "c", "n", "m")
     PARAMS: ClassVar[dict[str, tuple[Shape, bool]]] = {
         "weight_ih": (lambda H, I: (4 * H, I), True),
@@ -428,3 +434,248 @@ class SLSTM(NamedCell):
             rng.normal(scale=1.0 / math.sqrt(H), size=(4 * H, H)),
             b,
         )
+
+
+def _inverse_softplus(y: np.ndarray) -> np.ndarray:
+    """``z`` with ``softplus(z) = y`` (``y > 0``)."""
+    return y + np.log(-np.expm1(-y))
+
+
+class SelectiveSSM(NamedCell):
+    """Mamba's selective state-space recurrence (S6; Gu & Dao 2023), the scan of
+    mamba_ssm's ``selective_scan_ref`` with ``delta_softplus`` and the mixer's ``x_proj``
+    and ``dt_proj``. ``D`` channels, ``N`` states per channel, step-size rank ``R``.
+
+    ``[delta; B_t; C_t] = x_proj_weight u_t``, ``Delta_t = softplus(dt_proj_weight delta +
+    dt_proj_bias)``, ``A = -exp(A_log)``;
+    ``h_t[d, n] = exp(Delta_t[d] A[d, n]) h_{t-1}[d, n] + Delta_t[d] B_t[n] u_t[d]``,
+    output ``y_t[d] = sum_n C_t[n] h_t[d, n] + D[d] u_t[d]``.
+
+    The input ``u_t`` has ``D`` entries (``input_size == hidden_size == D``); the state
+    is ``(D, N)``, so ``h0`` is ``(B, D, N)`` (``(D, N)`` for 2-D ``x``); ``forward``
+    returns ``y`` ``(T, B, D)``; ``grad_norms(wrt="state")`` is ``||dL/dh_t||`` over the
+    whole ``(D, N)`` state for ``L = v . y_{T-1}``; ``sensitivity``'s ``u`` has ``D N``
+    entries (the state flattened ``d``-major). The step Jacobian is
+    ``diag(exp(Delta_t A))``: the input selects the decay of every state entry.
+
+    The cell is the recurrence only: a Mamba block's ``in_proj``, causal convolution,
+    SiLU gate and ``out_proj`` stay outside it (``u_t`` is the mixer's input to the scan).
+
+    Parameters
+    ----------
+    x_proj_weight
+        ``(R + 2N, D)``, rows ``[delta; B; C]`` (mamba_ssm's ``x_proj.weight``).
+    dt_proj_weight
+        ``(D, R)``.
+    dt_proj_bias
+        ``(D,)``.
+    A_log
+        ``(D, N)``; ``A = -exp(A_log)``.
+    D
+        ``(D,)``: the skip weight.
+
+    Examples
+    --------
+    >>> import numpy as np, longdep as ld
+    >>> z = np.log(np.expm1(0.5))  # dt_proj_bias with softplus(z) = 0.5: Delta = 0.5
+    >>> cell = ld.SelectiveSSM(np.array([[0.0], [1.0], [1.0]]), np.zeros((1, 1)),
+    ...                        np.array([z]), np.zeros((1, 1)), np.zeros(1))
+    >>> # A = -1: a state perturbation keeps exp(Delta A) = exp(-0.5) of itself per step
+    >>> s = ld.sensitivity(cell, np.zeros((3, 1)), np.ones(1))
+    >>> np.allclose(s, np.exp(-0.5) ** np.arange(1, 4))
+    True
+    """
+
+    kind = "ssm"
+    PARAMS: ClassVar[dict[str, tuple[Shape, bool]]] = {
+        "x_proj_weight": (lambda H, I: (0, I), True),
+        "dt_proj_weight": (lambda H, I: (H, 0), True),
+        "dt_proj_bias": (lambda H, I: (H,), True),
+        "A_log": (lambda H, I: (H, 0), True),
+        "D": (lambda H, I: (H,), True),
+    }
+    input_is_hidden = True
+    #: Mamba's default state size per channel.
+    D_STATE: ClassVar[int] = 16
+    #: The names in a mamba_ssm ``Mamba`` mixer's state dict.
+    MAMBA_NAMES: ClassVar[dict[str, str]] = {
+        "x_proj_weight": "x_proj.weight",
+        "dt_proj_weight": "dt_proj.weight",
+        "dt_proj_bias": "dt_proj.bias",
+        "A_log": "A_log",
+        "D": "D",
+    }
+
+    def __init__(
+        self, x_proj_weight: Any, dt_proj_weight: Any, dt_proj_bias: Any, A_log: Any, D: Any
+    ) -> None:
+        super().__init__(
+            x_proj_weight=x_proj_weight,
+            dt_proj_weight=dt_proj_weight,
+            dt_proj_bias=dt_proj_bias,
+            A_log=A_log,
+            D=D,
+        )
+
+    def _sizes(self, arrays: Mapping[str, np.ndarray]) -> tuple[int, int]:
+        a_log, dt_w, x_w = arrays["A_log"], arrays["dt_proj_weight"], arrays["x_proj_weight"]
+        if a_log.ndim != 2 or 0 in a_log.shape:
+            raise ShapeError(
+                f"A_log must have shape (D, N) with D, N >= 1; got {shape_str(a_log.shape)}"
+            )
+        d, n = a_log.shape
+        if dt_w.ndim != 2 or dt_w.shape[0] != d or dt_w.shape[1] < 1:
+            raise ShapeError(
+                f"dt_proj_weight must have shape (D, R) = ({d}, R) with R >= 1 (D from A_log); "
+                f"got {shape_str(dt_w.shape)}"
+            )
+        r = dt_w.shape[1]
+        if x_w.ndim != 2 or x_w.shape[0] != r + 2 * n:
+            raise ShapeError(
+                f"x_proj_weight must have R + 2N = {r + 2 * n} rows (rows [delta; B; C]: R = {r} "
+                f"from dt_proj_weight, N = {n} from A_log); got {shape_str(x_w.shape)}"
+            )
+        if x_w.shape[1] != d:
+            raise ShapeError(
+                f"x_proj_weight must have D = {d} columns (the input u_t has one entry per "
+                f"channel); got {shape_str(x_w.shape)}"
+            )
+        self._N, self._R = n, r
+        return d, d
+
+    def _shape(self, name: str, H: int, I: int) -> tuple[int, ...]:
+        n, r = self._N, self._R
+        return {
+            "x_proj_weight": (r + 2 * n, H),
+            "dt_proj_weight": (H, r),
+            "dt_proj_bias": (H,),
+            "A_log": (H, n),
+            "D": (H,),
+        }[name]
+
+    @property
+    def state_size(self) -> int:
+        return self._H * self._N
+
+    @property
+    def state_shape(self) -> tuple[int, ...]:
+        return (self._H, self._N)
+
+    @property
+    def d_state(self) -> int:
+        """``N``, the states per channel."""
+        return self._N
+
+    @property
+    def dt_rank(self) -> int:
+        """``R``, the rank of the step-size projection."""
+        return self._R
+
+    @classmethod
+    def state_size_for(cls, H: int) -> int:
+        return H * cls.D_STATE
+
+    @classmethod
+    def from_state_dict(
+        cls,
+        state: Mapping[str, Any],
+        *,
+        layer: int | None = None,
+        prefix: str | None = None,
+        **kwargs: Any,
+    ) -> RecurrentCell:
+        """Build from a mamba_ssm ``Mamba`` mixer's parameters: ``x_proj.weight``,
+        ``dt_proj.weight``, ``dt_proj.bias``, ``A_log``, ``D`` (or this class's names).
+
+        In a whole model's state dict the names carry a prefix
+        (``backbone.layers.3.mixer.``): pass ``prefix``, or ``layer=k`` to take the mixer
+        whose prefix contains ``layers.k.``; a dict with one mixer needs neither.
+        """
+        if kwargs:
+            raise ArgumentError(f"SelectiveSSM.from_state_dict takes no options {sorted(kwargs)}")
+        keys = [str(k) for k in state]
+        if prefix is None:
+            found = sorted(
+                {k[: -len("x_proj.weight")] for k in keys if k.endswith("x_proj.weight")}
+            )
+            if layer is not None:
+                found = [p for p in found if f"layers.{layer}." in p or p.startswith(f"{layer}.")]
+            if len(found) == 1:
+                prefix = found[0]
+            elif "x_proj_weight" in state:
+                prefix = ""
+            elif not found:
+                have = ", ".join(sorted(keys)[:20]) or "nothing"
+                raise ArgumentError(
+                    "state dict has no selective SSM: SelectiveSSM reads x_proj.weight, "
+                    f"dt_proj.weight, dt_proj.bias, A_log and D; has {have}"
+                )
+            else:
+                raise ArgumentError(
+                    f"state dict has {len(found)} mixers ({', '.join(repr(p) for p in found[:8])}); "
+                    "choose one with prefix=... or layer=k"
+                )
+        arrays = {}
+        for name, mamba in cls.MAMBA_NAMES.items():
+            for key in (prefix + mamba, prefix + name):
+                if key in state:
+                    arrays[name] = _tensor_to_numpy(state[key])
+                    break
+            else:
+                raise ArgumentError(
+                    f"state dict must contain {prefix + mamba!r} for SelectiveSSM "
+                    f"(prefix {prefix!r})"
+                )
+        return cls(**arrays)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> RecurrentCell:
+        """Copy the scan parameters of a mamba_ssm ``Mamba`` mixer (or of any module with
+        ``x_proj``, ``dt_proj``, ``A_log`` and ``D``)."""
+        try:
+            state = module.state_dict()
+        except AttributeError:
+            raise ArgumentError(
+                f"from_torch needs a torch module with a state_dict; got {type(module).__name__}"
+            ) from None
+        return cls.from_state_dict(state, prefix="")
+
+    @classmethod
+    def random(
+        cls,
+        H: int,
+        I: int | None = None,
+        *,
+        d_state: int | None = None,
+        dt_rank: int | None = None,
+        dt_min: float = 0.001,
+        dt_max: float = 0.1,
+        input_scale: float = 1.0,
+        seed: int = 0,
+    ) -> SelectiveSSM:
+        """Mamba's initialisation for ``H`` channels: ``A_log = log(1..N)`` in every
+        channel (S4D-real), ``D = 1``, ``Delta`` at zero input log-uniform on
+        ``[dt_min, dt_max]`` (through ``dt_proj_bias``), ``dt_proj_weight`` uniform within
+        ``±R^-1/2``, ``x_proj`` as ``nn.Linear`` without bias (times ``input_scale``).
+        ``N = 16`` and ``R = ceil(H / 32)`` (Mamba's ``d_inner / 32``) by default. ``I``
+        must be ``H`` (or None)."""
+        H = _positive("H", H)
+        if I is not None and I != H:
+            raise ArgumentError(f"the selective SSM's input size equals H = {H}; got I = {I}")
+        n = _positive("d_state", cls.D_STATE if d_state is None else d_state)
+        r = _positive("dt_rank", math.ceil(H / 32) if dt_rank is None else dt_rank)
+        if not (0 < dt_min <= dt_max):
+            raise ArgumentError(
+                f"dt_min, dt_max must satisfy 0 < dt_min <= dt_max; got {dt_min}, {dt_max}"
+            )
+        rng = np.random.default_rng(seed)
+        x_w, _ = _torch_linear(rng, r + 2 * n, H)
+        bound = r**-0.5
+        dt_w = rng.uniform(-bound, bound, size=(H, r))
+        dt = np.exp(rng.uniform(math.log(dt_min), math.log(dt_max), size=H))
+        dt = np.maximum(dt, 1e-4)
+        a_log = np.log(np.broadcast_to(np.arange(1, n + 1, dtype=np.float64), (H, n)))
+        return cls(input_scale * x_w, dt_w, _inverse_softplus(dt), a_log, np.ones(H))
+
+    def __repr__(self) -> str:
+        return f"SelectiveSSM(channels={self._H}, d_state={self._N}, dt_rank={self._R})"

@@ -494,10 +494,12 @@ def _did_you_mean(key: str, options: Sequence[str], suggested: set[str] | None =
 
 
 def _state_size(cell: str, hidden: int) -> int:
-    cls = _modern().get(cell)
+    from .kinds import catalogue
+
+    cls = catalogue().get(cell)
     if cls is not None:
-        return len(cls.state_parts) * hidden
-    return 2 * hidden if cell in ("lstm", "lru") else hidden
+        return int(cls.state_size_for(hidden))
+    return hidden  # attention: its output
 
 
 def _expand(

@@ -1,4 +1,5 @@
-//! Reverse pass: per-step gradient norms of `L = v . h_{T-1}` by exact BPTT.
+//! Reverse pass: per-step gradient norms of `L = v . y_{T-1}` by exact BPTT (`y_t` the
+//! output: `h_t`, or [`Cell::output`] for a cell with an output map).
 //!
 //! The adjoint `g_t = dL/ds_t` obeys `g_{t-1} = J_t^T g_t`. It is carried as a
 //! unit vector and an accumulated log-norm (renormalised every step), so the
@@ -21,7 +22,8 @@ use rayon::prelude::*;
 /// What the per-step norm is taken of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wrt {
-    /// `||dL/dh_t||`, the total derivative through the recurrence.
+    /// `||dL/ds_t[..A]||` with `A =` [`Cell::adjoint_dim`]: `||dL/dh_t||`, the total
+    /// derivative through the recurrence (the SSM: its whole `D N` state).
     State,
     /// `||dL/dx_t||`.
     Input,
@@ -107,8 +109,10 @@ pub fn plan_segment_with<F: Real, C: Cell<F> + ?Sized>(
     Ok(k)
 }
 
-/// Per-step norms `out[t * B + b]` (natural log) of `dL/ds_t` (or of `dL/dx_t`,
-/// `dL/dc_t` by `opts.wrt`) for `L = sum_b v_b . h_{T-1, b}`, by exact BPTT.
+/// Per-step norms `out[t * B + b]` (natural log) of `dL/ds_t[..adjoint_dim]` (or of
+/// `dL/dx_t`, `dL/dc_t` by `opts.wrt`) for `L = sum_b v_b . y_{T-1, b}`, by exact BPTT.
+/// `v` is `(B, output_dim)`; with an output map the seed is `dL/ds_{T-1} =
+/// (dy/ds)^T v` and `dL/dx_{T-1}` includes the direct path through `y_{T-1}`.
 pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     cell: &C,
     seq: &Seq<'_, F>,
@@ -119,7 +123,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
 ) -> Result<()> {
     seq.check_cell(cell)?;
     let (steps, batch) = (seq.steps, seq.batch);
-    let (h, s) = (cell.hidden(), cell.state_dim());
+    let (h, s) = (cell.output_dim(), cell.state_dim());
     check_rows("h0", s0, batch, s, "initial state")?;
     check_rows("v", v, batch, h, "one loss weight vector per batch element")?;
     check_len("out", out, steps * batch, "T * B")?;
@@ -131,14 +135,24 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
         ));
     }
     check_threads(opts.threads)?;
-    let parts = crate::split::parts_for(cell, batch, steps, opts.threads);
+    // The split path seeds and measures `h` only: never for a cell with an output map.
+    let parts = if cell.has_output_map() {
+        1
+    } else {
+        crate::split::parts_for(cell, batch, steps, opts.threads)
+    };
     if parts > 1 && opts.wrt == Wrt::State {
         // One long sequence: split its hidden units over the threads.
         let seg = plan_segment(cell, steps, opts.memory_budget)?;
         return crate::split::grad_norms(cell, seq, s0, v, seg, parts, out);
     }
     let running = effective_threads(opts.threads).min(batch).max(1);
-    let seg = plan_segment(cell, steps, opts.memory_budget / running)?;
+    let seg = plan_segment_with(
+        cell,
+        steps,
+        opts.memory_budget / running,
+        needs_states(cell),
+    )?;
     let lane = |b: usize, o: &mut [f64]| {
         lane_grad(
             cell,
@@ -154,6 +168,12 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     lane_columns(out, steps, batch, opts.threads, lane)
 }
 
+/// Whether the reverse pass of `grad_norms` keeps the states: when the step's vjp reads
+/// them, or the output map reads the last one.
+fn needs_states<F: Real, C: Cell<F> + ?Sized>(cell: &C) -> bool {
+    cell.vjp_reads_state() || cell.has_output_map()
+}
+
 /// Visit steps `T-1, ..., 0` of lane `b` in reverse, calling `each(t, rec_t, s_{t-1})`.
 ///
 /// With `seg < T` the states entering every `seg`-th step are checkpointed in a
@@ -167,6 +187,22 @@ pub fn reverse_sweep<F: Real, C: Cell<F> + ?Sized>(
     seg: usize,
     need_states: bool,
     mut each: impl FnMut(usize, &[F], &[F]) -> Result<bool>,
+) -> Result<()> {
+    reverse_sweep_states(cell, seq, b, s0, seg, need_states, |t, rec, s_prev, _| {
+        each(t, rec, s_prev)
+    })
+}
+
+/// [`reverse_sweep`] calling `each(t, rec_t, s_{t-1}, s_t)`: also the state the step
+/// produced (which an output map reads). Both states are empty without `need_states`.
+pub fn reverse_sweep_states<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    b: usize,
+    s0: &[F],
+    seg: usize,
+    need_states: bool,
+    mut each: impl FnMut(usize, &[F], &[F], &[F]) -> Result<bool>,
 ) -> Result<()> {
     let steps = seq.steps;
     let (s, r) = (cell.state_dim(), cell.record_dim());
@@ -210,12 +246,15 @@ pub fn reverse_sweep<F: Real, C: Cell<F> + ?Sized>(
                     prefetch(&states[k * s..(k + 1) * s]);
                 }
             }
-            let s_prev = if need_states {
-                &states[j * s..(j + 1) * s]
+            let (s_prev, s_next) = if need_states {
+                (
+                    &states[j * s..(j + 1) * s],
+                    &states[(j + 1) * s..(j + 2) * s],
+                )
             } else {
-                &[]
+                (&[][..], &[][..])
             };
-            if !each(t, &recs[j * r..(j + 1) * r], s_prev)? {
+            if !each(t, &recs[j * r..(j + 1) * r], s_prev, s_next)? {
                 return Ok(());
             }
         }
@@ -234,37 +273,60 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
     seg: usize,
     out: &mut [f64],
 ) -> Result<()> {
-    let (h, s, gh) = (cell.hidden(), cell.state_dim(), cell.proj_dim());
+    let (h, s, gh) = (cell.output_dim(), cell.state_dim(), cell.proj_dim());
+    let adim = cell.adjoint_dim();
+    let mapped = cell.has_output_map();
     let n0 = norm_f64(v);
     if n0 == 0.0 {
         out.fill(f64::NEG_INFINITY);
         return Ok(());
     }
+    let vhat: Vec<F> = v.iter().map(|x| F::from_f64(x.to_f64() / n0)).collect();
     let mut g = vec![F::ZERO; s];
-    for j in 0..h {
-        g[j] = F::from_f64(v[j].to_f64() / n0);
+    if !mapped {
+        g[..h].copy_from_slice(&vhat);
     }
     let mut log_scale = n0.ln();
     let mut g_prev = vec![F::ZERO; s];
     let mut g_xp = vec![F::ZERO; gh];
+    // The direct path `(dy_{T-1}/dxp_{T-1})^T v` of an output map (scaled like g).
+    let mut g_xp_out = vec![F::ZERO; if mapped { gh } else { 0 }];
     let mut gx = vec![F::ZERO; cell.input()];
     let mut scratch = vec![F::ZERO; cell.scratch_dim()];
     let mut gc = vec![F::ZERO; cell.memory_dim()];
     let w = cell.weights();
+    let last = seq.steps - 1;
     // g is kept at unit norm, so with wrt=state and S = H its norm is 1 and the
     // accumulated log-scale is the answer; (h, c) states need the h part's norm.
-    let unit = wrt == Wrt::State && s == h;
-    reverse_sweep(
+    let unit = wrt == Wrt::State && s == adim && !mapped;
+    reverse_sweep_states(
         cell,
         seq,
         b,
         s0,
         seg,
-        cell.vjp_reads_state(),
-        |t, rec, s_prev| {
+        needs_states(cell),
+        |t, rec, s_prev, s_next| {
+            if mapped && t == last {
+                // Seed dL/ds_{T-1} = (dy/ds)^T v through the output map, at unit norm.
+                cell.output_vjp(rec, s_next, &vhat, &mut g, &mut g_xp_out);
+                let n1 = norm_f64(&g);
+                if !n1.is_finite() {
+                    return Err(Error::Numerics(format!(
+                        "the output map's adjoint overflowed at step {t} (beyond the {} range)",
+                        F::NAME
+                    )));
+                }
+                if n1 > 0.0 {
+                    let inv = F::from_f64(1.0 / n1);
+                    g.iter_mut().for_each(|x| *x *= inv);
+                    g_xp_out.iter_mut().for_each(|x| *x *= inv);
+                    log_scale += n1.ln();
+                }
+            }
             match wrt {
                 Wrt::State if unit => out[t] = log_scale,
-                Wrt::State => out[t] = log_scale + ln_norm(&g[..h]),
+                Wrt::State => out[t] = log_scale + ln_norm(&g[..adim]),
                 Wrt::Cell => {
                     cell.memory_adjoint(rec, &g, &mut gc);
                     out[t] = log_scale + ln_norm(&gc);
@@ -273,6 +335,11 @@ fn lane_grad<F: Real, C: Cell<F> + ?Sized>(
             }
             cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);
             if wrt == Wrt::Input {
+                if mapped && t == last {
+                    for (a, o) in g_xp.iter_mut().zip(&g_xp_out) {
+                        *a += *o;
+                    }
+                }
                 gemv(&w.p_ih_t, &g_xp, &w.zeros[..cell.input()], &mut gx);
                 out[t] = log_scale + ln_norm(&gx);
             }
@@ -306,8 +373,10 @@ pub struct ParamGrads {
     pub inputs: Option<Vec<f64>>,
 }
 
-/// Exact BPTT of `L` given `dh[t, b, :] = dL/dh_t` (the loss's direct dependence on
-/// each output): parameter gradients and the gradient of the initial state.
+/// Exact BPTT of `L` given `dh[t, b, :] = dL/dy_t` (`(T, B, output_dim)`, the loss's
+/// direct dependence on each output): parameter gradients and the gradient of the
+/// initial state. With an output map, `dy_t/ds_t`, `dy_t/dxp_t` and `dy_t/dtheta`
+/// ([`Cell::output_vjp`], [`Cell::output_param_grads`]) enter at every step.
 pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
     cell: &C,
     seq: &Seq<'_, F>,
@@ -320,7 +389,7 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
     seq.check_cell(cell)?;
     let (steps, batch) = (seq.steps, seq.batch);
     let (h, s, gh, i) = (
-        cell.hidden(),
+        cell.output_dim(),
         cell.state_dim(),
         cell.proj_dim(),
         cell.input(),
@@ -329,7 +398,7 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
     if dh.len() != steps * batch * h {
         return Err(Error::shape(
             "dh",
-            format!("shape ({steps}, {batch}, {h}) (dL/dh_t for every step)"),
+            format!("shape ({steps}, {batch}, {h}) (dL/dy_t for every step)"),
             format!("{} values", dh.len()),
         ));
     }
@@ -344,6 +413,8 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
                 let mut g = vec![F::ZERO; s];
                 let mut g_prev = vec![F::ZERO; s];
                 let mut g_xp = vec![F::ZERO; gh];
+                let mapped = cell.has_output_map();
+                let mut g_xp_out = vec![F::ZERO; if mapped { gh } else { 0 }];
                 let mut scratch = vec![F::ZERO; cell.scratch_dim()];
                 let mut scratch2 = vec![F::ZERO; cell.scratch_dim().max(gh)];
                 let mut gx = vec![F::ZERO; i];
@@ -353,19 +424,30 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
                     Vec::new()
                 };
                 let w = cell.weights();
-                reverse_sweep(
+                reverse_sweep_states(
                     cell,
                     seq,
                     b,
                     &s0[b * s..(b + 1) * s],
                     seg,
                     true,
-                    |t, rec, s_prev| {
+                    |t, rec, s_prev, s_next| {
                         let d = &dh[(t * batch + b) * h..(t * batch + b + 1) * h];
-                        for (gj, dj) in g.iter_mut().zip(d) {
-                            *gj += *dj;
+                        if mapped {
+                            g_xp_out.fill(F::ZERO);
+                            cell.output_vjp(rec, s_next, d, &mut g, &mut g_xp_out);
+                            cell.output_param_grads(rec, s_next, d, &mut acc);
+                        } else {
+                            for (gj, dj) in g.iter_mut().zip(d) {
+                                *gj += *dj;
+                            }
                         }
                         cell.vjp(rec, s_prev, &g, &mut g_prev, &mut g_xp, &mut scratch);
+                        if mapped {
+                            for (a, o) in g_xp.iter_mut().zip(&g_xp_out) {
+                                *a += *o;
+                            }
+                        }
                         let x = &seq.x[(t * batch + b) * i..(t * batch + b + 1) * i];
                         cell.accumulate_grads(rec, s_prev, x, &g, &g_xp, &mut scratch2, &mut acc);
                         if want_inputs {

@@ -1,4 +1,5 @@
-//! The forward pass: hidden outputs `h_t` for every step.
+//! The forward pass: outputs `y_t` for every step (`h_t`, the first `H` entries of
+//! the state, unless the cell has an output map: [`Cell::output`]).
 
 use crate::cells::Cell;
 use crate::error::{check_len, Result};
@@ -15,7 +16,9 @@ struct Lane<F> {
     out: Vec<F>,
 }
 
-/// Run the recurrence from `s0` (`(B, S)`) and write `h_t` into `out` (`(T, B, H)`).
+/// Run the recurrence from `s0` (`(B, S)`) and write `y_t` into `out`
+/// (`(T, B, output_dim)`): `h_t` (`H`), or `y_t = g(rec_t, s_t)` for a cell with an
+/// output map.
 pub fn forward<F: Real, C: Cell<F> + ?Sized>(
     cell: &C,
     seq: &Seq<'_, F>,
@@ -27,7 +30,7 @@ pub fn forward<F: Real, C: Cell<F> + ?Sized>(
 }
 
 /// Like [`forward`]; with `full` the whole state `s_t` (`(T, B, S)`, LSTM: `(h, c)`)
-/// is written instead of `h_t`.
+/// is written instead of `y_t`.
 pub fn forward_states<F: Real, C: Cell<F> + ?Sized>(
     cell: &C,
     seq: &Seq<'_, F>,
@@ -39,12 +42,14 @@ pub fn forward_states<F: Real, C: Cell<F> + ?Sized>(
     seq.check_cell(cell)?;
     let (steps, batch) = (seq.steps, seq.batch);
     let s = cell.state_dim();
-    let h = if full { s } else { cell.hidden() };
+    let h = if full { s } else { cell.output_dim() };
+    // An output map is evaluated per step; the split path only copies `h`.
+    let mapped = !full && cell.has_output_map();
     check_rows("h0", s0, batch, s, "initial state")?;
-    check_len("out", out, steps * batch * h, "T * B * (H or S)")?;
+    check_len("out", out, steps * batch * h, "T * B * (output size or S)")?;
     check_threads(threads)?;
     let parts = crate::split::parts_for(cell, batch, steps, threads);
-    if parts > 1 && !full {
+    if parts > 1 && !full && !cell.has_output_map() {
         // One long sequence: split its hidden units over the threads.
         return crate::split::forward(cell, seq, s0, out, parts);
     }
@@ -75,7 +80,12 @@ pub fn forward_states<F: Real, C: Cell<F> + ?Sized>(
                     );
                     check_state(&ln.next, t)?;
                     std::mem::swap(&mut ln.state, &mut ln.next);
-                    ln.out[j * h..(j + 1) * h].copy_from_slice(&ln.state[..h]);
+                    let y = &mut ln.out[j * h..(j + 1) * h];
+                    if mapped {
+                        cell.output(&ln.rec, &ln.state, y);
+                    } else {
+                        y.copy_from_slice(&ln.state[..h]);
+                    }
                 }
                 Ok(())
             })?;

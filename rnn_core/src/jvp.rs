@@ -15,7 +15,8 @@ use crate::Real;
 pub enum Part {
     /// The whole state (LSTM: `(h, c)`).
     State,
-    /// The output `h` only.
+    /// The output `h` only (the first `H` entries of the state; refused for a cell
+    /// with an output map, [`Cell::has_output_map`]).
     Hidden,
 }
 
@@ -56,6 +57,19 @@ pub fn sensitivity<F: Real, C: Cell<F> + ?Sized>(
         "one initial-state perturbation per batch element",
     )?;
     check_len("out", out, steps * batch, "T * B")?;
+    if part == Part::Hidden && cell.has_output_map() {
+        // The output is not a part of the state: its tangent (dy_t/ds_t) u_t is not
+        // implemented, and the first H entries of the state would be a wrong answer.
+        return Err(Error::value(
+            "part",
+            format!(
+                "'state' for {} (its output y_t is computed from the state, not a part of it; \
+                 part='hidden' is not supported)",
+                cell.kind()
+            ),
+            "'hidden'",
+        ));
+    }
     let lane = |b: usize, o: &mut [f64]| {
         lane_sens(
             cell,

@@ -21,12 +21,12 @@ pub mod seq;
 pub mod split;
 
 pub use bptt::{
-    grad_norms, param_grads, plan_segment, plan_segment_with, reverse_sweep, BpttOptions,
-    ParamGrads, Wrt,
+    grad_norms, param_grads, plan_segment, plan_segment_with, reverse_sweep, reverse_sweep_states,
+    BpttOptions, ParamGrads, Wrt,
 };
 pub use cells::{
     build, kinds, Cell, Elman, Gru, LayerNorm, Lru, Lstm, MinLstm, Nonlinearity, Params, RgLru,
-    Slstm, SplitStep, Weights,
+    Slstm, SplitStep, Ssm, Weights,
 };
 pub use error::{Error, Result};
 pub use forward::{forward, forward_states};

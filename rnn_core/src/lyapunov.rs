@@ -165,33 +165,156 @@ fn lane<F: Real, C: Cell<F> + ?Sized>(
     Ok((sums.iter().map(|v| v / n).collect(), local))
 }
 
-/// Largest singular value of the dense `s x s` matrix `j` (row-major, f64) by power
-/// iteration on `J^T J`, to a relative change below 1e-14 (at most 2000 rounds).
+/// Largest singular value of the dense `s x s` matrix `j` (row-major, finite f64).
+///
+/// `J` is first divided by its largest entry `m`, so that `J^T J` neither overflows nor
+/// underflows for norms near the ends of the f64 range; the answer is `m ||J / m||_2`.
+/// The largest eigenvalue of `A = J^T J` then comes from Lanczos with full
+/// reorthogonalisation: the top Ritz value `theta` of the tridiagonal `T_k` is within
+/// `beta_k |y_k|` of an eigenvalue of `A` (`y` its unit eigenvector of `T_k`), and the
+/// iteration stops once that bound is below `1e-15 theta`, or when the Krylov space is
+/// the whole space and `T` is similar to `A`. A bound, not a small change between
+/// rounds: near-equal top singular values slow convergence but cannot end it early.
 pub fn spectral_norm(j: &[f64], s: usize) -> f64 {
-    let mut v = vec![1.0 / (s as f64).sqrt(); s];
-    let mut jv = vec![0.0; s];
-    let mut sigma = 0.0;
-    for _ in 0..2000 {
-        for r in 0..s {
-            jv[r] = (0..s).map(|c| j[r * s + c] * v[c]).sum();
-        }
-        for c in 0..s {
-            v[c] = (0..s).map(|r| j[r * s + c] * jv[r]).sum();
-        }
-        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if n == 0.0 {
-            return 0.0;
-        }
-        for x in v.iter_mut() {
-            *x /= n;
-        }
-        let next = n.sqrt();
-        if (next - sigma).abs() <= 1e-14 * next {
-            return next;
-        }
-        sigma = next;
+    let m = j.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+    if m == 0.0 || s == 0 {
+        return 0.0;
     }
-    sigma
+    let a: Vec<f64> = j.iter().map(|v| v / m).collect();
+    let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
+    // Every coordinate nonzero and distinct, the same on every machine.
+    let mut v: Vec<f64> = (0..s)
+        .map(|i| 1.0 + (i as f64 * 0.618_033_988_749_895).fract())
+        .collect();
+    let n0 = dot(&v, &v).sqrt();
+    v.iter_mut().for_each(|x| *x /= n0);
+    let (mut w, mut jv) = (vec![0.0; s], vec![0.0; s]);
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    let (mut alpha, mut beta) = (Vec::<f64>::new(), Vec::<f64>::new());
+    let mut theta = 0.0;
+    for k in 0..s {
+        // w = J^T (J v)
+        for (r, o) in jv.iter_mut().enumerate() {
+            *o = dot(&a[r * s..(r + 1) * s], &v);
+        }
+        w.fill(0.0);
+        for (r, &t) in jv.iter().enumerate() {
+            if t != 0.0 {
+                for (o, x) in w.iter_mut().zip(&a[r * s..(r + 1) * s]) {
+                    *o += x * t;
+                }
+            }
+        }
+        let al = dot(&v, &w);
+        basis.push(std::mem::take(&mut v));
+        alpha.push(al);
+        for _ in 0..2 {
+            for q in &basis {
+                let c = dot(q, &w);
+                w.iter_mut().zip(q).for_each(|(o, x)| *o -= c * x);
+            }
+        }
+        let b = dot(&w, &w).sqrt();
+        theta = tridiagonal_top(&alpha, &beta);
+        if theta <= 0.0 || k + 1 == s {
+            break;
+        }
+        let y_last = top_vector_last(&alpha, &beta, theta);
+        if b * y_last.abs() <= 1e-15 * theta {
+            break;
+        }
+        beta.push(b);
+        v = w.iter().map(|x| x / b).collect();
+    }
+    m * theta.max(0.0).sqrt()
+}
+
+/// Number of eigenvalues below `x` of the symmetric tridiagonal matrix with diagonal
+/// `alpha` and off-diagonal `beta` (Sturm count of its `LDL^T` pivots).
+fn sturm_below(alpha: &[f64], beta: &[f64], x: f64) -> usize {
+    let mut count = 0;
+    let mut d = 1.0;
+    for (i, &a) in alpha.iter().enumerate() {
+        let off = if i > 0 {
+            beta[i - 1] * beta[i - 1] / d
+        } else {
+            0.0
+        };
+        d = a - x - off;
+        if d == 0.0 {
+            d = -f64::MIN_POSITIVE;
+        }
+        if d < 0.0 {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// The largest eigenvalue of the symmetric tridiagonal `(alpha, beta)` by bisection
+/// inside its Gershgorin interval, to a few ulps.
+fn tridiagonal_top(alpha: &[f64], beta: &[f64]) -> f64 {
+    let n = alpha.len();
+    let off = |i: usize| {
+        (if i > 0 { beta[i - 1].abs() } else { 0.0 }) + if i + 1 < n { beta[i].abs() } else { 0.0 }
+    };
+    let mut lo = (0..n)
+        .map(|i| alpha[i] - off(i))
+        .fold(f64::INFINITY, f64::min);
+    let mut hi = (0..n)
+        .map(|i| alpha[i] + off(i))
+        .fold(f64::NEG_INFINITY, f64::max);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi || hi - lo <= 4.0 * f64::EPSILON * hi.abs().max(lo.abs()) {
+            break;
+        }
+        if sturm_below(alpha, beta, mid) == n {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// The last entry of the unit eigenvector of the tridiagonal `(alpha, beta)` for its top
+/// eigenvalue `theta`, by two rounds of inverse iteration. `theta I - T` is positive
+/// semidefinite, so its `LDL^T` factorisation (shifted by a relative 1e-13) has positive
+/// pivots and needs no pivoting.
+fn top_vector_last(alpha: &[f64], beta: &[f64], theta: f64) -> f64 {
+    let n = alpha.len();
+    let shift = theta + 1e-13 * theta.abs().max(f64::MIN_POSITIVE);
+    let mut d = vec![0.0; n];
+    let mut l = vec![0.0; n];
+    for i in 0..n {
+        let a = shift - alpha[i];
+        d[i] = if i == 0 {
+            a
+        } else {
+            l[i] = -beta[i - 1] / d[i - 1];
+            a + l[i] * beta[i - 1]
+        };
+        d[i] = d[i].max(f64::MIN_POSITIVE);
+    }
+    let mut z = vec![1.0; n];
+    for _ in 0..2 {
+        for i in 1..n {
+            z[i] -= l[i] * z[i - 1];
+        }
+        for i in 0..n {
+            z[i] /= d[i];
+        }
+        for i in (0..n.saturating_sub(1)).rev() {
+            z[i] -= l[i + 1] * z[i + 1];
+        }
+        let nz = z.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if !(nz.is_finite() && nz > 0.0) {
+            return 1.0; // no estimate: keep iterating
+        }
+        z.iter_mut().for_each(|x| *x /= nz);
+    }
+    z[n - 1]
 }
 
 /// Spectral norm `||J_t||_2` of the step Jacobian `d s_t / d s_{t-1}` at steps
@@ -229,6 +352,13 @@ pub fn jacobian_norms<F: Real, C: Cell<F> + ?Sized>(
                             for r in 0..s {
                                 jac[r * s + c] = col[r].to_f64();
                             }
+                        }
+                        if let Some(bad) = jac.iter().find(|v| !v.is_finite()) {
+                            return Err(Error::Numerics(format!(
+                                "the step Jacobian at step {t} has an entry {bad} (beyond the {} \
+                                 range); its norm cannot be computed in this precision",
+                                F::NAME
+                            )));
                         }
                         out.push(spectral_norm(&jac, s));
                     }

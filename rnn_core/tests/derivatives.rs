@@ -10,11 +10,24 @@ use rnn_core::{
 
 /// Final state after running steps `t0..` from `s` (single lane, plain loop over `Cell::step`).
 fn run_from(cell: &dyn Cell<f64>, x: &[f64], t0: usize, steps: usize, s: &[f64]) -> Vec<f64> {
+    run_rec(cell, x, t0, steps, s, &vec![0.0; cell.record_dim()]).0
+}
+
+/// Final state and record after running steps `t0..` from `s`; `rec` is returned as
+/// given when there are no steps.
+fn run_rec(
+    cell: &dyn Cell<f64>,
+    x: &[f64],
+    t0: usize,
+    steps: usize,
+    s: &[f64],
+    rec: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
     let (i, gh) = (cell.input(), cell.proj_dim());
     let w = &cell.weights().w_ih;
     let mut cur = s.to_vec();
     let mut next = vec![0.0; cell.state_dim()];
-    let mut rec = vec![0.0; cell.record_dim()];
+    let mut rec = rec.to_vec();
     let mut scratch = vec![0.0; cell.scratch_dim()];
     for t in t0..steps {
         let xt = &x[t * i..(t + 1) * i];
@@ -24,12 +37,24 @@ fn run_from(cell: &dyn Cell<f64>, x: &[f64], t0: usize, steps: usize, s: &[f64])
         cell.step(&xp, &cur, &mut next, &mut rec, &mut scratch);
         std::mem::swap(&mut cur, &mut next);
     }
-    cur
+    (cur, rec)
 }
 
-fn loss(cell: &dyn Cell<f64>, x: &[f64], t0: usize, steps: usize, s: &[f64], v: &[f64]) -> f64 {
-    let sf = run_from(cell, x, t0, steps, s);
-    v.iter().zip(&sf).map(|(a, b)| a * b).sum()
+/// `L = v . y_{T-1}` with `y` from `Cell::output`, running steps `t0..` from the state
+/// `s` that the step with record `rec` left (read when `t0 == steps`).
+fn loss(
+    cell: &dyn Cell<f64>,
+    x: &[f64],
+    t0: usize,
+    steps: usize,
+    s: &[f64],
+    rec: &[f64],
+    v: &[f64],
+) -> f64 {
+    let (sf, rf) = run_rec(cell, x, t0, steps, s, rec);
+    let mut y = vec![0.0; cell.output_dim()];
+    cell.output(&rf, &sf, &mut y);
+    v.iter().zip(&y).map(|(a, b)| a * b).sum()
 }
 
 fn cells(rng: &mut Rng, h: usize, i: usize) -> Vec<Box<dyn Cell<f64>>> {
@@ -46,7 +71,26 @@ fn cells(rng: &mut Rng, h: usize, i: usize) -> Vec<Box<dyn Cell<f64>>> {
         minlstm(rng, h, i),
         rglru(rng, h),
         slstm(rng, h, i),
+        ssm(rng, h),
     ]
+}
+
+/// A selective SSM (S6) built through the catalogue: `D = h` channels (its input
+/// size), `N = 3` states per channel, step-size rank `R = 2`.
+fn ssm(rng: &mut Rng, d: usize) -> Box<dyn Cell<f64>> {
+    let (n, r) = (3, 2);
+    let p = Params::new()
+        .array(
+            "x_proj_weight",
+            rng.vec((r + 2 * n) * d, 0.8),
+            &[r + 2 * n, d],
+        )
+        .array("dt_proj_weight", rng.vec(d * r, 0.8), &[d, r])
+        .array("dt_proj_bias", rng.vec(d, 0.5), &[d])
+        // A = -exp(A_log) in about (-1.6, -0.6).
+        .array("A_log", rng.vec(d * n, 0.5), &[d, n])
+        .array("D", rng.vec(d, 1.0), &[d]);
+    rnn_core::build("ssm", &p).unwrap()
 }
 
 /// A minLSTM built through the catalogue.
@@ -181,7 +225,8 @@ fn bptt_norms_match_central_differences() {
     let (i, steps) = (3, 9);
     for cell in cells(&mut rng, 5, i) {
         let cell = cell.as_ref();
-        let (h, s, i) = (cell.hidden(), cell.state_dim(), cell.input());
+        let (h, s, i) = (cell.output_dim(), cell.state_dim(), cell.input());
+        let adim = cell.adjoint_dim();
         let x = rng.vec(steps * i, 1.0);
         let s0 = initial_state(cell, &mut rng, 1);
         let v = rng.vec(h, 1.0);
@@ -218,22 +263,22 @@ fn bptt_norms_match_central_differences() {
             )
             .unwrap();
         }
-        let mut vfull = vec![0.0; s];
-        vfull[..h].copy_from_slice(&v);
+        let vfull = v.clone();
+        let rec0 = vec![0.0; cell.record_dim()];
         let eps = 1e-6;
         for t in 0..steps {
             // State after step t, then the gradient of L w.r.t. each of its entries.
-            let st = run_from(cell, &x, 0, t + 1, &s0);
+            let (st, rt) = run_rec(cell, &x, 0, t + 1, &s0, &rec0);
             let mut g = vec![0.0; s];
             for (j, gj) in g.iter_mut().enumerate() {
                 let (mut a, mut b) = (st.clone(), st.clone());
                 a[j] += eps;
                 b[j] -= eps;
-                *gj = (loss(cell, &x, t + 1, steps, &a, &vfull)
-                    - loss(cell, &x, t + 1, steps, &b, &vfull))
+                *gj = (loss(cell, &x, t + 1, steps, &a, &rt, &vfull)
+                    - loss(cell, &x, t + 1, steps, &b, &rt, &vfull))
                     / (2.0 * eps);
             }
-            let nh = g[..h].iter().map(|v| v * v).sum::<f64>().sqrt();
+            let nh = g[..adim].iter().map(|v| v * v).sum::<f64>().sqrt();
             assert!(
                 rel_err(got_h[t].exp(), nh) < 1e-6,
                 "{} state t={t}: {} vs {nh}",
@@ -251,7 +296,7 @@ fn bptt_norms_match_central_differences() {
                         let mut a = st.clone();
                         a[h + j] = cj + d;
                         a[j] = o * (cj + d).tanh();
-                        loss(cell, &x, t + 1, steps, &a, &vfull)
+                        loss(cell, &x, t + 1, steps, &a, &rt, &vfull)
                     };
                     *gj = (moved(eps) - moved(-eps)) / (2.0 * eps);
                 }
@@ -269,8 +314,8 @@ fn bptt_norms_match_central_differences() {
                 let (mut xa, mut xb) = (x.clone(), x.clone());
                 xa[t * i + k] += eps;
                 xb[t * i + k] -= eps;
-                *gk = (loss(cell, &xa, t, steps, &st_prev, &vfull)
-                    - loss(cell, &xb, t, steps, &st_prev, &vfull))
+                *gk = (loss(cell, &xa, t, steps, &st_prev, &rec0, &vfull)
+                    - loss(cell, &xb, t, steps, &st_prev, &rec0, &vfull))
                     / (2.0 * eps);
             }
             let nx = gx.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -328,7 +373,7 @@ fn checkpointed_reverse_pass_equals_stored_one() {
     let (i, steps, batch) = (2, 1000, 3);
     for cell in cells(&mut rng, 6, i) {
         let cell = cell.as_ref();
-        let (h, s, i) = (cell.hidden(), cell.state_dim(), cell.input());
+        let (h, s, i) = (cell.output_dim(), cell.state_dim(), cell.input());
         let x = rng.vec(steps * batch * i, 1.0);
         let s0 = initial_state(cell, &mut rng, batch);
         let v = rng.vec(batch * h, 1.0);

@@ -7,8 +7,28 @@ use rnn_core::{
     forward, param_grads, Cell, Elman, Gru, LayerNorm, Lru, Lstm, Nonlinearity, Seq, Weights,
 };
 
+/// The SSM's states per channel and step-size rank in these tests.
+const SSM_N: usize = 3;
+const SSM_R: usize = 2;
+
 /// Build a cell of `kind` from the flat parameter layout of `Cell::accumulate_grads`.
 fn build(kind: &str, h: usize, i: usize, p: &[f64]) -> Box<dyn Cell<f64>> {
+    if kind == "ssm" {
+        // [x_proj_weight | dt_proj_weight | dt_proj_bias | A_log | D]: D = h channels
+        // (the input size), N = 3, R = 2.
+        let (d, n, r) = (h, SSM_N, SSM_R);
+        let (xw, rest) = p.split_at((r + 2 * n) * d);
+        let (dtw, rest) = rest.split_at(d * r);
+        let (dtb, rest) = rest.split_at(d);
+        let (alog, rest) = rest.split_at(d * n);
+        let params = rnn_core::Params::new()
+            .array("x_proj_weight", xw.to_vec(), &[r + 2 * n, d])
+            .array("dt_proj_weight", dtw.to_vec(), &[d, r])
+            .array("dt_proj_bias", dtb.to_vec(), &[d])
+            .array("A_log", alog.to_vec(), &[d, n])
+            .array("D", rest[..d].to_vec(), &[d]);
+        return rnn_core::build("ssm", &params).unwrap();
+    }
     if kind == "minlstm" {
         let (w, b) = p[..3 * h * i + 3 * h].split_at(3 * h * i);
         let params = rnn_core::Params::new()
@@ -113,10 +133,10 @@ fn slstm_margin(cell: &dyn Cell<f64>, x: &[f64], s0: &[f64]) -> (f64, bool) {
     (margin, taken[0] && taken[1])
 }
 
-/// `L = sum_t dh_t . h_t` for one lane.
+/// `L = sum_t dh_t . y_t` for one lane (`y_t` the output, `Cell::output`).
 fn loss(cell: &dyn Cell<f64>, x: &[f64], steps: usize, s0: &[f64], dh: &[f64]) -> f64 {
     let seq = Seq::new(x, steps, 1, cell.input()).unwrap();
-    let mut out = vec![0.0; steps * cell.hidden()];
+    let mut out = vec![0.0; steps * cell.output_dim()];
     forward(cell, &seq, s0, &mut out, None).unwrap();
     out.iter().zip(dh).map(|(a, b)| a * b).sum()
 }
@@ -127,10 +147,14 @@ fn parameter_and_initial_state_gradients_match_central_differences() {
     let (h, i0, steps) = (4, 3, 7);
     let mut checkpointed = 0;
     for kind in [
-        "elman", "elman_ln", "lstm", "gru", "lru", "mingru", "minlstm", "rglru", "slstm",
+        "elman", "elman_ln", "lstm", "gru", "lru", "mingru", "minlstm", "rglru", "slstm", "ssm",
     ] {
-        // The RG-LRU's input size is its hidden size.
-        let i = if kind == "rglru" { h } else { i0 };
+        // The RG-LRU's and the SSM's input size is their hidden size.
+        let i = if kind == "rglru" || kind == "ssm" {
+            h
+        } else {
+            i0
+        };
         let n = build(kind, h, i, &vec![0.1; 100_000]).param_len();
         let mut p = rng.vec(n, 0.6);
         if kind == "lru" {
@@ -152,7 +176,7 @@ fn parameter_and_initial_state_gradients_match_central_differences() {
         }
         let cell = build(kind, h, i, &p);
         let s = cell.state_dim();
-        let hh = cell.hidden();
+        let hh = cell.output_dim();
         let x = rng.vec(steps * i, 1.0);
         let mut s0 = rng.vec(s, 0.5);
         if kind == "slstm" {

@@ -102,10 +102,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "cell_minlstm": {"en": "minLSTM (2024)", "zh": "minLSTM（2024 年）"},
     "cell_rglru": {"en": "RG-LRU (Griffin, 2024)", "zh": "RG-LRU（Griffin，2024 年）"},
     "cell_slstm": {"en": "sLSTM (xLSTM, 2024)", "zh": "sLSTM（xLSTM，2024 年）"},
+    "cell_ssm": {"en": "Selective SSM (Mamba, 2023)", "zh": "选择性状态空间模型（Mamba，2023 年）"},
     "p2_paper_init": {
         "en": "This cell runs with its paper's initialisation (no radius control); the "
-        "RG-LRU reads the input through a fixed random linear encoder, as its input size is H.",
-        "zh": "这个单元使用其论文中的初始化（没有半径控制）；RG-LRU 的输入维度等于 H，"
+        "RG-LRU and the selective SSM read the input through a fixed random linear encoder, as "
+        "their input size is H.",
+        "zh": "这个单元使用其论文中的初始化（没有半径控制）；RG-LRU 和选择性 SSM 的输入维度等于 H，"
         "因此输入先经过一个固定的随机线性编码器。",
     },
     "init_normal": {"en": "normal N(0, ρ²/H)", "zh": "正态 N(0, ρ²/H)"},
@@ -382,16 +384,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Since 2023 the field answers the long-range dependency problem with recurrences "
         "whose forgetting the input selects, and whose gates do not read h, so that a whole "
         "sequence can be trained with a parallel scan. Each runs here with its paper's "
-        "initialisation, on the same input (the RG-LRU, whose input size is H, reads it "
+        "initialisation, on the same input (the RG-LRU and the selective SSM, whose input "
+        "size is H, read it "
         "through a fixed random linear encoder).",
         "zh": "自 2023 年起，研究者用新的循环结构来应对长程依赖问题：遗忘多少由输入决定，"
         "门不读取 h，因此整条序列可以用并行扫描来训练。这里每种方法都使用其论文中的初始化，"
-        "输入与上面相同（RG-LRU 的输入维度等于 H，因此先经过一个固定的随机线性编码器）。",
+        "输入与上面相同（RG-LRU 和选择性 SSM 的输入维度等于 H，因此先经过一个固定的随机线性编码器）。",
     },
     "rem_mingru": {"en": "minGRU", "zh": "minGRU"},
     "rem_minlstm": {"en": "minLSTM", "zh": "minLSTM"},
     "rem_rglru": {"en": "RG-LRU (Griffin)", "zh": "RG-LRU（Griffin 的循环层）"},
     "rem_slstm": {"en": "sLSTM (xLSTM)", "zh": "sLSTM（xLSTM 的标量记忆单元）"},
+    "rem_ssm": {"en": "selective SSM (Mamba)", "zh": "选择性 SSM（Mamba）"},
+    "rem_ssm_how": {
+        "en": "Input-dependent forgetting in a state-space model (Gu & Dao 2023, Mamba's S6): "
+        "Δ_t = softplus(W_Δ x_t + b), h_t = exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t x_t, "
+        "y_t = C_t h_t + D x_t, with B_t and C_t read from the input. A large Δ_t overwrites "
+        "the state, a small one keeps it: the step Jacobian is diag(exp(Δ_t A)).",
+        "zh": "状态空间模型中由输入决定的遗忘（Gu 与 Dao，2023，Mamba 的 S6）：Δ_t = softplus(W_Δ x_t + b)，"
+        "h_t = exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t x_t，y_t = C_t h_t + D x_t，B_t 与 C_t 由输入给出。"
+        "Δ_t 大时覆盖状态，小时保留状态：单步雅可比矩阵是 diag(exp(Δ_t A))。",
+    },
     "rem_mingru_how": {
         "en": "Gates that do not read h, so training can use a parallel scan (Feng et al. "
         "2024): z = σ(W_z x_t), h_t = (1 − z) ⊙ h_{t−1} + z ⊙ W_h x_t. The step Jacobian is "

@@ -3,7 +3,9 @@
 //!
 //! Every cell keeps PyTorch's single-layer layout: `weight_ih (G*H, I)`,
 //! `weight_hh (G*H, H)`, `bias_ih`, `bias_hh (G*H)`. The state `s` of a cell is a
-//! flat vector whose first `H` entries are the output `h`; LSTM appends `c`.
+//! flat vector whose first `H` entries are the output `h`; LSTM appends `c`. A cell
+//! whose output is not a part of its state (the selective SSM's
+//! `y_t = C_t h_t + D u_t`) has an output map ([`Cell::has_output_map`]).
 
 mod elman;
 mod gru;
@@ -14,6 +16,7 @@ mod minlstm;
 mod params;
 mod rglru;
 mod slstm;
+mod ssm;
 
 pub use elman::{Elman, LayerNorm, Nonlinearity};
 pub use gru::Gru;
@@ -24,6 +27,7 @@ pub use minlstm::MinLstm;
 pub use params::Params;
 pub use rglru::RgLru;
 pub use slstm::Slstm;
+pub use ssm::Ssm;
 
 use crate::error::{check_finite, Error, Result};
 use crate::kernels::{axpy, Packed};
@@ -33,7 +37,7 @@ use crate::Real;
 pub type Builder<F> = fn(&Params<F>) -> Result<Box<dyn Cell<F>>>;
 
 /// The catalogue: every cell kind by name. A new cell is its file and one row here.
-pub fn kinds<F: Real>() -> [(&'static str, Builder<F>); 8] {
+pub fn kinds<F: Real>() -> [(&'static str, Builder<F>); 9] {
     [
         ("elman", Elman::build),
         ("lstm", Lstm::build),
@@ -43,6 +47,7 @@ pub fn kinds<F: Real>() -> [(&'static str, Builder<F>); 8] {
         ("minlstm", MinLstm::build),
         ("rglru", RgLru::build),
         ("slstm", Slstm::build),
+        ("ssm", Ssm::build),
     ]
 }
 
@@ -177,6 +182,40 @@ pub trait Cell<F: Real>: Send + Sync {
     fn memory_adjoint(&self, _rec: &[F], _g: &[F], _out: &mut [F]) {}
     /// Forward mode: `u_next = J_s u_prev`, with `J_s = d s_next / d s_prev`.
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]);
+
+    /// Length of the output `y_t` (default [`Cell::hidden`]: `y_t = s_t[..H]`).
+    fn output_dim(&self) -> usize {
+        self.hidden()
+    }
+    /// Whether the output is computed by [`Cell::output`] rather than being the first
+    /// `H` entries of the state (default `false`). Passes that cannot evaluate an
+    /// output map refuse such cells, and they are never split over cores.
+    fn has_output_map(&self) -> bool {
+        false
+    }
+    /// Length of the leading part of the adjoint `dL/ds_t` whose norm
+    /// `grad_norms(wrt = "state")` reports: default [`Cell::hidden`] (`||dL/dh_t||`,
+    /// LSTM's `h` without `c`); the SSM reports its whole `D N` state.
+    fn adjoint_dim(&self) -> usize {
+        self.hidden()
+    }
+    /// The output `y = g(rec, s)` (`output_dim()` values) of the step whose record is
+    /// `rec` and whose new state is `s`. Default `y = s[..output_dim()]`.
+    fn output(&self, _rec: &[F], s: &[F], y: &mut [F]) {
+        let m = self.output_dim();
+        y[..m].copy_from_slice(&s[..m]);
+    }
+    /// Reverse of [`Cell::output`]: add `(dy/ds)^T gy` into `gs` and `(dy/dxp)^T gy`
+    /// into `gxp` (the step's projection). Default `gs[..output_dim()] += gy`.
+    fn output_vjp(&self, _rec: &[F], _s: &[F], gy: &[F], gs: &mut [F], _gxp: &mut [F]) {
+        for (g, v) in gs.iter_mut().zip(&gy[..self.output_dim()]) {
+            *g += *v;
+        }
+    }
+    /// Add the output's direct parameter gradient `(dy/dtheta)^T gy` into `acc` (the
+    /// layout of [`Cell::param_len`]); the part through `xp` goes through
+    /// [`Cell::output_vjp`] and [`Cell::accumulate_grads`]. Default: nothing.
+    fn output_param_grads(&self, _rec: &[F], _s: &[F], _gy: &[F], _acc: &mut [F]) {}
 
     /// Number of trainable parameters, laid out as `[W_ih | W_hh | b_ih | b_hh | extra]`
     /// (row-major, PyTorch shapes); the extras are cell-specific.

@@ -6,6 +6,7 @@ import math
 
 import streamlit as st
 
+import longdep as ld
 from longdep.dashboard import charts, data, i18n
 
 H_CHOICES = (8, 16, 32, 64, 128, 256, 512)
@@ -18,21 +19,19 @@ RADIUS = {
 }
 
 
-#: Gate blocks of W_hh per cell (the LRU is diagonal: its cost grows like H, not H^2).
-_GATES = {"elman": 1, "lstm": 4, "gru": 3, "slstm": 4}
-#: Diagonal recurrences: their cost grows like H (gates projected from the input only).
-_DIAGONAL = ("lru", "mingru", "minlstm", "rglru")
 #: Above this estimate the page asks before computing, so sliders stay responsive.
 HEAVY_SECONDS = 4.0
 
 
 def estimated_seconds(kind: str, H: int, T: int, float64: bool) -> float:
     """Rough BPTT time from per-step costs measured on this 2-core machine (float32):
-    0.1 us + gates * (0.015 H + 7e-5 H^2) us, the LRU 0.1 + 0.004 H us; float64 ~3.5x."""
-    if kind in _DIAGONAL:
-        per_step = 0.1 + 0.004 * H
+    0.1 us + gates * (0.015 H + 7e-5 H^2) us for a dense recurrence, 0.1 + 0.004 S us
+    for a diagonal one (state size S, the cell class's ``state_size_for``); float64 ~3.5x."""
+    cls = ld.kinds.cell_class(kind)
+    if cls.diagonal:
+        per_step = 0.1 + 0.004 * cls.state_size_for(H) / 2
     else:
-        per_step = 0.1 + _GATES[kind] * (0.015 * H + 7e-5 * H * H)
+        per_step = 0.1 + cls.gates * (0.015 * H + 7e-5 * H * H)
     return per_step * 1e-6 * T * (3.5 if float64 else 1.0)
 
 
