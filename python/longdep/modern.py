@@ -43,6 +43,8 @@ class NamedCell(RecurrentCell):
     PARAMS: ClassVar[dict[str, tuple[Shape, bool]]] = {}
     #: Which group of remedies the dashboard shows it in.
     era: ClassVar[str] = "2023-2025"
+    #: A short name with its paper, for listings (``longdep train``'s models).
+    label: ClassVar[str] = ""
     #: Sweep keys (beyond hidden, input_size, input_scale, seed) that ``random`` takes.
     sweep_keys: ClassVar[tuple[str, ...]] = ()
     #: Whether the input size is the hidden size (the cell gates ``x_t`` itself).
@@ -180,6 +182,7 @@ class MinGRU(NamedCell):
     """
 
     kind = "mingru"
+    label = "minGRU (Feng et al. 2024)"
     gates = 2
     PARAMS: ClassVar[dict[str, tuple[Shape, bool]]] = {
         "weight_ih": (lambda H, I: (2 * H, I), True),
@@ -242,6 +245,7 @@ class MinLSTM(NamedCell):
     """
 
     kind = "minlstm"
+    label = "minLSTM (Feng et al. 2024)"
     gates = 3
     PARAMS: ClassVar[dict[str, tuple[Shape, bool]]] = {
         "weight_ih": (lambda H, I: (3 * H, I), True),
@@ -299,6 +303,7 @@ class RGLRU(NamedCell):
     """
 
     kind = "rglru"
+    label = "RG-LRU (De et al. 2024, Griffin)"
     PARAMS: ClassVar[dict[str, tuple[Shape, bool]]] = {
         "weight_a": (lambda H, I: (H, I), True),
         "bias_a": (lambda H, I: (H,), False),
@@ -387,6 +392,7 @@ class SLSTM(NamedCell):
     """
 
     kind = "slstm"
+    label = "sLSTM (Beck et al. 2024, xLSTM)"
     gates = 4
     diagonal = False
     state_parts = ("h", "c", "n", "m")
@@ -487,6 +493,7 @@ class SelectiveSSM(NamedCell):
     """
 
     kind = "ssm"
+    label = "selective SSM (Gu & Dao 2023, Mamba's S6)"
     PARAMS: ClassVar[dict[str, tuple[Shape, bool]]] = {
         "x_proj_weight": (lambda H, I: (0, I), True),
         "dt_proj_weight": (lambda H, I: (H, 0), True),

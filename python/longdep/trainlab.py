@@ -58,6 +58,28 @@ MODELS = {
     "lru": "LRU (|lambda| in [0.9, 0.999]) behind a ReLU encoder of width 32",
 }
 _ENCODER = 32
+
+
+def _modern_models() -> dict[str, str]:
+    """Every 2023–2025 kind of the cell catalogue, with its paper's initialisation."""
+    from .kinds import modern
+
+    out = {}
+    for kind, cls in modern().items():
+        behind = ", behind a ReLU encoder of width H" if cls.input_is_hidden else ""
+        out[kind] = f"{cls.label}, its paper's initialisation{behind}"
+    return out
+
+
+def _with_encoder() -> set[str]:
+    """Models whose cell reads the task through a trained encoder."""
+    from .kinds import modern
+
+    return {"lru", *(k for k, c in modern().items() if c.input_is_hidden)}
+
+
+MODELS.update(_modern_models())
+
 _KEYS = {
     "name": str,
     "task": str,
@@ -188,12 +210,14 @@ def load_train_config(path: str | Path) -> TrainConfig:
         raise TrainConfigError.one(
             lines, source, "pretrain_length", "pretrain_length and pretrain_steps go together"
         )
-    if "pretrain_length" in raw and "lru" in models:
+    encoded = [m for m in models if m in _with_encoder()]
+    if "pretrain_length" in raw and encoded:
         raise TrainConfigError.one(
             lines,
             source,
             "models",
-            "pre-training does not carry the LRU's encoder over; drop 'lru' or the pretrain keys",
+            f"pre-training does not carry an input encoder over; drop {', '.join(map(repr, encoded))} "
+            "(they read the task through one) or the pretrain keys",
         )
     try:
         make_task(raw["task"], raw["length"])
@@ -233,7 +257,16 @@ def build_model(name: str, task: Task, hidden: int, seed: int) -> tuple[Recurren
         return init.gru(hidden, I, seed=seed), None
     if name == "gru-chrono":
         return init.gru(hidden, I, chrono=max(T, 2), seed=seed), None
-    return init.lru(max(hidden // 2, 1), _ENCODER, r_min=0.9, r_max=0.999, seed=seed), _ENCODER
+    if name == "lru":
+        return init.lru(max(hidden // 2, 1), _ENCODER, r_min=0.9, r_max=0.999, seed=seed), _ENCODER
+    from .kinds import modern
+
+    cls = modern().get(name)
+    if cls is None:
+        raise ArgumentError(f"model must be one of {', '.join(MODELS)}; got {name!r}")
+    if cls.input_is_hidden:
+        return cls.random(hidden, seed=seed), hidden
+    return cls.random(hidden, I, seed=seed), None
 
 
 def _to_parquet(frame: pd.DataFrame, f: Any) -> None:

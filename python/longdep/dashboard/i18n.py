@@ -1172,6 +1172,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "'{name}' contains {count} NaN or infinite values.",
         "zh": "“{name}” 含有 {count} 个 NaN 或无穷大的值。",
     },
+    "err_named": {
+        "en": "These arrays do not form a {kind} cell: it needs {names} with shapes that fit "
+        "together; the file has {have}.",
+        "zh": "这些数组无法构成 {kind} 单元：它需要形状相互匹配的 {names}；文件中是 {have}。",
+    },
     "err_cell": {
         "en": "These weights do not form a valid {kind} cell.",
         "zh": "这些权重无法构成有效的 {kind} 单元。",

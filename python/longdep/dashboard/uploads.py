@@ -26,10 +26,14 @@ import longdep as ld
 __all__ = [
     "MAX_BYTES",
     "Layer",
+    "Named",
     "UploadError",
     "build_cell",
+    "build_named",
     "example_npz",
     "find_layers",
+    "find_models",
+    "find_named",
     "read_safetensors",
     "read_sweep",
     "read_sweep_dir",
@@ -294,6 +298,102 @@ def build_cell(
     except ld.LongdepError:
         raise UploadError("err_cell", kind=kind.upper()) from None
     return cell, kind
+
+
+@dataclass(frozen=True)
+class Named:
+    """A cell of a catalogue kind stored under its own parameter names (a minGRU's
+    ``weight_ih``, a Mamba mixer's ``x_proj.weight`` ...): ``names`` maps each of the
+    kind's parameters to the tensor that holds it."""
+
+    kind: str
+    where: str
+    names: tuple[tuple[str, str], ...] = field(hash=False)
+
+    @property
+    def label(self) -> str:
+        """What the page shows to pick it: the prefix or layer it was found under."""
+        return self.where or "—"
+
+
+def _ssm_sources(tensors: dict[str, np.ndarray], cls: Any) -> list[tuple[str, dict[str, str]]]:
+    """Mamba mixers: every prefix under which all of x_proj.weight, dt_proj.weight,
+    dt_proj.bias, A_log and D exist."""
+    tail = cls.MAMBA_NAMES["x_proj_weight"]
+    out = []
+    for prefix in sorted({k[: -len(tail)] for k in tensors if k.endswith(tail)}):
+        names = {p: prefix + m for p, m in cls.MAMBA_NAMES.items()}
+        if all(n in tensors for n in names.values()):
+            out.append((prefix.rstrip("."), names))
+    return out
+
+
+def _named_sources(tensors: dict[str, np.ndarray], cls: Any) -> list[tuple[str, dict[str, str]]]:
+    """Layers of a kind named as its class names them: ``name`` or ``name_l{k}``."""
+    required = [n for n, (_, req) in cls.PARAMS.items() if req]
+    out = []
+    layer = re.compile(r"_l\d+$")
+    suffixes = {""} | {m.group(0) for k in tensors if (m := layer.search(k))}
+    for suffix in sorted(suffixes):
+        if not all(n + suffix in tensors for n in required):
+            continue
+        # the other arrays of that layer must be this kind's too: an sLSTM's weight_hh
+        # and bias say that its weight_ih is not a minGRU's
+        group = {
+            k[: len(k) - len(suffix)]
+            for k in tensors
+            if "." not in k and k.endswith(suffix) and (suffix or not layer.search(k))
+        }
+        if group <= set(cls.PARAMS):
+            names = {n: n + suffix for n in cls.PARAMS if n + suffix in tensors}
+            out.append((suffix.lstrip("_"), names))
+    return out
+
+
+def find_named(tensors: dict[str, np.ndarray]) -> list[Named]:
+    """Every cell of a 2023–2025 kind (``longdep.kinds.modern()``) whose required
+    parameters the file holds, by the kind's own names (the selective SSM: a mamba_ssm
+    mixer's names under any prefix)."""
+    found = []
+    for kind, cls in ld.kinds.modern().items():
+        sources = (
+            _ssm_sources(tensors, cls) if hasattr(cls, "MAMBA_NAMES") else []
+        ) + _named_sources(tensors, cls)
+        for where, names in sources:
+            found.append(Named(kind, where, tuple(sorted(names.items()))))
+    return found
+
+
+def find_models(tensors: dict[str, np.ndarray]) -> list[Layer | Named]:
+    """What a weights file holds: PyTorch RNN/GRU/LSTM layers, then cells of the newer
+    kinds under their own names. UploadError when there is neither."""
+    try:
+        layers: list[Layer | Named] = list(find_layers(tensors))
+    except UploadError:
+        # no complete PyTorch layer: a minGRU's lone weight_ih_l0 is not a broken RNN
+        named = find_named(tensors)
+        if not named:
+            raise
+        return list(named)
+    return layers + list(find_named(tensors))
+
+
+def build_named(tensors: dict[str, np.ndarray], named: Named) -> ld.RecurrentCell:
+    """The cell of a :class:`Named` entry; UploadError (translated) if its arrays do not
+    fit together."""
+    cls: Any = ld.kinds.cell_class(named.kind)
+    names = dict(named.names)
+    for name in names.values():
+        bad = int(np.size(tensors[name]) - np.count_nonzero(np.isfinite(tensors[name])))
+        if bad:
+            raise UploadError("err_nan", name=name, count=bad)
+    try:
+        return cls(**{p: tensors[names[p]] if p in names else None for p in cls.PARAMS})
+    except ld.LongdepError:
+        have = ", ".join(f"{n} {_shape(tensors[n].shape)}" for n in names.values())
+        raise UploadError(
+            "err_named", kind=cls.label or named.kind, names=", ".join(cls.PARAMS), have=have
+        ) from None
 
 
 def example_npz(H: int = 32, I: int = 4, seed: int = 0) -> bytes:

@@ -35,10 +35,12 @@ BASELINE_BAND = 0.05
 
 
 def model_label(tr: i18n.Translator, name: str) -> str:
-    """``lstm-chrono`` -> "LSTM chrono" (translated); names from a file that are not in
-    ``trainlab.MODELS`` are shown as they are."""
-    key = "p6_model_" + name.replace("-", "_")
-    return tr(key) if key in i18n.STRINGS else name
+    """``lstm-chrono`` -> "LSTM chrono" (translated), a catalogue kind by its cell name;
+    names from a file that are not in ``trainlab.MODELS`` are shown as they are."""
+    for key in ("p6_model_" + name.replace("-", "_"), f"cell_{name}"):
+        if key in i18n.STRINGS:
+            return tr(key)
+    return name
 
 
 def progress_reporter(text: str, i: int, n: int) -> Callable[[float], None]:

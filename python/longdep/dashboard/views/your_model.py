@@ -42,38 +42,44 @@ def uploader_help(tr: i18n.Translator, key: str | None = None) -> str:
     return f"{tr(key)}\n\n{limit}" if key else limit
 
 
+def model_label(tr: i18n.Translator, model: uploads.Layer | uploads.Named) -> str:
+    """How the layer picker shows one model found in a file."""
+    if isinstance(model, uploads.Named):
+        return f"{tr(f'cell_{model.kind}')}: {model.label}"
+    return model.label
+
+
 def show_weights(tr: i18n.Translator, filename: str, payload: bytes) -> None:
     """Everything below the uploader: parse, validate, pick a layer, plot the decay."""
     digest = hashlib.sha256(payload).hexdigest()
     try:
         tensors = data.parsed_upload(digest, filename, payload)
-        layers = uploads.find_layers(tensors)
+        models = uploads.find_models(tensors)
     except Exception as exc:
         show_error(tr, exc)
         return
-    layer = layers[0]
-    if len(layers) > 1:
-        layer = st.selectbox(tr("p5_layer"), layers, format_func=lambda lay: lay.label)
-    kind = uploads.cell_kind(tensors[layer.names["weight_hh"]].shape)
+    model = models[0]
+    if len(models) > 1:
+        model = st.selectbox(tr("p5_layer"), models, format_func=lambda m: model_label(tr, m))
     nonlinearity = "tanh"
-    if kind == "rnn":
-        nonlinearity = st.selectbox(
-            tr("ctl_nonlinearity"), ("tanh", "relu"), format_func=lambda k: tr(f"nl_{k}"),
-            help=tr("p5_nonlinearity_help"), key="p5_nl",
-        )  # fmt: skip
     try:
-        cell, kind = uploads.build_cell(tensors, layer, nonlinearity=nonlinearity)
+        if isinstance(model, uploads.Named):
+            cell, kind_name, where = uploads.build_named(tensors, model), model.kind, model.label
+            label = tr(f"cell_{kind_name}")
+        else:
+            kind = uploads.cell_kind(tensors[model.names["weight_hh"]].shape)
+            if kind == "rnn":
+                nonlinearity = st.selectbox(
+                    tr("ctl_nonlinearity"), ("tanh", "relu"), format_func=lambda k: tr(f"nl_{k}"),
+                    help=tr("p5_nonlinearity_help"), key="p5_nl",
+                )  # fmt: skip
+            cell, kind_name = uploads.build_cell(tensors, model, nonlinearity=nonlinearity)
+            where, label = model.label, KIND_LABEL[kind_name]
     except Exception as exc:
         show_error(tr, exc)
         return
     st.success(
-        tr(
-            "p5_found",
-            kind=KIND_LABEL[kind],
-            prefix=layer.label,
-            H=cell.hidden_size,
-            I=cell.input_size,
-        ),
+        tr("p5_found", kind=label, prefix=where, H=cell.hidden_size, I=cell.input_size),
         icon=":material/check_circle:",
     )
     c1, c2, c3 = st.columns(3)
@@ -84,8 +90,9 @@ def show_weights(tr: i18n.Translator, filename: str, payload: bytes) -> None:
     seed = c3.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p5_seed")
     with st.spinner(tr("computing")):
         res = data.upload_curve(
-            digest, layer.label, nonlinearity, int(T), float(input_scale), int(seed), _cell=cell
-        )
+            digest, f"{kind_name}:{where}", nonlinearity, int(T), float(input_scale), int(seed),
+            _cell=cell,
+        )  # fmt: skip
     if res["error"]:
         st.warning(tr("p2_overflow", msg=res["error"]), icon=":material/warning:")
         return
