@@ -68,7 +68,7 @@ def test_bad_values_are_all_reported_at_once_with_key_and_line() -> None:
         "seeds": "item 1 is -1",
         "layer_norm": "must be true or false; got 'yes'",
         "[grid] cell": "item 1: must be one of 'elman', 'lstm', 'gru', 'lru', 'attention', 'mingru', "
-        "'minlstm', 'rglru', 'slstm'; got 'rnn'",
+        "'minlstm', 'rglru', 'slstm', 'ssm'; got 'rnn'",
         "[grid] spectral_radius": "item 1: must be a number in (0, inf); got 'x'",
     }
     assert len(errs) == len(expected)

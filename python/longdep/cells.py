@@ -81,6 +81,19 @@ class RecurrentCell:
     #: Whether the step Jacobian is diagonal (a step costs O(state size), not O(H^2)).
     diagonal: ClassVar[bool] = False
 
+    #: Sweep keys (beyond hidden, input_size, input_scale, seed) this kind's cells take;
+    #: :meth:`for_sweep` receives them by name.
+    sweep_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def for_sweep(cls, H: int, I: int, *, seed: int, **keys: Any) -> RecurrentCell:
+        """The cell of a sweep case: this kind's initialiser with the case's
+        ``sweep_keys`` (default: ``cls.random(H, I, seed=seed, **keys)``)."""
+        random = getattr(cls, "random", None)
+        if random is None:
+            raise ArgumentError(f"{cls.__name__} has no initialiser for sweeps")
+        return random(H, I, seed=seed, **keys)
+
     @classmethod
     def state_size_for(cls, H: int) -> int:
         """The state size of this kind's cells of hidden (output) size ``H`` as the
@@ -305,6 +318,16 @@ class Elman(RecurrentCell):
     """
 
     kind = "elman"
+    sweep_keys = ("init", "spectral_radius", "gain", "nonlinearity", "residual", "layer_norm")
+
+    @classmethod
+    def for_sweep(cls, H: int, I: int, *, seed: int, **keys: Any) -> RecurrentCell:
+        """``ld.init.elman`` with ``spectral_radius`` as its ``rho``."""
+        from . import init
+
+        rho = keys.pop("spectral_radius", None)
+        return init.elman(H, I, rho=rho, seed=seed, **keys)
+
     gates = 1
 
     def __init__(
@@ -403,6 +426,15 @@ class LSTM(RecurrentCell):
     gates = 4
     state_parts = ("h", "c")
     memory_cell = True
+    sweep_keys = ("forget_bias", "chrono", "gain", "spectral_radius")
+
+    @classmethod
+    def for_sweep(cls, H: int, I: int, *, seed: int, **keys: Any) -> RecurrentCell:
+        """``ld.init.lstm``; ``spectral_radius`` rescales every gate's block of ``W_hh``."""
+        from . import init
+
+        rho = keys.pop("spectral_radius", None)
+        return _gate_radius(init.lstm(H, I, seed=seed, **keys), rho)
 
     @property
     def state_size(self) -> int:
@@ -418,6 +450,27 @@ class GRU(RecurrentCell):
 
     kind = "gru"
     gates = 3
+    sweep_keys = ("chrono", "gain", "spectral_radius")
+
+    @classmethod
+    def for_sweep(cls, H: int, I: int, *, seed: int, **keys: Any) -> RecurrentCell:
+        """``ld.init.gru``; ``spectral_radius`` rescales every gate's block of ``W_hh``."""
+        from . import init
+
+        rho = keys.pop("spectral_radius", None)
+        return _gate_radius(init.gru(H, I, seed=seed, **keys), rho)
+
+
+def _gate_radius(cell: Any, rho: float | None) -> Any:
+    """``cell`` with each gate's ``H x H`` block of ``weight_hh`` rescaled to spectral
+    radius ``rho`` (unchanged for None)."""
+    if rho is None:
+        return cell
+    from .init import scale_to_spectral_radius
+
+    blocks = np.split(cell.weight_hh, cell.gates)
+    w_hh = np.vstack([scale_to_spectral_radius(b, rho) for b in blocks])
+    return type(cell)(cell.weight_ih, w_hh, cell.bias_ih, cell.bias_hh)
 
 
 class LRU(RecurrentCell):
@@ -443,6 +496,14 @@ class LRU(RecurrentCell):
     kind = "lru"
     gates = 1
     diagonal = True
+    sweep_keys = ("r_min", "r_max")
+
+    @classmethod
+    def for_sweep(cls, H: int, I: int, *, seed: int, **keys: Any) -> RecurrentCell:
+        """``ld.init.lru``."""
+        from . import init
+
+        return init.lru(H, I, seed=seed, **keys)
 
     @classmethod
     def state_size_for(cls, H: int) -> int:

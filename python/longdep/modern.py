@@ -45,8 +45,6 @@ class NamedCell(RecurrentCell):
     era: ClassVar[str] = "2023-2025"
     #: A short name with its paper, for listings (``longdep train``'s models).
     label: ClassVar[str] = ""
-    #: Sweep keys (beyond hidden, input_size, input_scale, seed) that ``random`` takes.
-    sweep_keys: ClassVar[tuple[str, ...]] = ()
     #: Whether the input size is the hidden size (the cell gates ``x_t`` itself).
     input_is_hidden: ClassVar[bool] = False
     diagonal = True

@@ -90,7 +90,8 @@ __all__ = [
 
 QUANTITIES = ("grad_norms", "sensitivity", "lyapunov")
 _CLASSIC = ("elman", "lstm", "gru", "lru", "attention")
-_RNN = ("elman", "lstm", "gru")
+#: Keys of every case, whatever its cell.
+_COMMON = ("cell", "hidden", "length", "batch", "input_size", "input_scale", "dtype")
 
 
 def _modern() -> dict[str, Any]:
@@ -235,7 +236,6 @@ _REQUIRED = object()
 class _Spec:
     check: Callable[[Any], Any]
     default: Any = _REQUIRED
-    cells: tuple[str, ...] = CELLS
     doc: str = ""
 
 
@@ -251,18 +251,17 @@ PARAMETERS: dict[str, _Spec] = {
     "spectral_radius": _Spec(
         _float(0.0, lo_open=True),
         None,
-        _RNN,
         "recurrent weights rescaled to this eigenvalue modulus (LSTM/GRU: each gate block)",
     ),
-    "gain": _Spec(_float(0.0), 1.0, _RNN, "W_hh ~ N(0, gain^2 / H)"),
-    "init": _Spec(_choice(("normal", "orthogonal", "identity")), "normal", ("elman",)),
-    "nonlinearity": _Spec(_choice(("tanh", "relu", "linear")), "tanh", ("elman",)),
-    "residual": _Spec(_residual, None, ("elman",), "h_t = h_{t-1} + alpha phi(...), or false"),
-    "layer_norm": _Spec(_bool, False, ("elman", "attention")),
-    "forget_bias": _Spec(_float(-math.inf), 1.0, ("lstm",)),
-    "chrono": _Spec(_chrono, None, ("lstm", "gru"), "chrono init T_max, true (= length) or false"),
-    "r_min": _Spec(_float(0.0, 1.0, hi_open=True), 0.9, ("lru",), "smallest |lambda|"),
-    "r_max": _Spec(_float(0.0, 1.0, hi_open=True), 0.999, ("lru",), "largest |lambda|"),
+    "gain": _Spec(_float(0.0), 1.0, "W_hh ~ N(0, gain^2 / H)"),
+    "init": _Spec(_choice(("normal", "orthogonal", "identity")), "normal"),
+    "nonlinearity": _Spec(_choice(("tanh", "relu", "linear")), "tanh"),
+    "residual": _Spec(_residual, None, "h_t = h_{t-1} + alpha phi(...), or false"),
+    "layer_norm": _Spec(_bool, False),
+    "forget_bias": _Spec(_float(-math.inf), 1.0),
+    "chrono": _Spec(_chrono, None, "chrono init T_max, true (= length) or false"),
+    "r_min": _Spec(_float(0.0, 1.0, hi_open=True), 0.9, "smallest |lambda|"),
+    "r_max": _Spec(_float(0.0, 1.0, hi_open=True), 0.999, "largest |lambda|"),
 }
 
 #: Sweep-wide settings: top-level keys only.
@@ -338,10 +337,15 @@ def case_name(params: Mapping[str, Any], keys: Iterable[str]) -> str:
 
 
 def _applies(key: str, cell: str) -> bool:
-    spec = PARAMETERS.get(key)
-    if spec is None or cell in spec.cells:
+    """Whether sweep key ``key`` means something for ``cell``: the keys every case has,
+    and those its kind declares (``sweep_keys`` on its class)."""
+    if key not in PARAMETERS or key in _COMMON:
         return True
-    cls = _modern().get(cell)
+    if cell == "attention":
+        return key == "layer_norm"
+    from .kinds import catalogue
+
+    cls = catalogue().get(cell)
     return cls is not None and key in cls.sweep_keys
 
 
@@ -617,64 +621,26 @@ def load_config(path: str | os.PathLike[str]) -> SweepConfig:
 
 
 def build_cell(params: Mapping[str, Any]) -> Any:
-    """The cell of a case, built with :mod:`longdep.init` from its parameters and seed.
-
-    For LSTM and GRU, ``spectral_radius`` rescales every gate's recurrent block
-    ``W_h*`` (an ``H x H`` slice of ``weight_hh``) to that eigenvalue modulus.
+    """The cell of a case: its kind's :meth:`~longdep.cells.RecurrentCell.for_sweep` with
+    the case's seed and the sweep keys the kind declares (``chrono = true`` is the
+    case's length). For LSTM and GRU, ``spectral_radius`` rescales every gate's
+    recurrent block ``W_h*`` (an ``H x H`` slice of ``weight_hh``) to that modulus.
     """
     from . import init
-    from .cells import GRU, LSTM
+    from .kinds import catalogue
 
     cell, h, i, seed = params["cell"], params["hidden"], params["input_size"], params["seed"]
-    if cell == "elman":
-        return init.elman(
-            h,
-            i,
-            init=params["init"],
-            rho=params["spectral_radius"],
-            gain=params["gain"],
-            nonlinearity=params["nonlinearity"],
-            residual=params["residual"],
-            layer_norm=params["layer_norm"],
-            seed=seed,
-        )
-    if cell in ("lstm", "gru"):
-        chrono = params["chrono"]
-        if chrono is True:
-            chrono = params["length"]
-        c: LSTM | GRU
-        if cell == "lstm":
-            c = init.lstm(
-                h,
-                i,
-                forget_bias=params["forget_bias"],
-                chrono=chrono,
-                gain=params["gain"],
-                seed=seed,
-            )
-        else:
-            c = init.gru(h, i, chrono=chrono, gain=params["gain"], seed=seed)
-        rho = params["spectral_radius"]
-        if rho is None:
-            return c
-        w_hh = np.vstack(
-            [init.scale_to_spectral_radius(block, rho) for block in np.split(c.weight_hh, c.gates)]
-        )
-        kind = LSTM if cell == "lstm" else GRU
-        return kind(c.weight_ih, w_hh, c.bias_ih, c.bias_hh)
-    if cell == "lru":
-        return init.lru(h, i, r_min=params["r_min"], r_max=params["r_max"], seed=seed)
     if cell == "attention":
         return init.attention(h, i, layer_norm=params["layer_norm"], seed=seed)
-    cls = _modern().get(cell)
-    if cls is not None:
-        extra = {k: params[k] for k in cls.sweep_keys if k in params}
-        if extra.get("chrono") is True:
-            extra["chrono"] = params["length"]
-        elif "chrono" in extra and extra["chrono"] in (None, False):
-            extra.pop("chrono")
-        return cls.random(h, i, seed=seed, **extra)
-    raise ArgumentError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
+    cls = catalogue().get(cell)
+    if cls is None:
+        raise ArgumentError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
+    extra = {k: params[k] for k in cls.sweep_keys if k in params}
+    if extra.get("chrono") is True:
+        extra["chrono"] = params["length"]
+    elif "chrono" in extra and extra["chrono"] in (None, False):
+        extra.pop("chrono")
+    return cls.for_sweep(h, i, seed=seed, **extra)
 
 
 def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
