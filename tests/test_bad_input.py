@@ -63,8 +63,9 @@ BAD_CALLS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("v-wrong-size", lambda: ld.grad_norms(ELMAN, X, np.ones(H + 1)), ld.ShapeError,
      r"^v must have shape \(2, 3\) or \(3,\).*got \(4,\)"),
     ("v-wrong-batch", lambda: ld.grad_norms(ELMAN, X, np.ones((B + 1, H))), ld.ShapeError, r"^v must have shape"),
+    # 2-D x and 2-D v: a loss at every step, (T, H), whose T is wrong
     ("v-batched-with-2d-x", lambda: ld.grad_norms(ELMAN, X[:, 0], np.ones((1, H))), ld.ShapeError,
-     r"^v must have shape \(3,\)"),
+     r"^v must have shape \(\d+, 3\) for a loss at every step \(or \(3,\) on the last"),
     ("v-nan", lambda: ld.grad_norms(LSTM, X, with_value(V, (1,), np.nan)), ld.NumericsError, r"^v contains NaN"),
     ("v-complex", lambda: ld.grad_norms(GRU, X, V * 1j), ld.DTypeError, r"^v must be a real"),
     ("u-hidden-size-for-lstm", lambda: ld.sensitivity(LSTM, X, np.ones(H)), ld.ShapeError,

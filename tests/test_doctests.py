@@ -16,6 +16,7 @@ import pytest
 
 MODULES = [
     "longdep.core",
+    "longdep.products",
     "longdep.cells",
     "longdep.analysis",
     "longdep.init",

@@ -38,6 +38,7 @@ from .errors import (
     ShapeError,
 )
 from .modern import RGLRU, SLSTM, MinGRU, MinLSTM, SelectiveSSM
+from .products import VJP, vjp
 from .training import param_grads, train
 
 __version__: str = _core.__version__
@@ -49,6 +50,7 @@ __all__ = [
     "LSTM",
     "RGLRU",
     "SLSTM",
+    "VJP",
     "ArgumentError",
     "Attention",
     "BudgetError",
@@ -82,6 +84,7 @@ __all__ = [
     "tasks",
     "train",
     "training",
+    "vjp",
 ]
 
 

@@ -11,9 +11,11 @@ __all__ = [
     "DEFAULT_MEMORY_BUDGET",
     "MAX_THREADS",
     "__version__",
+    "adjoints",
     "forward",
     "gemv_seconds",
     "grad_norms",
+    "grad_norms_every",
     "jacobian_norms",
     "lyapunov_spectrum",
     "param_grads",
@@ -40,6 +42,29 @@ def grad_norms(
     threads: int | None = None,
     out: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]: ...
+def grad_norms_every(
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    v: npt.NDArray[Any],
+    wrt: str = "state",
+    memory_budget: int = ...,
+    out: npt.NDArray[np.float64] | None = None,
+) -> npt.NDArray[np.float64]: ...
+def adjoints(
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    v: npt.NDArray[Any],
+    every: bool,
+    at: list[int] | None,
+    memory_budget: int,
+    threads: int | None,
+    state: npt.NDArray[np.float64],
+    initial: npt.NDArray[np.float64],
+    input: npt.NDArray[np.float64] | None = None,
+    memory: npt.NDArray[np.float64] | None = None,
+) -> None: ...
 def sensitivity(
     spec: dict[str, Any],
     x: npt.NDArray[Any],

@@ -256,12 +256,14 @@ def grad_norms(
     threads: int | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per-step gradient norms of ``L = sum_b v_b . h_{T-1,b}`` by exact BPTT.
+    """Per-step gradient norms of ``L = sum_b v_b . h_{T-1,b}`` (or, with ``v`` at every
+    step, ``L = sum_t sum_b v_{t,b} . h_{t,b}``) by exact BPTT.
 
     Parameters
     ----------
     v
-        ``(B, H)`` or ``(H,)``: the loss weights on the last output.
+        ``(B, H)`` or ``(H,)``: the loss weights on the last output; ``(T, B, H)`` or
+        ``(T, H)``: a loss at every step (computed on one thread per sequence).
     wrt
         ``"state"``: ``||dL/dh_t||`` (total derivative through the recurrence; for an
         LSTM through both the h and the c path); ``"input"``: ``||dL/dx_t||``;
@@ -317,11 +319,17 @@ def grad_norms(
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, _ = arr.shape
     s0 = _initial_state(cell, h0, b, dtype, two_d)
-    vv = _rows("v", v, b, cell.hidden_size, dtype, two_d, "loss weights on h_{T-1}")
+    from .products import loss_weights
+
+    vv, every = loss_weights(cell, v, t, b, dtype, two_d)
     dst = _prepare_out(out, t, b, two_d)
-    res = _core.grad_norms(
-        cell.spec(dtype), arr, s0, vv, wrt, int(memory_budget), _threads(threads), dst
-    )
+    n_threads = _threads(threads)
+    if every:
+        res = _core.grad_norms_every(cell.spec(dtype), arr, s0, vv, wrt, int(memory_budget), dst)
+    else:
+        res = _core.grad_norms(
+            cell.spec(dtype), arr, s0, vv, wrt, int(memory_budget), n_threads, dst
+        )
     if not log:
         _exp_inplace(res)
     if out is not None:

@@ -339,6 +339,108 @@ fn grad_norms_impl<'py, F: Held>(
     })
 }
 
+/// A writeable view of an output array the caller passed (NumPy's borrow check refuses
+/// an array that another argument also borrows).
+fn writeable<'py>(
+    name: &str,
+    a: &Bound<'py, PyArrayDyn<f64>>,
+) -> PyResult<numpy::PyReadwriteArrayDyn<'py, f64>> {
+    a.try_readwrite().map_err(|_| {
+        to_py(Error::value(
+            name,
+            "a writeable array not aliased by another argument",
+            "a locked or read-only array",
+        ))
+    })
+}
+
+fn slice_mut<'a>(
+    name: &str,
+    a: &'a mut numpy::PyReadwriteArrayDyn<'_, f64>,
+) -> PyResult<&'a mut [f64]> {
+    a.as_slice_mut().map_err(|_| {
+        to_py(Error::shape(
+            name,
+            "a C-contiguous float64 array",
+            "a non-contiguous array",
+        ))
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn adjoints_impl<'py, F: Held>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    v: PyReadonlyArrayDyn<'py, F>,
+    every: bool,
+    at: Option<Vec<usize>>,
+    memory_budget: usize,
+    threads: Option<usize>,
+    state: Bound<'py, PyArrayDyn<f64>>,
+    initial: Bound<'py, PyArrayDyn<f64>>,
+    input: Option<Bound<'py, PyArrayDyn<f64>>>,
+    memory: Option<Bound<'py, PyArrayDyn<f64>>>,
+) -> PyResult<()> {
+    let cell = cell_of::<F>(spec)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s, vs) = (slice("x", &x)?, slice("h0", &s0)?, slice("v", &v)?);
+    let mut st = writeable("out", &state)?;
+    let mut ini = writeable("h0 adjoint", &initial)?;
+    let mut inp = input.as_ref().map(|a| writeable("out_x", a)).transpose()?;
+    let mut mem = memory
+        .as_ref()
+        .map(|a| writeable("out_cell", a))
+        .transpose()?;
+    let (st_s, ini_s) = (
+        slice_mut("out", &mut st)?,
+        slice_mut("h0 adjoint", &mut ini)?,
+    );
+    let inp_s = inp.as_mut().map(|a| slice_mut("out_x", a)).transpose()?;
+    let mem_s = mem.as_mut().map(|a| slice_mut("out_cell", a)).transpose()?;
+    let cell = cell.as_ref();
+    let at = at.as_deref();
+    compute(py, move |cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
+        let loss = if every {
+            rnn_core::Loss::Every(vs)
+        } else {
+            rnn_core::Loss::Last(vs)
+        };
+        let arrays = rnn_core::AdjointArrays {
+            at,
+            state: st_s,
+            input: inp_s,
+            memory: mem_s,
+            initial: ini_s,
+        };
+        rnn_core::adjoints(cell, &seq, s0s, loss, arrays, memory_budget, threads)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn grad_norms_every_impl<'py, F: Held>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    v: PyReadonlyArrayDyn<'py, F>,
+    wrt: &str,
+    memory_budget: usize,
+    out: Option<Bound<'py, PyArrayDyn<f64>>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cell = cell_of::<F>(spec)?;
+    let wrt = Wrt::parse(wrt).map_err(to_py)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s, vs) = (slice("x", &x)?, slice("h0", &s0)?, slice("v", &v)?);
+    let cell = cell.as_ref();
+    with_out(py, out, t, b, move |dst, cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
+        rnn_core::adjoint::grad_norms_every(cell, &seq, s0s, vs, wrt, memory_budget, dst)
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn sensitivity_impl<'py, F: Held>(
     py: Python<'py>,
@@ -460,6 +562,71 @@ fn sensitivity<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     dispatch!(py, x, [s0, u], |xa, s0a, ua| sensitivity_impl(
         py, spec, xa, s0a, ua, part, threads, out
+    ))
+}
+
+/// Fill the BPTT adjoint arrays: `state` `(rows, B, S)`, `initial` `(B, S)`, and when
+/// given `input` `(rows, B, I)` and `memory` `(rows, B, H)`; `v` is `(B, O)`, or
+/// `(T, B, O)` with `every`; `at` the kept steps (None: all).
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, v, every, at, memory_budget, threads, state, initial, input=None, memory=None))]
+#[allow(clippy::too_many_arguments)]
+fn adjoints<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    v: Bound<'py, PyAny>,
+    every: bool,
+    at: Option<Vec<usize>>,
+    memory_budget: usize,
+    threads: Option<usize>,
+    state: Bound<'py, PyArrayDyn<f64>>,
+    initial: Bound<'py, PyArrayDyn<f64>>,
+    input: Option<Bound<'py, PyArrayDyn<f64>>>,
+    memory: Option<Bound<'py, PyArrayDyn<f64>>>,
+) -> PyResult<()> {
+    dispatch!(py, x, [s0, v], |xa, s0a, va| adjoints_impl(
+        py,
+        spec,
+        xa,
+        s0a,
+        va,
+        every,
+        at,
+        memory_budget,
+        threads,
+        state,
+        initial,
+        input,
+        memory
+    ))
+}
+
+/// Natural logs of the per-step BPTT gradient norms for a loss at every step (`v`
+/// `(T, B, O)`), `(T, B)` float64.
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, v, wrt="state", memory_budget=rnn_core::bptt::DEFAULT_MEMORY_BUDGET, out=None))]
+#[allow(clippy::too_many_arguments)]
+fn grad_norms_every<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    v: Bound<'py, PyAny>,
+    wrt: &str,
+    memory_budget: usize,
+    out: Option<Bound<'py, PyArrayDyn<f64>>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dispatch!(py, x, [s0, v], |xa, s0a, va| grad_norms_every_impl(
+        py,
+        spec,
+        xa,
+        s0a,
+        va,
+        wrt,
+        memory_budget,
+        out
     ))
 }
 
@@ -701,6 +868,8 @@ fn split_parts(
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(forward, m)?)?;
     m.add_function(wrap_pyfunction!(grad_norms, m)?)?;
+    m.add_function(wrap_pyfunction!(grad_norms_every, m)?)?;
+    m.add_function(wrap_pyfunction!(adjoints, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(gemv_seconds, m)?)?;

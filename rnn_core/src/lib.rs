@@ -9,6 +9,7 @@
 #![allow(clippy::needless_range_loop)]
 #![deny(missing_docs)]
 
+pub mod adjoint;
 pub mod bptt;
 pub mod cells;
 pub mod error;
@@ -20,6 +21,7 @@ mod real;
 pub mod seq;
 pub mod split;
 
+pub use adjoint::{adjoints, AdjointArrays, Loss};
 pub use bptt::{
     grad_norms, param_grads, plan_segment, plan_segment_with, reverse_sweep, reverse_sweep_states,
     BpttOptions, ParamGrads, Wrt,
