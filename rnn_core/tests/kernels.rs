@@ -1,14 +1,18 @@
 //! Every SIMD fast path against the plain reference loop, on awkward sizes and
+//! unaligned slices, at every level this CPU supports; and the dispatched entry
+//! points against their `_at` twins at the detected level, bit for bit.
 #![allow(clippy::needless_range_loop)]
-//! unaligned slices.
 
 mod common;
 
 use common::Rng;
 use rnn_core::kernels::{
-    all_finite_at, axpy_at, block_rows, gemv_at, mul_into_at, reference, scale_into_at,
-    sigmoid_inplace_at, sumsq_f64_at, supported, tanh_inplace_at, tanh_slope_at, Isa, Packed,
+    all_finite, all_finite_at, axpy, axpy_at, block_rows, gemv, gemv_at, isa, ln_norm, mul_into,
+    mul_into_at, norm_f64, reference, scale_into, scale_into_at, sigmoid_inplace,
+    sigmoid_inplace_at, sumsq_f64, sumsq_f64_at, supported, tanh_inplace, tanh_inplace_at,
+    tanh_slope, tanh_slope_at, Isa, Packed,
 };
+use rnn_core::Real;
 
 const LEVELS: [Isa; 3] = [Isa::Generic, Isa::Avx2Fma, Isa::Avx512];
 
@@ -121,59 +125,160 @@ fn detected_level_is_reported() {
 }
 
 #[test]
+fn level_cap_is_honoured() {
+    match std::env::var("LONGDEP_SIMD").as_deref() {
+        Ok("generic") => assert_eq!(isa(), Isa::Generic),
+        Ok("avx2") => assert_ne!(isa(), Isa::Avx512),
+        _ => {}
+    }
+    assert!(supported(isa()));
+    assert!(supported(Isa::Generic));
+    // The widest supported level, unless capped.
+    if std::env::var("LONGDEP_SIMD").is_err() {
+        let widest = [Isa::Avx512, Isa::Avx2Fma, Isa::Generic]
+            .into_iter()
+            .find(|l| supported(*l));
+        assert_eq!(Some(isa()), widest);
+    }
+}
+
+#[test]
 fn elementwise_kernels_match_plain_loops_at_every_level() {
-    let mut rng = Rng::new(9);
     for level in LEVELS.into_iter().filter(|l| supported(*l)) {
-        for &n in &SIZES {
-            for offset in [0usize, 1, 3] {
-                let a: Vec<f32> = rng.vec(n + offset, 2.0).iter().map(|v| *v as f32).collect();
-                let b: Vec<f32> = rng.vec(n + offset, 2.0).iter().map(|v| *v as f32).collect();
-                let (a, b) = (&a[offset..], &b[offset..]);
-                let mut buf = vec![0.0f32; n + offset];
-                let out = &mut buf[offset..];
-                // Single roundings: bit for bit.
-                scale_into_at(level, out, a, 0.37f32);
-                for j in 0..n {
-                    assert_eq!(out[j], a[j] * 0.37, "{level:?} scale n={n}");
-                }
-                mul_into_at(level, out, a, b);
-                for j in 0..n {
-                    assert_eq!(out[j], a[j] * b[j], "{level:?} mul n={n}");
-                }
-                tanh_slope_at(level, out, a);
-                for j in 0..n {
-                    assert_eq!(out[j], 1.0 - a[j] * a[j], "{level:?} slope n={n}");
-                }
-                // y += alpha x: one fused or two roundings.
-                out.copy_from_slice(b);
-                axpy_at(level, -1.5f32, a, out);
-                for j in 0..n {
-                    let want = -1.5f64 * a[j] as f64 + b[j] as f64;
-                    assert!((out[j] as f64 - want).abs() <= 4e-7 * (1.0 + want.abs()));
-                }
-                // Sum of squares in f64: another order, same value to rounding.
-                let want: f64 = a.iter().map(|v| (*v as f64) * (*v as f64)).sum();
-                let got = sumsq_f64_at(level, a);
-                assert!((got - want).abs() <= 1e-14 * want, "{level:?} sumsq n={n}");
-                let a64: Vec<f64> = a.iter().map(|v| *v as f64 * 1e150).collect();
-                let want64: f64 = a64.iter().map(|v| v * v).sum();
-                let got64 = sumsq_f64_at(level, &a64);
-                assert!(
-                    (got64 - want64).abs() <= 1e-14 * want64,
-                    "{level:?} sumsq64 n={n}"
-                );
-                // Finiteness: every position, in the vector body and in the remainder.
-                assert!(all_finite_at(level, a));
-                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-                    for pos in [0, n / 2, n - 1] {
-                        let mut c = a.to_vec();
-                        c[pos] = bad;
-                        assert!(!all_finite_at(level, &c), "{level:?} n={n} pos={pos} {bad}");
-                    }
-                }
-                let big = vec![f32::MAX; n];
-                assert!(all_finite_at(level, &big));
+        elementwise_at::<f32>(level, 4e-7);
+        elementwise_at::<f64>(level, 1e-15);
+    }
+}
+
+fn elementwise_at<F: Real>(level: Isa, axpy_tol: f64) {
+    let mut rng = Rng::new(9);
+    let c = |v: f64| F::from_f64(v);
+    for &n in &SIZES {
+        for offset in [0usize, 1, 3] {
+            let a: Vec<F> = rng.vec(n + offset, 2.0).into_iter().map(c).collect();
+            let b: Vec<F> = rng.vec(n + offset, 2.0).into_iter().map(c).collect();
+            let (a, b) = (&a[offset..], &b[offset..]);
+            let mut buf = vec![F::ZERO; n + offset];
+            let out = &mut buf[offset..];
+            let name = F::NAME;
+            // Single roundings: bit for bit.
+            scale_into_at(level, out, a, c(0.37));
+            for j in 0..n {
+                assert_eq!(out[j], a[j] * c(0.37), "{level:?} {name} scale n={n}");
             }
+            mul_into_at(level, out, a, b);
+            for j in 0..n {
+                assert_eq!(out[j], a[j] * b[j], "{level:?} {name} mul n={n}");
+            }
+            tanh_slope_at(level, out, a);
+            for j in 0..n {
+                assert_eq!(out[j], F::ONE - a[j] * a[j], "{level:?} {name} slope n={n}");
+            }
+            // y += alpha x: one fused or two roundings.
+            out.copy_from_slice(b);
+            axpy_at(level, c(-1.5), a, out);
+            for j in 0..n {
+                let want = -1.5f64 * a[j].to_f64() + b[j].to_f64();
+                assert!(
+                    (out[j].to_f64() - want).abs() <= axpy_tol * (1.0 + want.abs()),
+                    "{level:?} {name} axpy n={n}"
+                );
+            }
+            // Sum of squares in f64: another order, same value to rounding.
+            let want: f64 = a.iter().map(|v| v.to_f64() * v.to_f64()).sum();
+            let got = sumsq_f64_at(level, a);
+            assert!(
+                (got - want).abs() <= 1e-14 * want,
+                "{level:?} {name} sumsq n={n}"
+            );
+            let a64: Vec<f64> = a.iter().map(|v| v.to_f64() * 1e150).collect();
+            let want64: f64 = a64.iter().map(|v| v * v).sum();
+            let got64 = sumsq_f64_at(level, &a64);
+            assert!(
+                (got64 - want64).abs() <= 1e-14 * want64,
+                "{level:?} sumsq64 n={n}"
+            );
+            // Finiteness: every position, in the vector body and in the remainder.
+            assert!(all_finite_at(level, a));
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                for pos in [0, n / 2, n - 1] {
+                    let mut v = a.to_vec();
+                    v[pos] = c(bad);
+                    assert!(
+                        !all_finite_at(level, &v),
+                        "{level:?} {name} n={n} pos={pos} {bad}"
+                    );
+                }
+            }
+            let max = if std::mem::size_of::<F>() == 4 {
+                f32::MAX as f64
+            } else {
+                f64::MAX
+            };
+            let big = vec![c(max); n];
+            assert!(all_finite_at(level, &big));
         }
     }
+}
+
+/// `name(args)` runs exactly `name_at(isa(), args)`: same bits for every kernel.
+#[test]
+fn dispatched_entry_points_equal_the_detected_level() {
+    dispatched_at::<f32>();
+    dispatched_at::<f64>();
+}
+
+fn dispatched_at<F: Real>() {
+    let level = isa();
+    let mut rng = Rng::new(5);
+    let c = |v: f64| F::from_f64(v);
+    let bits = |v: &[F]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+    for &n in &SIZES {
+        let w: Vec<F> = rng.vec(n * 33, 1.0).into_iter().map(c).collect();
+        let x: Vec<F> = rng.vec(33, 1.0).into_iter().map(c).collect();
+        let a: Vec<F> = rng.vec(n, 6.0).into_iter().map(c).collect();
+        let b: Vec<F> = rng.vec(n, 2.0).into_iter().map(c).collect();
+        let p = Packed::new(&w, n, 33);
+        let (mut y1, mut y2) = (vec![F::ZERO; n], vec![F::ZERO; n]);
+        gemv(&p, &x, &b, &mut y1);
+        gemv_at(level, &p, &x, &b, &mut y2);
+        assert_eq!(bits(&y1), bits(&y2), "gemv n={n}");
+        let (mut t1, mut t2) = (a.clone(), a.clone());
+        tanh_inplace(&mut t1);
+        tanh_inplace_at(level, &mut t2);
+        assert_eq!(bits(&t1), bits(&t2), "tanh n={n}");
+        let (mut t1, mut t2) = (a.clone(), a.clone());
+        sigmoid_inplace(&mut t1);
+        sigmoid_inplace_at(level, &mut t2);
+        assert_eq!(bits(&t1), bits(&t2), "sigmoid n={n}");
+        let (mut t1, mut t2) = (b.clone(), b.clone());
+        axpy(c(0.3), &a, &mut t1);
+        axpy_at(level, c(0.3), &a, &mut t2);
+        assert_eq!(bits(&t1), bits(&t2), "axpy n={n}");
+        scale_into(&mut t1, &a, c(0.7));
+        scale_into_at(level, &mut t2, &a, c(0.7));
+        assert_eq!(bits(&t1), bits(&t2), "scale n={n}");
+        mul_into(&mut t1, &a, &b);
+        mul_into_at(level, &mut t2, &a, &b);
+        assert_eq!(bits(&t1), bits(&t2), "mul n={n}");
+        tanh_slope(&mut t1, &b);
+        tanh_slope_at(level, &mut t2, &b);
+        assert_eq!(bits(&t1), bits(&t2), "slope n={n}");
+        assert_eq!(sumsq_f64(&a).to_bits(), sumsq_f64_at(level, &a).to_bits());
+        assert_eq!(all_finite(&a), all_finite_at(level, &a));
+        let want = a.iter().map(|v| v.to_f64().powi(2)).sum::<f64>().sqrt();
+        assert!((norm_f64(&a) - want).abs() <= 1e-14 * want);
+        assert!((ln_norm(&a) - want.ln()).abs() <= 1e-14 * want.ln().abs().max(1.0));
+    }
+}
+
+#[test]
+fn norms_rescale_outside_the_range_of_a_plain_sum_of_squares() {
+    for (v, want) in [(1e-200f64, 2e-200), (1e200, 2e200)] {
+        let a = [v; 4];
+        assert!((norm_f64(&a) - want).abs() <= 1e-15 * want, "{v}");
+        assert!((ln_norm(&a) - want.ln()).abs() <= 1e-14 * want.ln().abs());
+    }
+    assert_eq!(norm_f64(&[0.0f32; 5]), 0.0);
+    assert_eq!(ln_norm(&[0.0f64; 5]), f64::NEG_INFINITY);
 }

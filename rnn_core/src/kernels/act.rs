@@ -5,7 +5,6 @@
 //! ulp on that interval), and `expm1(y) = 2^n expm1(r) + (2^n - 1)`. No branches,
 //! so the loops compile to SIMD selects and blends.
 
-use super::{isa, usable, Isa};
 use crate::Real;
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
@@ -73,58 +72,19 @@ fn map<F: Real>(a: &mut [F], f: impl Fn(F) -> F) {
     }
 }
 
-macro_rules! dispatched {
-    ($(#[$doc:meta])* $name:ident, $name_at:ident, $elem:ident, $avx2:ident, $avx512:ident) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        fn $avx2<F: Real>(a: &mut [F]) {
-            map(a, $elem::<F>)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        fn $avx512<F: Real>(a: &mut [F]) {
-            map(a, $elem::<F>)
-        }
-
-        $(#[$doc])*
-        #[inline]
-        pub fn $name<F: Real>(a: &mut [F]) {
-            $name_at(isa(), a)
-        }
-
-        /// The same, compiled for a chosen level (generic when this CPU lacks it).
-        #[inline]
-        pub fn $name_at<F: Real>(level: Isa, a: &mut [F]) {
-            match usable(level) {
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: `usable` gives Avx512 only when avx512f and fma were detected at run time.
-                Isa::Avx512 => unsafe { $avx512(a) },
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: `usable` gives Avx2Fma only when avx2 and fma were detected at run time.
-                Isa::Avx2Fma => unsafe { $avx2(a) },
-                _ => map(a, $elem::<F>),
-            }
-        }
-    };
+simd_kernel! {
+    /// In-place `tanh`, within a few ulp of the standard library's.
+    pub fn tanh_inplace, tanh_inplace_at<F, L>(a: &mut [F]) {
+        map(a, tanh1::<F>)
+    }
 }
 
-dispatched!(
-    /// In-place `tanh`, within a few ulp of the standard library's.
-    tanh_inplace,
-    tanh_inplace_at,
-    tanh1,
-    tanh_avx2,
-    tanh_avx512
-);
-dispatched!(
+simd_kernel! {
     /// In-place logistic sigmoid `1 / (1 + exp(-x))`, within a few ulp.
-    sigmoid_inplace,
-    sigmoid_inplace_at,
-    sigmoid1,
-    sigmoid_avx2,
-    sigmoid_avx512
-);
+    pub fn sigmoid_inplace, sigmoid_inplace_at<F, L>(a: &mut [F]) {
+        map(a, sigmoid1::<F>)
+    }
+}
 
 #[cfg(test)]
 mod tests {

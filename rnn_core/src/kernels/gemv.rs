@@ -5,11 +5,14 @@
 //! accumulates `y[block] += x[k] * A[block, k]` in registers. No horizontal
 //! reductions; one load per fused multiply-add.
 
-use super::{fmadd, isa, usable, Isa};
+use super::dispatch::{fmadd, Level};
+use super::{isa, Isa};
 use crate::Real;
 
-/// Rows of one register block for `level` and element size (eight vector registers).
-pub fn block_rows(level: Isa, elem_bytes: usize) -> usize {
+/// Rows of one register block for `level` and element size (eight vector registers):
+/// the default panel height of [`Packed`] and the strip width of that level's kernel.
+#[inline]
+pub const fn block_rows(level: Isa, elem_bytes: usize) -> usize {
     let lanes_bytes = match level {
         Isa::Avx512 => 64,
         Isa::Avx2Fma => 32,
@@ -77,7 +80,7 @@ impl<F: Real> Packed<F> {
 /// entries past those rows, finite weights of the next column or the zero padding
 /// after the last panel, and are discarded.
 #[inline(always)]
-fn block<F: Real, const FMA: bool, const B: usize>(
+fn block<F: Real, L: Level, const B: usize>(
     panel: &[F],
     nb: usize,
     j0: usize,
@@ -91,7 +94,7 @@ fn block<F: Real, const FMA: bool, const B: usize>(
     for (k, xk) in x.iter().enumerate() {
         let col = &panel[k * nb + j0..k * nb + j0 + B];
         for j in 0..B {
-            acc[j] = fmadd::<F, FMA>(col[j], *xk, acc[j]);
+            acc[j] = fmadd::<F, L>(col[j], *xk, acc[j]);
         }
     }
     y[j0..j0 + valid].copy_from_slice(&acc[..valid]);
@@ -99,7 +102,7 @@ fn block<F: Real, const FMA: bool, const B: usize>(
 
 /// Rows `j0..` of a panel in strips of `W` while a whole strip fits.
 #[inline(always)]
-fn strips<F: Real, const FMA: bool, const W: usize>(
+fn strips<F: Real, L: Level, const W: usize>(
     panel: &[F],
     nb: usize,
     j0: &mut usize,
@@ -108,14 +111,14 @@ fn strips<F: Real, const FMA: bool, const W: usize>(
     y: &mut [F],
 ) {
     while *j0 + W <= nb {
-        block::<F, FMA, W>(panel, nb, *j0, W, x, bias, y);
+        block::<F, L, W>(panel, nb, *j0, W, x, bias, y);
         *j0 += W;
     }
 }
 
-/// The kernel body, compiled once per instruction set.
+/// Every panel of `A`, in strips of `B` rows first (`B` is the level's block).
 #[inline(always)]
-fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
+fn panels<F: Real, L: Level, const B: usize>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
     let (rows, cols) = (a.rows, a.cols);
     let x = &x[..cols];
     let mut r0 = 0;
@@ -126,70 +129,36 @@ fn body<F: Real, const FMA: bool, const B: usize>(a: &Packed<F>, x: &[F], bias: 
         let panel = &a.data[r0 * cols..];
         let (b, yy) = (&bias[r0..r0 + nb], &mut y[r0..r0 + nb]);
         let mut j0 = 0;
-        strips::<F, FMA, B>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, L, B>(panel, nb, &mut j0, x, b, yy);
         // Panels shorter than the block (the last one, or a split lane's share):
         // the widest strips that fit, so a 64-row panel still runs four-register wide.
-        strips::<F, FMA, 64>(panel, nb, &mut j0, x, b, yy);
-        strips::<F, FMA, 32>(panel, nb, &mut j0, x, b, yy);
-        strips::<F, FMA, 16>(panel, nb, &mut j0, x, b, yy);
-        strips::<F, FMA, 8>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, L, 64>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, L, 32>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, L, 16>(panel, nb, &mut j0, x, b, yy);
+        strips::<F, L, 8>(panel, nb, &mut j0, x, b, yy);
         if j0 < nb {
             // The last nb - j0 < TAIL rows: one TAIL-wide strip, not that many scalar chains.
-            block::<F, FMA, TAIL>(panel, nb, j0, nb - j0, x, b, yy);
+            block::<F, L, TAIL>(panel, nb, j0, nb - j0, x, b, yy);
         }
         r0 += nb;
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn body_avx2<F: Real>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
-    if std::mem::size_of::<F>() == 4 {
-        body::<F, true, 64>(a, x, bias, y)
-    } else {
-        body::<F, true, 32>(a, x, bias, y)
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn body_avx512<F: Real>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
-    if std::mem::size_of::<F>() == 4 {
-        body::<F, true, 128>(a, x, bias, y)
-    } else {
-        body::<F, true, 64>(a, x, bias, y)
-    }
-}
-
-/// `y[r] = bias[r] + sum_k A[r, k] x[k]` for a packed `A` (`x` has at least
-/// `A.cols()` values; `y` and `bias` at least `A.rows()`).
-///
-/// Uses the widest instruction set detected at run time; agrees with
-/// [`super::reference::gemv`] up to rounding.
-#[inline]
-pub fn gemv<F: Real>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
-    gemv_at(isa(), a, x, bias, y)
-}
-
-/// [`gemv`] compiled for a chosen instruction-set level (falls back to the generic
-/// build when this CPU lacks it); for tests and comparisons.
-#[inline]
-pub fn gemv_at<F: Real>(level: Isa, a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
-    debug_assert!(x.len() >= a.cols && bias.len() >= a.rows && y.len() >= a.rows);
-    match usable(level) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `usable` returns Avx512 only when it is the detected level or
-        // `is_x86_feature_detected!` found avx512f and fma on this CPU.
-        Isa::Avx512 => unsafe { body_avx512(a, x, bias, y) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `usable` returns Avx2Fma only when avx2 and fma were detected at run time.
-        Isa::Avx2Fma => unsafe { body_avx2(a, x, bias, y) },
-        _ => {
-            if std::mem::size_of::<F>() == 4 {
-                body::<F, false, 32>(a, x, bias, y)
-            } else {
-                body::<F, false, 16>(a, x, bias, y)
-            }
+simd_kernel! {
+    /// `y[r] = bias[r] + sum_k A[r, k] x[k]` for a packed `A` (`x` has at least
+    /// `A.cols()` values; `y` and `bias` at least `A.rows()`).
+    ///
+    /// Uses the widest instruction set detected at run time; agrees with
+    /// [`super::reference::gemv`] up to rounding.
+    pub fn gemv, gemv_at<F, L>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F]) {
+        debug_assert!(x.len() >= a.cols && bias.len() >= a.rows && y.len() >= a.rows);
+        // Strips of the level's block: eight registers of its width (a constant per
+        // compiled copy, so only one arm survives in each).
+        match block_rows(L::ISA, std::mem::size_of::<F>()) {
+            128 => panels::<F, L, 128>(a, x, bias, y),
+            64 => panels::<F, L, 64>(a, x, bias, y),
+            32 => panels::<F, L, 32>(a, x, bias, y),
+            _ => panels::<F, L, 16>(a, x, bias, y),
         }
     }
 }

@@ -1,70 +1,38 @@
 //! Hot small kernels: matrix-vector products and activations.
 //!
-//! Every kernel is written once as plain Rust over fixed-width lane arrays and
-//! compiled several times: for the baseline target and, on x86-64, inside
-//! `#[target_feature]` functions for AVX2+FMA and AVX-512. The instruction set
-//! is detected once at run time ([`isa`]), so one binary runs on any x86-64 or
-//! aarch64 CPU and uses the widest registers present. [`reference`] holds the
+//! Every kernel is written once as plain Rust over fixed-width lane arrays, generic
+//! over an instruction-set level, and compiled several times by the one dispatch
+//! macro (`simd_kernel!`, in `dispatch.rs`): for the baseline target and, on
+//! x86-64, inside `#[target_feature]` functions for AVX2+FMA and AVX-512. The
+//! instruction set is detected once at run time ([`isa`]), so one binary runs on
+//! any x86-64 or aarch64 CPU and uses the widest registers present; each kernel
+//! `name` has a `name_at` twin that runs a chosen level. [`reference`] holds the
 //! plain loops every fast path is tested against.
 
+#[macro_use]
+mod dispatch;
 mod act;
 mod gemv;
 pub mod reference;
 
 pub use act::{sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at};
+pub use dispatch::{isa, supported, Isa};
 pub use gemv::{block_rows, gemv, gemv_at, Packed};
 
-/// Defines a kernel whose plain-Rust body is compiled for the baseline target and
-/// inside `#[target_feature]` functions for AVX2+FMA and AVX-512, and dispatched on
-/// the level detected at run time (the body's loops auto-vectorise to that width).
-macro_rules! simd_kernel {
-    ($(#[$doc:meta])* $vis:vis fn $name:ident, $name_at:ident<F>($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
-        $(#[$doc])*
-        #[inline]
-        $vis fn $name<F: crate::Real>($($arg: $ty),*) $(-> $ret)? {
-            $name_at(isa(), $($arg),*)
-        }
-
-        /// The same at a chosen level (a level this CPU lacks runs the generic code).
-        #[inline]
-        $vis fn $name_at<F: crate::Real>(level: Isa, $($arg: $ty),*) $(-> $ret)? {
-            #[inline(always)]
-            fn body<F: crate::Real, const FMA: bool>($($arg: $ty),*) $(-> $ret)? $body
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2,fma")]
-            fn avx2<F: crate::Real>($($arg: $ty),*) $(-> $ret)? {
-                body::<F, true>($($arg),*)
-            }
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx512f,avx2,fma")]
-            fn avx512<F: crate::Real>($($arg: $ty),*) $(-> $ret)? {
-                body::<F, true>($($arg),*)
-            }
-            match usable(level) {
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: `usable` gives Avx512 only when avx512f and fma were detected at run time.
-                Isa::Avx512 => unsafe { avx512($($arg),*) },
-                #[cfg(target_arch = "x86_64")]
-                // SAFETY: `usable` gives Avx2Fma only when avx2 and fma were detected at run time.
-                Isa::Avx2Fma => unsafe { avx2($($arg),*) },
-                _ => body::<F, false>($($arg),*),
-            }
-        }
-    };
-}
+use dispatch::fmadd;
 
 simd_kernel! {
     /// `y += alpha x`.
-    pub fn axpy, axpy_at<F>(alpha: F, x: &[F], y: &mut [F]) {
+    pub fn axpy, axpy_at<F, L>(alpha: F, x: &[F], y: &mut [F]) {
         for (yi, xi) in y.iter_mut().zip(x) {
-            *yi = fmadd::<F, FMA>(alpha, *xi, *yi);
+            *yi = fmadd::<F, L>(alpha, *xi, *yi);
         }
     }
 }
 
 simd_kernel! {
     /// `dst = alpha src` (the renormalisation of the reverse pass).
-    pub fn scale_into, scale_into_at<F>(dst: &mut [F], src: &[F], alpha: F) {
+    pub fn scale_into, scale_into_at<F, L>(dst: &mut [F], src: &[F], alpha: F) {
         for (d, v) in dst.iter_mut().zip(src) {
             *d = *v * alpha;
         }
@@ -73,7 +41,7 @@ simd_kernel! {
 
 simd_kernel! {
     /// `dst = a * b` elementwise.
-    pub fn mul_into, mul_into_at<F>(dst: &mut [F], a: &[F], b: &[F]) {
+    pub fn mul_into, mul_into_at<F, L>(dst: &mut [F], a: &[F], b: &[F]) {
         for ((d, x), y) in dst.iter_mut().zip(a).zip(b) {
             *d = *x * *y;
         }
@@ -82,7 +50,7 @@ simd_kernel! {
 
 simd_kernel! {
     /// `d = 1 - y^2`: the slope of tanh from its output.
-    pub fn tanh_slope, tanh_slope_at<F>(d: &mut [F], y: &[F]) {
+    pub fn tanh_slope, tanh_slope_at<F, L>(d: &mut [F], y: &[F]) {
         for (di, yi) in d.iter_mut().zip(y) {
             *di = F::ONE - *yi * *yi;
         }
@@ -92,7 +60,7 @@ simd_kernel! {
 simd_kernel! {
     /// Whether every entry is finite (`0 x` is 0 for finite x and NaN otherwise;
     /// the partial sums stay 0 exactly unless one of them meets a NaN).
-    pub fn all_finite, all_finite_at<F>(a: &[F]) -> bool {
+    pub fn all_finite, all_finite_at<F, L>(a: &[F]) -> bool {
         let mut acc = [F::ZERO; 16];
         let chunks = a.chunks_exact(16);
         let rem = chunks.remainder();
@@ -107,14 +75,14 @@ simd_kernel! {
 
 simd_kernel! {
     /// Sum of squares accumulated in f64 (sixteen partial sums, so it vectorises).
-    pub fn sumsq_f64, sumsq_f64_at<F>(a: &[F]) -> f64 {
+    pub fn sumsq_f64, sumsq_f64_at<F, L>(a: &[F]) -> f64 {
         let mut acc = [0.0f64; 16];
         let chunks = a.chunks_exact(16);
         let rem = chunks.remainder();
         for c in chunks {
             for j in 0..16 {
                 let v = c[j].to_f64();
-                acc[j] = fmadd::<f64, FMA>(v, v, acc[j]);
+                acc[j] = fmadd::<f64, L>(v, v, acc[j]);
             }
         }
         let mut s = 0.0;
@@ -148,92 +116,6 @@ pub fn prefetch<F>(a: &[F]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = a;
-}
-
-use std::sync::OnceLock;
-
-/// The instruction-set level the fast paths use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Isa {
-    /// Whatever the compilation target guarantees (SSE2 on x86-64, NEON on aarch64).
-    Generic,
-    /// AVX2 with fused multiply-add.
-    Avx2Fma,
-    /// AVX-512F (with FMA).
-    Avx512,
-}
-
-impl Isa {
-    /// Lower-case name, as reported to users and benchmarks.
-    pub fn name(self) -> &'static str {
-        match self {
-            Isa::Generic => "generic",
-            Isa::Avx2Fma => "avx2+fma",
-            Isa::Avx512 => "avx512f",
-        }
-    }
-}
-
-fn detect() -> Isa {
-    // LONGDEP_SIMD=generic|avx2 caps the level (for tests and comparisons).
-    let cap = std::env::var("LONGDEP_SIMD").unwrap_or_default();
-    #[cfg(target_arch = "x86_64")]
-    {
-        let avx512 = is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma");
-        let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-        match cap.as_str() {
-            "generic" => Isa::Generic,
-            "avx2" if avx2 => Isa::Avx2Fma,
-            _ if avx512 && cap != "avx2" => Isa::Avx512,
-            _ if avx2 => Isa::Avx2Fma,
-            _ => Isa::Generic,
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = cap;
-        Isa::Generic
-    }
-}
-
-/// The instruction-set level detected on this CPU (cached after the first call).
-pub fn isa() -> Isa {
-    static LEVEL: OnceLock<Isa> = OnceLock::new();
-    *LEVEL.get_or_init(detect)
-}
-
-/// Whether this CPU can run kernels compiled for `level`.
-pub fn supported(level: Isa) -> bool {
-    match level {
-        Isa::Generic => true,
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma"),
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => false,
-    }
-}
-
-/// `level` if this CPU supports it, else [`Isa::Generic`]: the dispatch never runs
-/// instructions the CPU lacks, whatever the caller asks for.
-#[inline]
-pub(crate) fn usable(level: Isa) -> Isa {
-    if level == Isa::Generic || level == isa() || supported(level) {
-        level
-    } else {
-        Isa::Generic
-    }
-}
-
-/// `a * b + c`, fused when the caller was compiled with FMA.
-#[inline(always)]
-pub(crate) fn fmadd<F: crate::Real, const FMA: bool>(a: F, b: F, c: F) -> F {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
 }
 
 /// Euclidean norm in f64 that neither overflows nor underflows: the plain sum of
