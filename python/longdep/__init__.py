@@ -39,6 +39,7 @@ from .errors import (
 )
 from .modern import RGLRU, SLSTM, MinGRU, MinLSTM, SelectiveSSM
 from .products import VJP, vjp
+from .stack import Stack, StackVJP
 from .training import param_grads, train
 
 __version__: str = _core.__version__
@@ -63,6 +64,8 @@ __all__ = [
     "RecurrentCell",
     "SelectiveSSM",
     "ShapeError",
+    "Stack",
+    "StackVJP",
     "__version__",
     "analysis",
     "compare",

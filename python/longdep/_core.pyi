@@ -64,6 +64,11 @@ def adjoints(
     initial: npt.NDArray[np.float64],
     input: npt.NDArray[np.float64] | None = None,
     memory: npt.NDArray[np.float64] | None = None,
+    v_scale: npt.NDArray[np.float64] | None = None,
+    seed: npt.NDArray[np.float64] | None = None,
+    seed_scale: npt.NDArray[np.float64] | None = None,
+    scales: npt.NDArray[np.float64] | None = None,
+    initial_scale: npt.NDArray[np.float64] | None = None,
 ) -> None: ...
 def sensitivity(
     spec: dict[str, Any],

@@ -288,6 +288,7 @@ class Attention:
         log: bool = False,
         threads: int | None = None,
         out: np.ndarray | None = None,
+        memory_budget: int | None = None,
     ) -> np.ndarray:
         """``||dL/dx_t||`` for ``L = sum_b v_b . y_{T-1,b}``, exact and in closed form.
 
@@ -304,8 +305,10 @@ class Attention:
         ``wrt="state"`` is accepted and means the same as ``"input"``: attention has no
         hidden state between positions; the path from any ``x_t`` to the loss is one step
         long. Computed in float64 whatever the dtype of ``x``; returns float64 ``(T, B)``
-        (``(T,)`` for 2-D ``x``).
+        (``(T,)`` for 2-D ``x``). ``memory_budget`` is accepted for the signature of
+        :func:`longdep.grad_norms` and unused: nothing is stored per step.
         """
+        del memory_budget
         choice("wrt", wrt, ("input", "state"))
         _no_state(h0)
         _threads(threads)

@@ -80,6 +80,9 @@ class RecurrentCell:
     memory_cell: ClassVar[bool] = False
     #: Whether the step Jacobian is diagonal (a step costs O(state size), not O(H^2)).
     diagonal: ClassVar[bool] = False
+    #: Whether the output ``y_t`` is computed from the state by a map of its own (the
+    #: selective SSM's ``C_t h_t + D u_t``) rather than being its first ``H`` entries.
+    output_map: ClassVar[bool] = False
 
     #: Sweep keys (beyond hidden, input_size, input_scale, seed) this kind's cells take;
     #: :meth:`for_sweep` receives them by name.

@@ -299,7 +299,9 @@ def grad_norms(
     [1.25, 2.5, 5.0]
     """
     if _python_impl(cell):
-        return cell.grad_norms(x, v, h0, wrt=wrt, log=log, threads=threads, out=out)
+        return cell.grad_norms(
+            x, v, h0, wrt=wrt, log=log, threads=threads, out=out, memory_budget=memory_budget
+        )
     cell = _check_cell(cell)
     wrt = choice("wrt", wrt, ("state", "input", "cell"))
     if wrt == "cell" and not cell.memory_cell:

@@ -491,6 +491,7 @@ class SelectiveSSM(NamedCell):
     """
 
     kind = "ssm"
+    output_map = True
     label = "selective SSM (Gu & Dao 2023, Mamba's S6)"
     PARAMS: ClassVar[dict[str, tuple[Shape, bool]]] = {
         "x_proj_weight": (lambda H, I: (0, I), True),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from .core import (
     _threads,
 )
 from .errors import ArgumentError, ShapeError
+
+if TYPE_CHECKING:
+    from .stack import Stack, StackVJP
 
 __all__ = ["VJP", "loss_weights", "vjp"]
 
@@ -115,7 +118,7 @@ def _target(name: str, given: Any, shape: tuple[int, ...], two_d: bool) -> np.nd
 
 
 def vjp(
-    model: RecurrentCell,
+    model: RecurrentCell | Stack,
     x: Any,
     v: Any,
     h0: Any = None,
@@ -125,13 +128,15 @@ def vjp(
     inputs: bool = True,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     threads: int | None = None,
-) -> VJP:
+) -> VJP | StackVJP:
     """The exact BPTT adjoints of ``L = v . y_{T-1}`` or ``L = sum_t v_t . y_t``.
 
     Parameters
     ----------
     model
-        A recurrent cell (``ld.Elman``, ``ld.LSTM``, ... , ``ld.SelectiveSSM``).
+        A recurrent cell (``ld.Elman``, ``ld.LSTM``, ... , ``ld.SelectiveSSM``), or an
+        ``ld.Stack`` (then a :class:`longdep.StackVJP` with one array per layer; ``out``
+        a dict ``{"x": array, "state": [one per layer]}``).
     x
         ``(T, B, I)`` or ``(T, I)``.
     v
@@ -164,6 +169,17 @@ def vjp(
     >>> ld.vjp(cell, np.zeros((3, 1)), np.ones((3, 1))).h[:, 0].tolist()
     [1.75, 1.5, 1.0]
     """
+    from .stack import Stack
+
+    if isinstance(model, Stack):
+        if out is not None and not isinstance(out, Mapping):
+            raise ArgumentError(
+                "out must be a dict with 'x' and/or 'state' (a list of one array per layer) "
+                f"for a Stack; got {type(out).__name__}"
+            )
+        return model.vjp(
+            x, v, h0, at=at, out=out, inputs=inputs, memory_budget=memory_budget, threads=threads
+        )
     cell = _check_cell(model)
     inputs = require_bool("inputs", inputs)
     if (

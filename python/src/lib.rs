@@ -382,10 +382,52 @@ fn adjoints_impl<'py, F: Held>(
     initial: Bound<'py, PyArrayDyn<f64>>,
     input: Option<Bound<'py, PyArrayDyn<f64>>>,
     memory: Option<Bound<'py, PyArrayDyn<f64>>>,
+    scaled: Scaled<'py>,
 ) -> PyResult<()> {
     let cell = cell_of::<F>(spec)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s, vs) = (slice("x", &x)?, slice("h0", &s0)?, slice("v", &v)?);
+    let v_scale = scaled
+        .v_scale
+        .as_ref()
+        .map(|a| slice("v_scale", a))
+        .transpose()?;
+    let seed_g: Option<Vec<F>> = scaled
+        .seed
+        .as_ref()
+        .map(|a| slice("seed", a).map(|g| g.iter().map(|x| F::from_f64(*x)).collect()))
+        .transpose()?;
+    let seed_ls = scaled
+        .seed_scale
+        .as_ref()
+        .map(|a| slice("seed_scale", a))
+        .transpose()?;
+    let seed = match (seed_g.as_deref(), seed_ls) {
+        (Some(g), Some(ls)) => Some(rnn_core::Seed { g, ls }),
+        (None, None) => None,
+        _ => {
+            return Err(to_py(Error::value(
+                "seed",
+                "both seed and seed_scale, or neither",
+                "only one of them",
+            )))
+        }
+    };
+    let mut sc = scaled
+        .scales
+        .as_ref()
+        .map(|a| writeable("scales", a))
+        .transpose()?;
+    let mut isc = scaled
+        .initial_scale
+        .as_ref()
+        .map(|a| writeable("initial_scale", a))
+        .transpose()?;
+    let sc_s = sc.as_mut().map(|a| slice_mut("scales", a)).transpose()?;
+    let isc_s = isc
+        .as_mut()
+        .map(|a| slice_mut("initial_scale", a))
+        .transpose()?;
     let mut st = writeable("out", &state)?;
     let mut ini = writeable("h0 adjoint", &initial)?;
     let mut inp = input.as_ref().map(|a| writeable("out_x", a)).transpose()?;
@@ -403,10 +445,10 @@ fn adjoints_impl<'py, F: Held>(
     let at = at.as_deref();
     compute(py, move |cancel| {
         let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
-        let loss = if every {
-            rnn_core::Loss::Every(vs)
-        } else {
-            rnn_core::Loss::Last(vs)
+        let loss = match (every, v_scale) {
+            (true, Some(lv)) => rnn_core::Loss::Scaled(vs, lv),
+            (true, None) => rnn_core::Loss::Every(vs),
+            (false, _) => rnn_core::Loss::Last(vs),
         };
         let arrays = rnn_core::AdjointArrays {
             at,
@@ -414,8 +456,10 @@ fn adjoints_impl<'py, F: Held>(
             input: inp_s,
             memory: mem_s,
             initial: ini_s,
+            scales: sc_s,
+            initial_scale: isc_s,
         };
-        rnn_core::adjoints(cell, &seq, s0s, loss, arrays, memory_budget, threads)
+        rnn_core::adjoints(cell, &seq, s0s, loss, seed, arrays, memory_budget, threads)
     })
 }
 
@@ -567,9 +611,12 @@ fn sensitivity<'py>(
 
 /// Fill the BPTT adjoint arrays: `state` `(rows, B, S)`, `initial` `(B, S)`, and when
 /// given `input` `(rows, B, I)` and `memory` `(rows, B, H)`; `v` is `(B, O)`, or
-/// `(T, B, O)` with `every`; `at` the kept steps (None: all).
+/// `(T, B, O)` with `every`; `at` the kept steps (None: all). `v_scale` `(T, B)` gives
+/// the log-scales of a per-step `v`; `seed`/`seed_scale` `(B, S)`/`(B,)` an adjoint of the
+/// last state from beyond; with `scales` `(rows, B)` / `initial_scale` `(B,)` the arrays
+/// hold normalised adjoints and these their log-scales.
 #[pyfunction]
-#[pyo3(signature = (spec, x, s0, v, every, at, memory_budget, threads, state, initial, input=None, memory=None))]
+#[pyo3(signature = (spec, x, s0, v, every, at, memory_budget, threads, state, initial, input=None, memory=None, v_scale=None, seed=None, seed_scale=None, scales=None, initial_scale=None))]
 #[allow(clippy::too_many_arguments)]
 fn adjoints<'py>(
     py: Python<'py>,
@@ -585,7 +632,19 @@ fn adjoints<'py>(
     initial: Bound<'py, PyArrayDyn<f64>>,
     input: Option<Bound<'py, PyArrayDyn<f64>>>,
     memory: Option<Bound<'py, PyArrayDyn<f64>>>,
+    v_scale: Option<PyReadonlyArrayDyn<'py, f64>>,
+    seed: Option<PyReadonlyArrayDyn<'py, f64>>,
+    seed_scale: Option<PyReadonlyArrayDyn<'py, f64>>,
+    scales: Option<Bound<'py, PyArrayDyn<f64>>>,
+    initial_scale: Option<Bound<'py, PyArrayDyn<f64>>>,
 ) -> PyResult<()> {
+    let scaled = Scaled {
+        v_scale,
+        seed,
+        seed_scale,
+        scales,
+        initial_scale,
+    };
     dispatch!(py, x, [s0, v], |xa, s0a, va| adjoints_impl(
         py,
         spec,
@@ -599,8 +658,18 @@ fn adjoints<'py>(
         state,
         initial,
         input,
-        memory
+        memory,
+        scaled
     ))
+}
+
+/// The log-scaled inputs and outputs of [`adjoints`] (see there).
+struct Scaled<'py> {
+    v_scale: Option<PyReadonlyArrayDyn<'py, f64>>,
+    seed: Option<PyReadonlyArrayDyn<'py, f64>>,
+    seed_scale: Option<PyReadonlyArrayDyn<'py, f64>>,
+    scales: Option<Bound<'py, PyArrayDyn<f64>>>,
+    initial_scale: Option<Bound<'py, PyArrayDyn<f64>>>,
 }
 
 /// Natural logs of the per-step BPTT gradient norms for a loss at every step (`v`

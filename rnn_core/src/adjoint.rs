@@ -22,14 +22,21 @@ pub enum Loss<'a, F> {
     Last(&'a [F]),
     /// `L = sum_{t, b} v_{t, b} . y_{t, b}`; `(T, B, O)`.
     Every(&'a [F]),
+    /// `L = sum_{t, b} exp(lv_{t, b}) v_{t, b} . y_{t, b}`: `v` `(T, B, O)` with its
+    /// natural-log scales `lv` `(T, B)`, for loss weights beyond the float range (a
+    /// stacked layer's weights are the adjoint of the next layer's input).
+    Scaled(&'a [F], &'a [f64]),
 }
 
 impl<F: Real> Loss<'_, F> {
-    /// The loss weights of lane `b` at step `t`, if the loss reads `y_t`.
-    fn at(&self, t: usize, b: usize, steps: usize, batch: usize, o: usize) -> Option<&[F]> {
+    /// The loss weights of lane `b` at step `t` and their log-scale, if the loss reads
+    /// `y_t`.
+    fn at(&self, t: usize, b: usize, steps: usize, batch: usize, o: usize) -> Option<(&[F], f64)> {
+        let row = t * batch + b;
         match self {
-            Loss::Last(v) => (t + 1 == steps).then(|| &v[b * o..(b + 1) * o]),
-            Loss::Every(v) => Some(&v[(t * batch + b) * o..(t * batch + b + 1) * o]),
+            Loss::Last(v) => (t + 1 == steps).then(|| (&v[b * o..(b + 1) * o], 0.0)),
+            Loss::Every(v) => Some((&v[row * o..(row + 1) * o], 0.0)),
+            Loss::Scaled(v, lv) => Some((&v[row * o..(row + 1) * o], lv[row])),
         }
     }
 
@@ -37,6 +44,18 @@ impl<F: Real> Loss<'_, F> {
         match self {
             Loss::Last(v) => check_rows("v", v, batch, o, "loss weights on the last output"),
             Loss::Every(v) => check_len("v", v, steps * batch * o, "T * B * output size"),
+            Loss::Scaled(v, lv) => {
+                check_len("v", v, steps * batch * o, "T * B * output size")?;
+                check_len("v_scale", lv, steps * batch, "T * B log-scales")?;
+                match lv.iter().position(|x| x.is_nan() || *x == f64::INFINITY) {
+                    Some(k) => Err(Error::value(
+                        "v_scale",
+                        "finite log-scales (or -inf for a zero weight)",
+                        format!("{} at row {k}", lv[k]),
+                    )),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -55,6 +74,22 @@ pub struct AdjointArrays<'a> {
     pub memory: Option<&'a mut [f64]>,
     /// `dL/ds_init`, `(B, S)`.
     pub initial: &'a mut [f64],
+    /// When given, `(rows, B)`: the per-step arrays hold `dL/d. / exp(scale)` (each
+    /// state adjoint of norm about 1) and this holds the natural-log scale, so that no
+    /// adjoint underflows or overflows float64.
+    pub scales: Option<&'a mut [f64]>,
+    /// When given, `(B,)`: the same for `initial`.
+    pub initial_scale: Option<&'a mut [f64]>,
+}
+
+/// An adjoint `g exp(ls)` of the last state `s_{T-1}` that enters from beyond the
+/// sequence (the later part of a longer one): `g` `(B, S)`, `ls` `(B,)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Seed<'a, F> {
+    /// The adjoints, one row per lane.
+    pub g: &'a [F],
+    /// Their natural-log scales.
+    pub ls: &'a [f64],
 }
 
 /// What one lane's reverse pass hands to its sink at step `t`: the adjoint
@@ -73,7 +108,8 @@ pub struct StepAdjoint<'s, F> {
     pub g_xp: &'s [F],
 }
 
-/// Run the reverse pass of lane `b` for `loss`, calling `sink` at every step from
+/// Run the reverse pass of lane `b` for `loss` (and the adjoint `seed = (g, ls)` of
+/// `s_{T-1}` from beyond the sequence, if any), calling `sink` at every step from
 /// `T-1` down to 0, and return `(g, ls)` of `dL/ds_init`. A lane whose adjoint is
 /// exactly zero (before any loss term, or after a step that annihilates it) passes
 /// `g = 0`.
@@ -84,6 +120,7 @@ pub fn lane_adjoint<F: Real, C: Cell<F> + ?Sized>(
     b: usize,
     s0: &[F],
     loss: Loss<'_, F>,
+    seed: Option<(&[F], f64)>,
     seg: usize,
     mut sink: impl FnMut(&StepAdjoint<'_, F>) -> Result<()>,
 ) -> Result<(Vec<F>, f64)> {
@@ -92,6 +129,17 @@ pub fn lane_adjoint<F: Real, C: Cell<F> + ?Sized>(
     let mut g = vec![F::ZERO; s];
     let mut ls = 0.0f64;
     let mut alive = false;
+    if let Some((g0, l0)) = seed {
+        let n = norm_f64(g0);
+        if n > 0.0 && l0 > f64::NEG_INFINITY {
+            // Normalised, like the adjoint after every step.
+            for (d, x) in g.iter_mut().zip(g0) {
+                *d = F::from_f64(x.to_f64() / n);
+            }
+            ls = l0 + n.ln();
+            alive = true;
+        }
+    }
     let mut g_prev = vec![F::ZERO; s];
     let mut g_xp = vec![F::ZERO; gh];
     let mut g_xp_out = vec![F::ZERO; gh];
@@ -99,20 +147,22 @@ pub fn lane_adjoint<F: Real, C: Cell<F> + ?Sized>(
     let mut scratch = vec![F::ZERO; cell.scratch_dim()];
     reverse_sweep_states(cell, seq, b, s0, seg, true, |t, rec, s_prev, s_next| {
         g_xp_out.fill(F::ZERO);
-        if let Some(v) = loss.at(t, b, steps, batch, o) {
+        if let Some((v, lv)) = loss.at(t, b, steps, batch, o) {
             let vn = norm_f64(v);
-            if vn > 0.0 {
+            if vn > 0.0 && lv > f64::NEG_INFINITY {
                 // Join at the larger scale: both parts stay at most 1 in norm.
-                let c = if alive { ls.max(vn.ln()) } else { vn.ln() };
+                let lvn = vn.ln() + lv;
+                let c = if alive { ls.max(lvn) } else { lvn };
                 if alive {
                     let a = F::from_f64((ls - c).exp());
                     g.iter_mut().for_each(|x| *x *= a);
                 } else {
                     g.fill(F::ZERO);
                 }
-                let inv = (-c).exp();
+                // v exp(lv - c), with ||v|| exp(lv - c) <= 1: scale by 1/||v|| first.
+                let e = (lvn - c).exp();
                 for (d, x) in scaled.iter_mut().zip(v) {
-                    *d = F::from_f64(x.to_f64() * inv);
+                    *d = F::from_f64(x.to_f64() / vn * e);
                 }
                 cell.output_vjp(rec, s_next, &scaled, &mut g, &mut g_xp_out);
                 ls = c;
@@ -187,6 +237,7 @@ pub fn adjoints<F: Real, C: Cell<F> + ?Sized>(
     seq: &Seq<'_, F>,
     s0: &[F],
     loss: Loss<'_, F>,
+    seed: Option<Seed<'_, F>>,
     out: AdjointArrays<'_>,
     memory_budget: usize,
     threads: Option<usize>,
@@ -251,6 +302,23 @@ pub fn adjoints<F: Real, C: Cell<F> + ?Sized>(
         )?;
     }
     check_len("h0 adjoint", out.initial, batch * s, "B * S")?;
+    if let Some(sc) = out.scales.as_deref() {
+        check_len("scales", sc, rows * batch, "rows * B log-scales")?;
+    }
+    if let Some(sc) = out.initial_scale.as_deref() {
+        check_len("initial_scale", sc, batch, "B log-scales")?;
+    }
+    if let Some(sd) = seed {
+        check_rows("seed", sd.g, batch, s, "adjoints of the last state")?;
+        check_len("seed_scale", sd.ls, batch, "B log-scales")?;
+        if let Some(k) = sd.ls.iter().position(|x| x.is_nan() || *x == f64::INFINITY) {
+            return Err(Error::value(
+                "seed_scale",
+                "finite log-scales (or -inf for a zero seed)",
+                format!("{} at lane {k}", sd.ls[k]),
+            ));
+        }
+    }
     let seg = plan_segment_with(cell, steps, memory_budget, true)?;
     let w = cell.weights();
     let AdjointArrays {
@@ -259,12 +327,16 @@ pub fn adjoints<F: Real, C: Cell<F> + ?Sized>(
         mut input,
         mut memory,
         initial,
+        mut scales,
+        mut initial_scale,
     } = out;
     let mut gx = vec![F::ZERO; i];
     let mut gc = vec![F::ZERO; m];
     for b in 0..batch {
         let mut next = at.map_or(0, <[usize]>::len);
-        let (g0, ls0) = lane_adjoint(cell, seq, b, &s0[b * s..(b + 1) * s], loss, seg, |a| {
+        let lane_seed = seed.map(|sd| (&sd.g[b * s..(b + 1) * s], sd.ls[b]));
+        let s0b = &s0[b * s..(b + 1) * s];
+        let (g0, ls0) = lane_adjoint(cell, seq, b, s0b, loss, lane_seed, seg, |a| {
             let row = match at {
                 None => a.t,
                 Some(at) => {
@@ -276,23 +348,38 @@ pub fn adjoints<F: Real, C: Cell<F> + ?Sized>(
                 }
             };
             let base = row * batch + b;
+            // With `scales`, the arrays keep the normalised adjoint and its scale apart.
+            let ls = match scales.as_deref_mut() {
+                Some(sc) => {
+                    sc[base] = a.ls;
+                    0.0
+                }
+                None => a.ls,
+            };
             write_scaled(
                 &mut state[base * s..(base + 1) * s],
                 a.g,
-                a.ls,
+                ls,
                 "dL/ds_t",
                 a.t,
             )?;
             if let Some(x) = input.as_deref_mut() {
                 gemv(&w.p_ih_t, a.g_xp, &w.zeros[..i], &mut gx);
-                write_scaled(&mut x[base * i..(base + 1) * i], &gx, a.ls, "dL/dx_t", a.t)?;
+                write_scaled(&mut x[base * i..(base + 1) * i], &gx, ls, "dL/dx_t", a.t)?;
             }
             if let Some(c) = memory.as_deref_mut() {
                 cell.memory_adjoint(a.rec, a.g, &mut gc);
-                write_scaled(&mut c[base * m..(base + 1) * m], &gc, a.ls, "dL/dc_t", a.t)?;
+                write_scaled(&mut c[base * m..(base + 1) * m], &gc, ls, "dL/dc_t", a.t)?;
             }
             Ok(())
         })?;
+        let ls0 = match initial_scale.as_deref_mut() {
+            Some(sc) => {
+                sc[b] = ls0;
+                0.0
+            }
+            None => ls0,
+        };
         write_scaled(&mut initial[b * s..(b + 1) * s], &g0, ls0, "dL/ds_init", 0)?;
     }
     Ok(())
@@ -329,21 +416,30 @@ pub fn grad_norms_every<F: Real, C: Cell<F> + ?Sized>(
     let mut gx = vec![F::ZERO; i];
     let mut gc = vec![F::ZERO; cell.memory_dim()];
     for b in 0..batch {
-        lane_adjoint(cell, seq, b, &s0[b * s..(b + 1) * s], loss, seg, |a| {
-            let n = match wrt {
-                crate::Wrt::State => ln_norm(&a.g[..adim]),
-                crate::Wrt::Input => {
-                    gemv(&w.p_ih_t, a.g_xp, &w.zeros[..i], &mut gx);
-                    ln_norm(&gx)
-                }
-                crate::Wrt::Cell => {
-                    cell.memory_adjoint(a.rec, a.g, &mut gc);
-                    ln_norm(&gc)
-                }
-            };
-            out[a.t * batch + b] = a.ls + n;
-            Ok(())
-        })?;
+        lane_adjoint(
+            cell,
+            seq,
+            b,
+            &s0[b * s..(b + 1) * s],
+            loss,
+            None,
+            seg,
+            |a| {
+                let n = match wrt {
+                    crate::Wrt::State => ln_norm(&a.g[..adim]),
+                    crate::Wrt::Input => {
+                        gemv(&w.p_ih_t, a.g_xp, &w.zeros[..i], &mut gx);
+                        ln_norm(&gx)
+                    }
+                    crate::Wrt::Cell => {
+                        cell.memory_adjoint(a.rec, a.g, &mut gc);
+                        ln_norm(&gc)
+                    }
+                };
+                out[a.t * batch + b] = a.ls + n;
+                Ok(())
+            },
+        )?;
     }
     Ok(())
 }

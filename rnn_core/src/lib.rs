@@ -21,7 +21,7 @@ mod real;
 pub mod seq;
 pub mod split;
 
-pub use adjoint::{adjoints, AdjointArrays, Loss};
+pub use adjoint::{adjoints, AdjointArrays, Loss, Seed};
 pub use bptt::{
     grad_norms, param_grads, plan_segment, plan_segment_with, reverse_sweep, reverse_sweep_states,
     BpttOptions, ParamGrads, Wrt,

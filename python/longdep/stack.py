@@ -1,0 +1,680 @@
+"""Stacked recurrent networks: layer ``l + 1`` reads layer ``l``'s output.
+
+A :class:`Stack` holds any catalogue cells whose sizes chain (``input_size`` of each
+layer is the ``hidden_size`` of the one below). Its passes run in time chunks whose
+length follows ``memory_budget``: a forward pass keeps each layer's state at the start
+of every chunk; the reverse pass then goes through the chunks from the last one,
+recomputes a chunk's layer inputs, and runs each layer's exact reverse pass from the top
+down. A layer's loss weights at step ``t`` are the adjoint ``dL/dx_t`` of the layer
+above's input, and the adjoint of its last state enters from the chunk after it, both
+carried as normalised vectors with natural-log scales, so nothing under- or overflows
+float64 at any length. Memory is ``O(chunk x B x sum of sizes + T / chunk x B x sum of
+state sizes)``.
+
+>>> import numpy as np, longdep as ld
+>>> lin = ld.Elman(np.ones((1, 1)), 0.5 * np.eye(1), nonlinearity="linear")
+>>> net = ld.Stack([lin, lin])
+>>> net.forward(np.ones((3, 1))).ravel().tolist()
+[1.0, 2.0, 2.75]
+>>> net.grad_norms(np.zeros((3, 1)), np.ones(1)).round(12).tolist()
+[[0.75, 0.25], [1.0, 0.5], [1.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._validate import choice, require_bool, shape_str
+from .cells import GRU, LSTM, Elman, RecurrentCell
+from .core import (
+    DEFAULT_MEMORY_BUDGET,
+    _exp_inplace,
+    _initial_state,
+    _prepare_x,
+    _threads,
+)
+from .errors import ArgumentError, NumericsError, ShapeError
+
+__all__ = ["Stack", "StackVJP"]
+
+#: torch's ``mode`` names of the classic stacks and the catalogue class of each.
+TORCH_CELLS: dict[str, tuple[type[RecurrentCell], dict[str, Any]]] = {
+    "lstm": (LSTM, {}),
+    "gru": (GRU, {}),
+    "rnn_tanh": (Elman, {"nonlinearity": "tanh"}),
+    "rnn_relu": (Elman, {"nonlinearity": "relu"}),
+}
+
+
+def _budget(memory_budget: Any) -> int:
+    if (
+        isinstance(memory_budget, bool)
+        or not isinstance(memory_budget, (int, np.integer))
+        or memory_budget < 1
+    ):
+        raise ArgumentError(
+            f"memory_budget must be a positive number of bytes; got {memory_budget!r}"
+        )
+    return min(int(memory_budget), 2**62)
+
+
+def _adjoint_dim(cell: RecurrentCell) -> int:
+    """The length of the part of ``dL/ds_t`` reported as ``dL/dh_t``: H, or the
+    selective SSM's whole (D, N) state."""
+    if len(cell.state_parts) == 1 and len(cell.state_shape) > 1:
+        return cell.state_size
+    return cell.hidden_size
+
+
+def _log_norms(a: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """ln ||a[t, b]|| + scales[t, b] for normalised rows (-inf where a row is 0)."""
+    with np.errstate(divide="ignore"):
+        n = 0.5 * np.log(np.einsum("tbk,tbk->tb", a, a))
+    n += scales
+    n[np.isneginf(n) | np.isnan(n)] = -np.inf
+    return n
+
+
+def _unscale(a: np.ndarray, scales: np.ndarray, what: str, t0: int) -> np.ndarray:
+    """``a exp(scales)`` in float64 (0 where that underflows; an error naming the
+    step where it overflows)."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        f = np.exp(scales)
+        r = a * f[..., None]
+    bad = ~np.isfinite(r).all(axis=-1)
+    if bad.any():
+        t, b = np.argwhere(bad)[0]
+        raise NumericsError(
+            f"{what} at step {t0 + int(t)} (lane {int(b)}) exceeds the float64 range (its "
+            f"norm is e^{float(scales[t, b]):.1f}); use grad_norms with log=True for its size"
+        )
+    return r
+
+
+class Stack:
+    """Recurrent cells stacked in depth: ``x -> cell_0 -> cell_1 -> ... -> y``.
+
+    Parameters
+    ----------
+    cells
+        Two or more (or one) catalogue cells (``ld.Elman``, ``ld.LSTM``, ``ld.GRU``,
+        ``ld.LRU``, ``ld.MinGRU``, ... , ``ld.SelectiveSSM``); layer ``l + 1``'s
+        ``input_size`` must equal layer ``l``'s ``hidden_size``.
+
+    The initial state ``h0`` of every pass is ``None`` (zeros), a list with one entry per
+    layer (each what that layer takes, ``None`` for zeros), or torch's layout for a stack
+    of one kind: an array ``(L, B, H)`` / ``(L, H)``, a tuple ``(h0, c0)`` of them for LSTMs.
+    """
+
+    def __init__(self, cells: Sequence[RecurrentCell]) -> None:
+        if isinstance(cells, RecurrentCell) or not isinstance(cells, Sequence):
+            raise ArgumentError(
+                f"cells must be a list of longdep recurrent cells; got {type(cells).__name__}"
+            )
+        layers = tuple(cells)
+        if not layers:
+            raise ArgumentError("cells must hold at least one recurrent cell; got an empty list")
+        for k, c in enumerate(layers):
+            if not isinstance(c, RecurrentCell):
+                raise ArgumentError(
+                    f"cells[{k}] must be a longdep recurrent cell (ld.Elman, ld.LSTM, ...); "
+                    f"got {type(c).__name__}"
+                )
+        for k in range(1, len(layers)):
+            below, here = layers[k - 1], layers[k]
+            if here.input_size != below.hidden_size:
+                raise ShapeError(
+                    f"cells[{k}] ({type(here).__name__}) must have input_size "
+                    f"{below.hidden_size} to read the output of cells[{k - 1}] "
+                    f"({type(below).__name__}, hidden_size {below.hidden_size}); got "
+                    f"input_size {here.input_size}"
+                )
+        self.layers: tuple[RecurrentCell, ...] = layers
+
+    # -- sizes -----------------------------------------------------------------------
+
+    @property
+    def num_layers(self) -> int:
+        """L, the number of layers."""
+        return len(self.layers)
+
+    @property
+    def input_size(self) -> int:
+        """I, the size of one input vector (the bottom layer's)."""
+        return self.layers[0].input_size
+
+    @property
+    def hidden_size(self) -> int:
+        """The size of the output (the top layer's ``hidden_size``)."""
+        return self.layers[-1].hidden_size
+
+    @property
+    def hidden_sizes(self) -> tuple[int, ...]:
+        """Every layer's ``hidden_size``, bottom first."""
+        return tuple(c.hidden_size for c in self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, k: int) -> RecurrentCell:
+        return self.layers[k]
+
+    def __iter__(self) -> Iterator[RecurrentCell]:
+        return iter(self.layers)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(
+            f"{type(c).__name__}({c.input_size}->{c.hidden_size})" for c in self.layers
+        )
+        return f"Stack([{inner}])"
+
+    # -- loading -----------------------------------------------------------------------
+
+    @classmethod
+    def from_state_dict(
+        cls,
+        state: Mapping[str, Any],
+        cell: str = "lstm",
+        *,
+        prefix: str = "",
+        reverse: bool = False,
+        num_layers: int | None = None,
+    ) -> Stack:
+        """A stack from torch's ``nn.RNN/LSTM/GRU`` names ``{prefix}weight_ih_l{k}``, ...
+
+        ``cell`` is torch's mode: ``"lstm"``, ``"gru"``, ``"rnn_tanh"`` or ``"rnn_relu"``;
+        ``reverse=True`` reads the ``*_reverse`` direction of a bidirectional module.
+        Layers are counted from the names unless ``num_layers`` is given.
+        """
+        kind = choice("cell", cell, tuple(TORCH_CELLS))
+        reverse = require_bool("reverse", reverse)
+        if not isinstance(state, Mapping):
+            raise ArgumentError(
+                f"state must be a mapping of names to arrays; got {type(state).__name__}"
+            )
+        if not isinstance(prefix, str):
+            raise ArgumentError(f"prefix must be a string; got {type(prefix).__name__}")
+        klass, kwargs = TORCH_CELLS[kind]
+        tail = "_reverse" if reverse else ""
+        if num_layers is None:
+            n = 0
+            while f"{prefix}weight_hh_l{n}{tail}" in state:
+                n += 1
+        else:
+            n = operator.index(num_layers)
+        if n < 1:
+            have = ", ".join(sorted(map(str, state))[:12]) or "nothing"
+            raise ArgumentError(
+                f"state must contain '{prefix}weight_hh_l0{tail}' for a {kind} stack; has {have}"
+            )
+        proj = [k for k in state if str(k).startswith(f"{prefix}weight_hr_l")]
+        if proj:
+            raise ArgumentError(
+                f"LSTM with proj_size > 0 is not supported: the state holds '{proj[0]}'"
+            )
+        layers = []
+        for k in range(n):
+            sub = {}
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                key = f"{prefix}{name}_l{k}{tail}"
+                if key in state:
+                    sub[f"{name}_l{k}"] = state[key]
+                elif name.startswith("weight"):
+                    raise ArgumentError(f"state must contain '{key}' for layer {k} of the stack")
+            layers.append(klass.from_state_dict(sub, layer=k, **kwargs))
+        return cls(layers)
+
+    @classmethod
+    def from_torch(cls, module: Any, *, reverse: bool = False) -> Stack:
+        """Copy a ``torch.nn.RNN/LSTM/GRU`` of any ``num_layers`` (duck-typed; torch is not
+        imported). A bidirectional module gives its forward direction, or with
+        ``reverse=True`` its backward one (see :class:`longdep.Bidirectional`)."""
+        if getattr(module, "proj_size", 0):
+            raise ArgumentError(
+                f"LSTM with proj_size > 0 is not supported; got proj_size={module.proj_size}"
+            )
+        mode = str(getattr(module, "mode", "")).lower()
+        if mode in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
+            kind = mode
+        else:
+            name = type(module).__name__.lower()
+            kind = {"lstm": "lstm", "gru": "gru", "rnn": "rnn_tanh"}.get(name, "")
+            if kind == "rnn_tanh" and getattr(module, "nonlinearity", "tanh") == "relu":
+                kind = "rnn_relu"
+        if not kind:
+            raise ArgumentError(
+                f"module must be a torch.nn.RNN, LSTM or GRU; got {type(module).__name__}"
+            )
+        n = int(getattr(module, "num_layers", 1))
+        tail = "_reverse" if reverse else ""
+        if reverse and not getattr(module, "bidirectional", False):
+            raise ArgumentError("reverse=True needs a bidirectional module")
+        state: dict[str, Any] = {}
+        for k in range(n):
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                key = f"{name}_l{k}{tail}"
+                value = getattr(module, key, None)
+                if value is not None:
+                    state[key] = value
+        return cls.from_state_dict(state, kind, reverse=reverse, num_layers=n)
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def _states(self, h0: Any, batch: int, dtype: np.dtype, two_d: bool) -> list[np.ndarray]:
+        """Each layer's flat initial state (B, S_l)."""
+        n = self.num_layers
+        if h0 is None:
+            return [_initial_state(c, None, batch, dtype, two_d) for c in self.layers]
+        if isinstance(h0, list):
+            if len(h0) != n:
+                raise ArgumentError(
+                    f"h0 must be a list of {n} initial states (one per layer); got {len(h0)}"
+                )
+            return [
+                _initial_state(c, h, batch, dtype, two_d)
+                for c, h in zip(self.layers, h0, strict=True)
+            ]
+        kinds = {type(c) for c in self.layers}
+        first = self.layers[0]
+        if len(kinds) != 1 or len(first.state_shape) != 1:
+            raise ArgumentError(
+                "h0 must be a list with one initial state per layer for this stack "
+                "(torch's (L, B, H) layout needs layers of one kind)"
+            )
+        parts = first.state_parts
+        blocks = h0 if isinstance(h0, tuple) else (h0,)
+        if len(blocks) != len(parts):
+            raise ArgumentError(
+                f"h0 must be a tuple of {len(parts)} arrays {tuple(p + '0' for p in parts)} "
+                f"of shape (L, B, H) for this stack; got {len(blocks)}"
+            )
+        arrs = [np.asarray(a) for a in blocks]
+        for k, a in enumerate(arrs):
+            if a.ndim == 0 or a.shape[0] != n:
+                raise ShapeError(
+                    f"h0{'' if len(arrs) == 1 else f'[{k}]'} must have {n} layers on its first "
+                    f"axis (torch's (L, B, H)); got shape {shape_str(a.shape)}"
+                )
+        out = []
+        for layer, c in enumerate(self.layers):
+            per = tuple(a[layer] for a in arrs)
+            out.append(_initial_state(c, per if len(per) > 1 else per[0], batch, dtype, two_d))
+        return out
+
+    def _chunk(self, steps: int, batch: int, memory_budget: int, reverse: bool) -> int:
+        """Steps per chunk so the chunk's arrays take about half the budget."""
+        per = 0
+        for c in self.layers:
+            per += c.input_size + c.state_size + c.hidden_size
+            if reverse:
+                per += c.state_size + c.input_size + c.hidden_size + 1
+        per *= 8 * batch * 2
+        return int(max(64, min(steps, (memory_budget // 2) // max(per, 1))))
+
+    @staticmethod
+    def _run(
+        cell: RecurrentCell,
+        x: np.ndarray,
+        s0: np.ndarray,
+        dtype: np.dtype,
+        threads: int | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One layer over a chunk: its outputs (K, B, H) and its last state (B, S)."""
+        spec = cell.spec(dtype)
+        full = _core.forward(spec, x, s0, threads, True)
+        last = np.ascontiguousarray(full[-1])
+        if getattr(cell, "output_map", False):
+            y = _core.forward(spec, x, s0, threads, False)
+        else:
+            y = np.ascontiguousarray(full[..., : cell.hidden_size])
+        return y, last
+
+    # -- forward -----------------------------------------------------------------------
+
+    def forward(
+        self,
+        x: Any,
+        h0: Any = None,
+        *,
+        threads: int | None = None,
+        return_all: bool = False,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    ) -> Any:
+        """The top layer's outputs ``(T, B, H_top)`` (``(T, H_top)`` for 2-D x), or with
+        ``return_all=True`` a list of every layer's outputs, bottom first."""
+        return_all = require_bool("return_all", return_all)
+        budget = _budget(memory_budget)
+        n_threads = _threads(threads)
+        arr, dtype, two_d = _prepare_x(self.layers[0], x)
+        t, b, _ = arr.shape
+        states = self._states(h0, b, dtype, two_d)
+        keep = range(self.num_layers) if return_all else (self.num_layers - 1,)
+        outs = {k: np.empty((t, b, self.layers[k].hidden_size), dtype) for k in keep}
+        k_len = self._chunk(t, b, budget, False)
+        for a in range(0, t, k_len):
+            xin = arr[a : a + k_len]
+            for layer, cell in enumerate(self.layers):
+                xin, states[layer] = self._run(cell, xin, states[layer], dtype, n_threads)
+                if layer in outs:
+                    outs[layer][a : a + k_len] = xin
+        res = [o[:, 0] if two_d else o for o in outs.values()]
+        return res if return_all else res[0]
+
+    # -- reverse -----------------------------------------------------------------------
+
+    def _reverse(
+        self,
+        x: Any,
+        v: Any,
+        h0: Any,
+        *,
+        memory_budget: Any,
+        threads: Any,
+        inputs: bool,
+        memory: bool,
+        sink: Callable[[int, int, int, dict[str, np.ndarray]], None],
+    ) -> tuple[list[np.ndarray], list[np.ndarray], bool]:
+        """The exact reverse pass of ``L`` (``v`` on the top layer's last output or at
+        every step), chunk by chunk from the end, each layer from the top; calls
+        ``sink(layer, t0, t1, arrays)`` for steps ``t0..t1`` with the normalised
+        ``"state"`` adjoints ``(k, B, S_l)``, their ``"scales"`` ``(k, B)``, and
+        ``"x"`` (``dL/dx`` of the layer's input, with ``inputs`` for layer 0) and
+        ``"cell"`` (with ``memory``). Returns ``dL/dh0`` per layer (normalised, scales)
+        and whether x was 2-D."""
+        budget = _budget(memory_budget)
+        n_threads = _threads(threads)
+        top = self.layers[-1]
+        arr, dtype, two_d = _prepare_x(self.layers[0], x)
+        t, b, _ = arr.shape
+        states = self._states(h0, b, dtype, two_d)
+        from .products import loss_weights
+
+        vv, every = loss_weights(top, v, t, b, dtype, two_d)
+        k_len = self._chunk(t, b, budget, True)
+        starts = list(range(0, t, k_len))
+        ckpt: list[list[np.ndarray]] = []
+        for a in starts:
+            ckpt.append([s.copy() for s in states])
+            xin = arr[a : a + k_len]
+            for layer, cell in enumerate(self.layers):
+                xin, states[layer] = self._run(cell, xin, states[layer], dtype, n_threads)
+        n = self.num_layers
+        seeds: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
+        for ci in reversed(range(len(starts))):
+            a = starts[ci]
+            e = min(a + k_len, t)
+            k = e - a
+            xs = [arr[a:e]]
+            for layer in range(n - 1):
+                xs.append(
+                    self._run(self.layers[layer], xs[-1], ckpt[ci][layer], dtype, n_threads)[0]
+                )
+            below: tuple[np.ndarray, np.ndarray] | None = None
+            for layer in reversed(range(n)):
+                cell = self.layers[layer]
+                s = cell.state_size
+                v_scale = None
+                if layer == n - 1:
+                    if every:
+                        lv, ev = np.ascontiguousarray(vv[a:e]), True
+                    elif e == t:
+                        lv, ev = vv, False
+                    else:
+                        lv, ev = np.zeros((k, b, cell.hidden_size), dtype), True
+                else:
+                    assert below is not None
+                    lv = below[0].astype(dtype)
+                    v_scale, ev = below[1], True
+                want_x = layer > 0 or inputs
+                arrays = {
+                    "state": np.empty((k, b, s)),
+                    "scales": np.empty((k, b)),
+                }
+                xa = np.empty((k, b, cell.input_size)) if want_x else None
+                ca = np.empty((k, b, cell.hidden_size)) if memory and cell.memory_cell else None
+                initial, iscale = np.empty((b, s)), np.empty(b)
+                seed = seeds[layer]
+                _core.adjoints(
+                    cell.spec(dtype),
+                    xs[layer],
+                    ckpt[ci][layer],
+                    lv,
+                    ev,
+                    None,
+                    budget // 2,
+                    n_threads,
+                    arrays["state"],
+                    initial,
+                    xa,
+                    ca,
+                    v_scale=v_scale,
+                    seed=None if seed is None else seed[0],
+                    seed_scale=None if seed is None else seed[1],
+                    scales=arrays["scales"],
+                    initial_scale=iscale,
+                )
+                seeds[layer] = (initial, iscale)
+                if xa is not None:
+                    arrays["x"] = xa
+                if ca is not None:
+                    arrays["cell"] = ca
+                sink(layer, a, e, arrays)
+                if layer > 0:
+                    assert xa is not None
+                    below = (xa, arrays["scales"])
+        g0 = [sd[0] for sd in seeds if sd is not None]
+        l0 = [sd[1] for sd in seeds if sd is not None]
+        return g0, l0, two_d
+
+    def grad_norms(
+        self,
+        x: Any,
+        v: Any,
+        h0: Any = None,
+        *,
+        wrt: str = "state",
+        log: bool = False,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        threads: int | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The depth x time decay map: ``(T, B, L)`` (``(T, L)`` for 2-D x) of
+        ``||dL/dh^l_t||``, the total derivative of ``L = v . y^top_{T-1}`` (or, with ``v``
+        at every step, ``L = sum_t v_t . y^top_t``) with respect to layer ``l``'s output,
+        through every path (its own recurrence and every layer above).
+
+        ``wrt="cell"`` (LSTM stacks) gives each layer's total ``||dL/dc^l_t||``;
+        ``wrt="input"`` gives ``||dL/dx_t||`` of the stack's input, ``(T, B)``. ``log``,
+        ``memory_budget``, ``threads`` and ``out`` as for :func:`longdep.grad_norms`.
+        """
+        wrt = choice("wrt", wrt, ("state", "input", "cell"))
+        log = require_bool("log", log)
+        if wrt == "cell":
+            bad = [k for k, c in enumerate(self.layers) if not c.memory_cell]
+            if bad:
+                raise ArgumentError(
+                    f"wrt='cell' needs every layer to have a memory cell (LSTM); layer "
+                    f"{bad[0]} is {type(self.layers[bad[0]]).__name__}"
+                )
+        arr, _, two_d = _prepare_x(self.layers[0], x)
+        t, b, _ = arr.shape
+        n = self.num_layers
+        want: tuple[int, ...] = (t, b) if wrt == "input" else (t, b, n)
+        res = np.empty(want)
+
+        def sink(layer: int, a: int, e: int, arrays: dict[str, np.ndarray]) -> None:
+            sc = arrays["scales"]
+            if wrt == "input":
+                if layer == 0:
+                    res[a:e] = _log_norms(arrays["x"], sc)
+                return
+            key = "cell" if wrt == "cell" else "state"
+            part = arrays[key]
+            if key == "state":
+                part = part[..., : _adjoint_dim(self.layers[layer])]
+            res[a:e, :, layer] = _log_norms(part, sc)
+
+        self._reverse(
+            x,
+            v,
+            h0,
+            memory_budget=memory_budget,
+            threads=threads,
+            inputs=wrt == "input",
+            memory=wrt == "cell",
+            sink=sink,
+        )
+        if not log:
+            _exp_inplace(res)
+        result = res[:, 0] if two_d else res
+        if out is not None:
+            if (
+                not isinstance(out, np.ndarray)
+                or out.dtype != np.float64
+                or out.shape != result.shape
+            ):
+                raise ShapeError(
+                    f"out must be a float64 array of shape {shape_str(result.shape)}; got "
+                    + (
+                        f"{out.dtype} array of shape {shape_str(out.shape)}"
+                        if isinstance(out, np.ndarray)
+                        else type(out).__name__
+                    )
+                )
+            out[...] = result
+            return out
+        return result
+
+    def sensitivity(self, x: Any, u: Any, h0: Any = None, **kwargs: Any) -> np.ndarray:
+        """Not available for stacks yet: raises ArgumentError (use :meth:`grad_norms`)."""
+        raise ArgumentError(
+            "sensitivity (forward-mode tangents) is not available for a Stack; use "
+            "grad_norms or vjp, or run sensitivity on one layer"
+        )
+
+    def vjp(
+        self,
+        x: Any,
+        v: Any,
+        h0: Any = None,
+        *,
+        at: Sequence[int] | None = None,
+        out: Mapping[str, Any] | None = None,
+        inputs: bool = True,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        threads: int | None = None,
+    ) -> StackVJP:
+        """The adjoint arrays of every layer (see :func:`longdep.vjp`): ``.h[l]``
+        ``(rows, B, H_l)`` the total ``dL/dh^l_t``, ``.state[l]``, ``.cell[l]`` (LSTM
+        layers), ``.x`` ``dL/dx_t`` of the stack's input, ``.h0[l]``. ``out`` may give
+        arrays or memmaps to write into: ``{"x": array, "state": [one per layer]}``."""
+        from .products import _steps, _target
+
+        inputs = require_bool("inputs", inputs)
+        arr, _, two_d = _prepare_x(self.layers[0], x)
+        t, b, i = arr.shape
+        steps = _steps(at, t)
+        rows = t if steps is None else len(steps)
+        n = self.num_layers
+        given: dict[str, Any] = {}
+        if out is not None:
+            if not isinstance(out, Mapping):
+                raise ArgumentError(
+                    "out must be a dict with 'x' and/or 'state' (a list of one array per "
+                    f"layer) for a Stack; got {type(out).__name__}"
+                )
+            unknown = set(out) - {"x", "state"}
+            if unknown:
+                raise ArgumentError(f"out may have keys 'x', 'state'; got {sorted(unknown)}")
+            given = dict(out)
+        st_given = given.get("state")
+        if st_given is not None and (not isinstance(st_given, Sequence) or len(st_given) != n):
+            raise ArgumentError(f"out['state'] must be a list of {n} arrays, one per layer")
+        state = [
+            _target(
+                f"out['state'][{k}]",
+                None if st_given is None else st_given[k],
+                (rows, b, c.state_size),
+                two_d,
+            )
+            for k, c in enumerate(self.layers)
+        ]
+        xs = _target("out['x']", given.get("x"), (rows, b, i), two_d) if inputs else None
+        cells: list[np.ndarray | None] = [
+            np.empty((rows, b, c.hidden_size)) if c.memory_cell else None for c in self.layers
+        ]
+        rows_of = None if steps is None else {s: r for r, s in enumerate(steps)}
+
+        def sink(layer: int, a: int, e: int, arrays: dict[str, np.ndarray]) -> None:
+            if rows_of is None:
+                src, dst = slice(0, e - a), slice(a, e)
+            else:
+                picked = [s for s in range(a, e) if s in rows_of]
+                if not picked:
+                    return
+                src = np.asarray(picked) - a  # type: ignore[assignment]
+                dst = np.asarray([rows_of[s] for s in picked])  # type: ignore[assignment]
+            sc = arrays["scales"][src]
+            state[layer][dst] = _unscale(arrays["state"][src], sc, f"dL/ds^{layer}_t", a)
+            c = cells[layer]
+            if c is not None:
+                c[dst] = _unscale(arrays["cell"][src], sc, f"dL/dc^{layer}_t", a)
+            if layer == 0 and xs is not None:
+                xs[dst] = _unscale(arrays["x"][src], sc, "dL/dx_t", a)
+
+        g0, l0, _ = self._reverse(
+            x,
+            v,
+            h0,
+            memory_budget=memory_budget,
+            threads=threads,
+            inputs=inputs,
+            memory=True,
+            sink=sink,
+        )
+        h0s = [
+            _unscale(g[None], s[None], f"dL/ds^{k}_init", 0)[0]
+            for k, (g, s) in enumerate(zip(g0, l0, strict=True))
+        ]
+
+        def lanes(a: np.ndarray | None) -> np.ndarray | None:
+            return a[:, 0] if a is not None and two_d else a
+
+        hs = []
+        for c, st in zip(self.layers, state, strict=True):
+            if len(c.state_parts) == 1 and len(c.state_shape) > 1:
+                hs.append(st.reshape(rows, b, *c.state_shape))
+            else:
+                hs.append(st[..., : c.hidden_size])
+        return StackVJP(
+            state=[lanes(s) for s in state],  # type: ignore[misc]
+            h=[lanes(h) for h in hs],  # type: ignore[misc]
+            cell=[lanes(c) for c in cells],
+            x=lanes(xs),
+            h0=[g[0] if two_d else g for g in h0s],
+            steps=np.arange(t) if steps is None else np.asarray(steps),
+        )
+
+
+@dataclass(frozen=True)
+class StackVJP:
+    """What :meth:`Stack.vjp` returns: one entry per layer, bottom first."""
+
+    #: ``dL/ds^l_t`` of each layer's whole state, ``(rows, B, S_l)``.
+    state: list[np.ndarray]
+    #: The total ``dL/dh^l_t``, ``(rows, B, H_l)`` (views of ``state``).
+    h: list[np.ndarray]
+    #: The total ``dL/dc^l_t`` of LSTM layers (None for the others).
+    cell: list[np.ndarray | None]
+    #: ``dL/dx_t`` of the stack's input ``(rows, B, I)``, or None with ``inputs=False``.
+    x: np.ndarray | None
+    #: ``dL/ds^l_init`` of each layer, flat ``(B, S_l)``.
+    h0: list[np.ndarray]
+    #: The steps of the rows.
+    steps: np.ndarray
