@@ -314,7 +314,7 @@ class Stack:
             per += c.input_size + c.state_size + c.hidden_size
             if reverse:
                 per += c.state_size + c.input_size + c.hidden_size + 1
-        per *= 8 * batch * 2
+        per *= 8 * batch
         return int(max(64, min(steps, (memory_budget // 2) // max(per, 1))))
 
     @staticmethod
@@ -399,22 +399,33 @@ class Stack:
         k_len = self._chunk(t, b, budget, True)
         starts = list(range(0, t, k_len))
         ckpt: list[list[np.ndarray]] = []
+        # The layers' inputs of every chunk are kept when they fit in a quarter of the
+        # budget, else recomputed from the checkpoints chunk by chunk.
+        per_step = b * dtype.itemsize * sum(c.input_size for c in self.layers[1:])
+        store = per_step * t <= budget // 4
+        kept: list[list[np.ndarray]] = []
         for a in starts:
             ckpt.append([s.copy() for s in states])
             xin = arr[a : a + k_len]
+            ins = [xin]
             for layer, cell in enumerate(self.layers):
                 xin, states[layer] = self._run(cell, xin, states[layer], dtype, n_threads)
+                ins.append(xin)
+            if store:
+                kept.append(ins[:-1])
         n = self.num_layers
         seeds: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
         for ci in reversed(range(len(starts))):
             a = starts[ci]
             e = min(a + k_len, t)
             k = e - a
-            xs = [arr[a:e]]
-            for layer in range(n - 1):
-                xs.append(
-                    self._run(self.layers[layer], xs[-1], ckpt[ci][layer], dtype, n_threads)[0]
-                )
+            if store:
+                xs = kept[ci]
+            else:
+                xs = [arr[a:e]]
+                for layer in range(n - 1):
+                    cell = self.layers[layer]
+                    xs.append(self._run(cell, xs[-1], ckpt[ci][layer], dtype, n_threads)[0])
             below: tuple[np.ndarray, np.ndarray] | None = None
             for layer in reversed(range(n)):
                 cell = self.layers[layer]
