@@ -21,6 +21,7 @@ from .analysis import (
 )
 from .attention import Attention
 from .cells import GRU, LRU, LSTM, Elman, RecurrentCell
+from .connectivity import Connectivity, connectivity
 from .core import (
     DEFAULT_MEMORY_BUDGET,
     forward,
@@ -37,9 +38,10 @@ from .errors import (
     NumericsError,
     ShapeError,
 )
+from .load import load
 from .modern import RGLRU, SLSTM, MinGRU, MinLSTM, SelectiveSSM
 from .products import VJP, vjp
-from .stack import Stack, StackVJP
+from .stack import Bidirectional, Stack, StackVJP
 from .training import param_grads, train
 
 __version__: str = _core.__version__
@@ -54,7 +56,9 @@ __all__ = [
     "VJP",
     "ArgumentError",
     "Attention",
+    "Bidirectional",
     "BudgetError",
+    "Connectivity",
     "DTypeError",
     "Elman",
     "LongdepError",
@@ -70,6 +74,7 @@ __all__ = [
     "analysis",
     "compare",
     "compare_metrics",
+    "connectivity",
     "curve_metrics",
     "decay_rate",
     "forward",
@@ -77,6 +82,7 @@ __all__ = [
     "init",
     "jacobian_norms",
     "kinds",
+    "load",
     "lyapunov_spectrum",
     "memory_capacity",
     "memory_horizon",

@@ -41,7 +41,7 @@ from .core import (
 )
 from .errors import ArgumentError, NumericsError, ShapeError
 
-__all__ = ["Stack", "StackVJP"]
+__all__ = ["Bidirectional", "Stack", "StackVJP"]
 
 #: torch's ``mode`` names of the classic stacks and the catalogue class of each.
 TORCH_CELLS: dict[str, tuple[type[RecurrentCell], dict[str, Any]]] = {
@@ -95,6 +95,82 @@ def _unscale(a: np.ndarray, scales: np.ndarray, what: str, t0: int) -> np.ndarra
             f"norm is e^{float(scales[t, b]):.1f}); use grad_norms with log=True for its size"
         )
     return r
+
+
+def _torch_layers(
+    state: Mapping[str, Any], cell: str, prefix: str, reverse: bool, num_layers: int | None
+) -> list[RecurrentCell]:
+    """The cells of torch's ``{prefix}weight_ih_l{k}[_reverse]`` ... names."""
+    kind = choice("cell", cell, tuple(TORCH_CELLS))
+    reverse = require_bool("reverse", reverse)
+    if not isinstance(state, Mapping):
+        raise ArgumentError(
+            f"state must be a mapping of names to arrays; got {type(state).__name__}"
+        )
+    if not isinstance(prefix, str):
+        raise ArgumentError(f"prefix must be a string; got {type(prefix).__name__}")
+    klass, kwargs = TORCH_CELLS[kind]
+    tail = "_reverse" if reverse else ""
+    if num_layers is None:
+        n = 0
+        while f"{prefix}weight_hh_l{n}{tail}" in state:
+            n += 1
+    else:
+        n = operator.index(num_layers)
+    if n < 1:
+        have = ", ".join(sorted(map(str, state))[:12]) or "nothing"
+        raise ArgumentError(
+            f"state must contain '{prefix}weight_hh_l0{tail}' for a {kind} stack; has {have}"
+        )
+    proj = [k for k in state if str(k).startswith(f"{prefix}weight_hr_l")]
+    if proj:
+        raise ArgumentError(
+            f"LSTM with proj_size > 0 is not supported: the state holds '{proj[0]}'"
+        )
+    layers = []
+    for k in range(n):
+        sub = {}
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            key = f"{prefix}{name}_l{k}{tail}"
+            if key in state:
+                sub[f"{name}_l{k}"] = state[key]
+            elif name.startswith("weight"):
+                raise ArgumentError(f"state must contain '{key}' for layer {k} of the stack")
+        layers.append(klass.from_state_dict(sub, layer=k, **kwargs))
+    return layers
+
+
+def _torch_mode(module: Any) -> str:
+    """torch's mode name of an ``nn.RNN/LSTM/GRU`` (duck-typed)."""
+    if getattr(module, "proj_size", 0):
+        raise ArgumentError(
+            f"LSTM with proj_size > 0 is not supported; got proj_size={module.proj_size}"
+        )
+    mode = str(getattr(module, "mode", "")).lower()
+    if mode in TORCH_CELLS:
+        return mode
+    name = type(module).__name__.lower()
+    kind = {"lstm": "lstm", "gru": "gru", "rnn": "rnn_tanh"}.get(name, "")
+    if kind == "rnn_tanh" and getattr(module, "nonlinearity", "tanh") == "relu":
+        kind = "rnn_relu"
+    if not kind:
+        raise ArgumentError(
+            f"module must be a torch.nn.RNN, LSTM or GRU; got {type(module).__name__}"
+        )
+    return kind
+
+
+def _module_state(module: Any, n: int, reverse: bool) -> dict[str, Any]:
+    """The ``*_l{k}`` (and with ``reverse`` also ``*_l{k}_reverse``) parameters of a module."""
+    state: dict[str, Any] = {}
+    for k in range(n):
+        for tail in ("", "_reverse") if reverse else ("",):
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                key = f"{name}_l{k}{tail}"
+                value = getattr(module, key, None)
+                if value is not None:
+                    state[key] = value
+    return state
 
 
 class Stack:
@@ -192,76 +268,23 @@ class Stack:
         ``reverse=True`` reads the ``*_reverse`` direction of a bidirectional module.
         Layers are counted from the names unless ``num_layers`` is given.
         """
-        kind = choice("cell", cell, tuple(TORCH_CELLS))
-        reverse = require_bool("reverse", reverse)
-        if not isinstance(state, Mapping):
-            raise ArgumentError(
-                f"state must be a mapping of names to arrays; got {type(state).__name__}"
-            )
-        if not isinstance(prefix, str):
-            raise ArgumentError(f"prefix must be a string; got {type(prefix).__name__}")
-        klass, kwargs = TORCH_CELLS[kind]
-        tail = "_reverse" if reverse else ""
-        if num_layers is None:
-            n = 0
-            while f"{prefix}weight_hh_l{n}{tail}" in state:
-                n += 1
-        else:
-            n = operator.index(num_layers)
-        if n < 1:
-            have = ", ".join(sorted(map(str, state))[:12]) or "nothing"
-            raise ArgumentError(
-                f"state must contain '{prefix}weight_hh_l0{tail}' for a {kind} stack; has {have}"
-            )
-        proj = [k for k in state if str(k).startswith(f"{prefix}weight_hr_l")]
-        if proj:
-            raise ArgumentError(
-                f"LSTM with proj_size > 0 is not supported: the state holds '{proj[0]}'"
-            )
-        layers = []
-        for k in range(n):
-            sub = {}
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                key = f"{prefix}{name}_l{k}{tail}"
-                if key in state:
-                    sub[f"{name}_l{k}"] = state[key]
-                elif name.startswith("weight"):
-                    raise ArgumentError(f"state must contain '{key}' for layer {k} of the stack")
-            layers.append(klass.from_state_dict(sub, layer=k, **kwargs))
-        return cls(layers)
+        return cls(_torch_layers(state, cell, prefix, reverse, num_layers))
 
     @classmethod
     def from_torch(cls, module: Any, *, reverse: bool = False) -> Stack:
         """Copy a ``torch.nn.RNN/LSTM/GRU`` of any ``num_layers`` (duck-typed; torch is not
         imported). A bidirectional module gives its forward direction, or with
         ``reverse=True`` its backward one (see :class:`longdep.Bidirectional`)."""
-        if getattr(module, "proj_size", 0):
-            raise ArgumentError(
-                f"LSTM with proj_size > 0 is not supported; got proj_size={module.proj_size}"
-            )
-        mode = str(getattr(module, "mode", "")).lower()
-        if mode in ("rnn_tanh", "rnn_relu", "lstm", "gru"):
-            kind = mode
-        else:
-            name = type(module).__name__.lower()
-            kind = {"lstm": "lstm", "gru": "gru", "rnn": "rnn_tanh"}.get(name, "")
-            if kind == "rnn_tanh" and getattr(module, "nonlinearity", "tanh") == "relu":
-                kind = "rnn_relu"
-        if not kind:
-            raise ArgumentError(
-                f"module must be a torch.nn.RNN, LSTM or GRU; got {type(module).__name__}"
-            )
+        kind = _torch_mode(module)
         n = int(getattr(module, "num_layers", 1))
-        tail = "_reverse" if reverse else ""
+        if getattr(module, "bidirectional", False) and n > 1:
+            raise ArgumentError(
+                "a bidirectional module with num_layers > 1 feeds each layer both directions "
+                "of the one below: load it with ld.Bidirectional.from_torch"
+            )
         if reverse and not getattr(module, "bidirectional", False):
             raise ArgumentError("reverse=True needs a bidirectional module")
-        state: dict[str, Any] = {}
-        for k in range(n):
-            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-                key = f"{name}_l{k}{tail}"
-                value = getattr(module, key, None)
-                if value is not None:
-                    state[key] = value
+        state = _module_state(module, n, reverse)
         return cls.from_state_dict(state, kind, reverse=reverse, num_layers=n)
 
     # -- inputs ------------------------------------------------------------------------
@@ -689,3 +712,185 @@ class StackVJP:
     h0: list[np.ndarray]
     #: The steps of the rows.
     steps: np.ndarray
+
+
+Half = RecurrentCell | Stack
+
+
+def _input_adjoint(model: Half, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``dL/dx`` ``(T, B, I)`` of ``L = sum_t v_t . y_t`` (float64 arrays)."""
+    from .products import vjp
+
+    r = vjp(model, x, v)
+    assert r.x is not None
+    return r.x
+
+
+class Bidirectional:
+    """Two recurrent models read one sequence in opposite directions (torch's
+    ``bidirectional=True``): the output at step ``t`` is ``[y^fwd_t, y^bwd_t]``, where the
+    backward model reads ``x_{T-1}, ..., x_0``. Each half is a cell or a :class:`Stack`.
+
+    torch's multi-layer bidirectional modules feed each layer both directions of the
+    layer below; :meth:`layered` (and :meth:`from_torch`) build that: a list of
+    (forward, backward) pairs, each reading the concatenated output of the pair below.
+
+    >>> import numpy as np, longdep as ld
+    >>> lin = ld.Elman(np.ones((1, 1)), 0.5 * np.eye(1), nonlinearity="linear")
+    >>> ld.Bidirectional(lin, lin).forward(np.ones((3, 1))).tolist()
+    [[1.0, 1.75], [1.5, 1.5], [1.75, 1.0]]
+    """
+
+    def __init__(self, forward: Half, backward: Half) -> None:
+        self.pairs: tuple[tuple[Half, Half], ...] = ()
+        self._add(forward, backward)
+
+    def _add(self, forward: Half, backward: Half) -> None:
+        k = len(self.pairs)
+        for name, m in (("forward", forward), ("backward", backward)):
+            if not isinstance(m, (RecurrentCell, Stack)):
+                raise ArgumentError(
+                    f"{name} of pair {k} must be a longdep recurrent cell or Stack; got "
+                    f"{type(m).__name__}"
+                )
+        if forward.input_size != backward.input_size:
+            raise ShapeError(
+                f"forward and backward of pair {k} must read the same input size; got "
+                f"{forward.input_size} and {backward.input_size}"
+            )
+        if self.pairs:
+            below = self.pairs[-1][0].hidden_size + self.pairs[-1][1].hidden_size
+            if forward.input_size != below:
+                raise ShapeError(
+                    f"pair {k} must read the {below} outputs of pair {k - 1} (both "
+                    f"directions); its input_size is {forward.input_size}"
+                )
+        self.pairs = (*self.pairs, (forward, backward))
+
+    @classmethod
+    def layered(cls, pairs: Sequence[tuple[Half, Half]]) -> Bidirectional:
+        """Bidirectional layers stacked as torch stacks them: pair ``l + 1`` reads the
+        concatenated outputs of pair ``l``."""
+        pairs = list(pairs)
+        if not pairs:
+            raise ArgumentError("pairs must hold at least one (forward, backward) pair")
+        out = cls(*pairs[0])
+        for f, b in pairs[1:]:
+            out._add(f, b)
+        return out
+
+    @property
+    def fwd(self) -> Half:
+        """The forward half of the bottom pair."""
+        return self.pairs[0][0]
+
+    @property
+    def bwd(self) -> Half:
+        """The backward half of the bottom pair."""
+        return self.pairs[0][1]
+
+    @property
+    def num_layers(self) -> int:
+        """The number of (forward, backward) pairs."""
+        return len(self.pairs)
+
+    @property
+    def input_size(self) -> int:
+        """I, the size of one input vector."""
+        return self.pairs[0][0].input_size
+
+    @property
+    def hidden_size(self) -> int:
+        """The output size: the top pair's two halves together."""
+        f, b = self.pairs[-1]
+        return f.hidden_size + b.hidden_size
+
+    def __repr__(self) -> str:
+        return (
+            "Bidirectional.layered([" + ", ".join(f"({f!r}, {b!r})" for f, b in self.pairs) + "])"
+        )
+
+    def _inputs(self, x: Any, threads: int | None) -> tuple[list[np.ndarray], bool]:
+        """Every pair's input (T, B, .) and the output on top; whether x was 2-D."""
+        from .core import forward as run
+
+        first = self.fwd if isinstance(self.fwd, RecurrentCell) else self.fwd[0]
+        arr, _, two_d = _prepare_x(first, x)
+        ys = [arr]
+        for f, b in self.pairs:
+            y_f = run(f, ys[-1], threads=threads)  # type: ignore[arg-type]
+            y_b = run(b, np.ascontiguousarray(ys[-1][::-1]), threads=threads)  # type: ignore[arg-type]
+            ys.append(np.ascontiguousarray(np.concatenate([y_f, y_b[::-1]], axis=-1)))
+        return ys, two_d
+
+    def forward(self, x: Any, h0: Any = None, *, threads: int | None = None) -> np.ndarray:
+        """``(T, B, H_fwd + H_bwd)`` of the top pair (``(T, .)`` for 2-D x), from zero
+        initial states."""
+        if h0 is not None:
+            raise ArgumentError("h0 must be None for a Bidirectional model (zero initial states)")
+        ys, two_d = self._inputs(x, _threads(threads))
+        return ys[-1][:, 0] if two_d else ys[-1]
+
+    def grad_norms(self, x: Any, v: Any, h0: Any = None, **kwargs: Any) -> np.ndarray:
+        """Not available: use :func:`longdep.connectivity` (a Bidirectional output depends
+        on the whole sequence)."""
+        raise ArgumentError(
+            "grad_norms is not defined for a Bidirectional model; use ld.connectivity"
+        )
+
+    def sensitivity(self, x: Any, u: Any, h0: Any = None, **kwargs: Any) -> np.ndarray:
+        """Not available: use :func:`longdep.connectivity`."""
+        raise ArgumentError(
+            "sensitivity is not defined for a Bidirectional model; use ld.connectivity"
+        )
+
+    def input_adjoint(self, x: Any, v: Any) -> np.ndarray:
+        """``dL/dx_t`` ``(T, B, I)`` of ``L = sum_t v_t . y_t`` with ``v`` ``(T, B, O)``:
+        each pair from the top, its backward half on the reversed sequence."""
+        ys, two_d = self._inputs(x, None)
+        g = np.asarray(v, dtype=np.float64)
+        t, b = ys[0].shape[:2]
+        if two_d and g.ndim == 2:
+            g = g[:, None]
+        if g.shape != (t, b, self.hidden_size):
+            raise ShapeError(
+                f"v must have shape {shape_str((t, b, self.hidden_size))} (weights on every "
+                f"output); got {shape_str(g.shape)}"
+            )
+        for k in reversed(range(len(self.pairs))):
+            f, bk = self.pairs[k]
+            hf = f.hidden_size
+            xin = ys[k]
+            g_f = _input_adjoint(f, xin, np.ascontiguousarray(g[..., :hf]).astype(xin.dtype))
+            g_b = _input_adjoint(
+                bk,
+                np.ascontiguousarray(xin[::-1]),
+                np.ascontiguousarray(g[::-1, :, hf:]).astype(xin.dtype),
+            )
+            g = g_f + g_b[::-1]
+        return g[:, 0] if two_d else g
+
+    @classmethod
+    def from_torch(cls, module: Any) -> Bidirectional:
+        """Every layer of a ``torch.nn.RNN/LSTM/GRU(bidirectional=True)`` (duck-typed)."""
+        if not getattr(module, "bidirectional", False):
+            raise ArgumentError("module must have bidirectional=True")
+        state = _module_state(module, int(getattr(module, "num_layers", 1)), True)
+        kind = _torch_mode(module)
+        f = _torch_layers(state, kind, "", False, None)
+        b = _torch_layers(state, kind, "", True, None)
+        return cls.layered(list(zip(f, b, strict=True)))
+
+    @classmethod
+    def from_state_dict(
+        cls, state: Mapping[str, Any], cell: str = "lstm", *, prefix: str = ""
+    ) -> Bidirectional:
+        """Both directions of torch's names ``{prefix}weight_ih_l{k}`` and
+        ``{prefix}weight_ih_l{k}_reverse`` ... (``cell`` as for :meth:`Stack.from_state_dict`)."""
+        f = _torch_layers(state, cell, prefix, False, None)
+        b = _torch_layers(state, cell, prefix, True, None)
+        if len(f) != len(b):
+            raise ArgumentError(
+                f"state has {len(f)} forward and {len(b)} reverse layers under prefix {prefix!r}"
+            )
+        return cls.layered(list(zip(f, b, strict=True)))
