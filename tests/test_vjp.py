@@ -197,3 +197,62 @@ def test_bad_arguments_are_clear_errors(tmp_path: Path) -> None:
         ld.vjp(cell, x, np.ones((T - 1, B, H)))
     with pytest.raises(ShapeError, match="v must have shape"):
         ld.grad_norms(cell, x, np.ones((T, B, H + 1)))
+
+
+def test_jvp_tangents_equal_jax_and_finite_differences(jax, tmp_path: Path) -> None:
+    import jax.numpy as jnp
+
+    cell = _lstm()
+    x, h0, c0 = _data()
+    u = np.random.default_rng(5).normal(size=(B, 2 * H))
+
+    def states(s: Any) -> Any:
+        hh, cc = s[:, :H], s[:, H:]
+        z = jnp.zeros((T, B, H))
+        w_ih, w_hh = jnp.asarray(cell.weight_ih), jnp.asarray(cell.weight_hh)
+        bias = jnp.asarray(cell.bias_ih) + jnp.asarray(cell.bias_hh)
+
+        def body(carry: Any, x_t: Any) -> Any:
+            h, c = carry
+            g = x_t @ w_ih.T + h @ w_hh.T + bias
+            i, f = jax.nn.sigmoid(g[:, :H]), jax.nn.sigmoid(g[:, H : 2 * H])
+            gg, o = jnp.tanh(g[:, 2 * H : 3 * H]), jax.nn.sigmoid(g[:, 3 * H :])
+            c = f * c + i * gg
+            h = o * jnp.tanh(c)
+            return (h, c), jnp.concatenate([h, c], axis=-1)
+
+        del z
+        return jax.lax.scan(body, (hh, cc), jnp.asarray(x))[1]
+
+    s0 = np.concatenate([h0, c0], axis=1)
+    _, tangent = jax.jvp(states, (s0,), (u,))
+    want = np.asarray(tangent)
+    r = ld.jvp(cell, x, u, (h0, c0))
+    np.testing.assert_allclose(r.state, want, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(r.h, want[..., :H], rtol=1e-10, atol=1e-14)
+    # central finite differences of the forward pass, an independent check
+    eps = 1e-6
+    plus = ld.forward(cell, x, (h0 + eps * u[:, :H], c0 + eps * u[:, H:]), return_state=True)
+    minus = ld.forward(cell, x, (h0 - eps * u[:, :H], c0 - eps * u[:, H:]), return_state=True)
+    np.testing.assert_allclose(r.state, (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-8)
+    # the norms are sensitivity's
+    np.testing.assert_allclose(
+        np.linalg.norm(r.state, axis=-1), ld.sensitivity(cell, x, u, (h0, c0)), rtol=1e-12
+    )
+    at = [0, 7, T - 1]
+    mm = np.lib.format.open_memmap(
+        tmp_path / "t.npy", mode="w+", dtype=np.float64, shape=(3, B, 2 * H)
+    )
+    kept = ld.jvp(cell, x, u, (h0, c0), at=at, out=mm)
+    assert np.shares_memory(kept.state, mm) and kept.steps.tolist() == at
+    np.testing.assert_allclose(mm, want[at], rtol=1e-10, atol=1e-14)
+    with pytest.raises(ArgumentError, match=r"at must hold steps in 0\.\.24"):
+        ld.jvp(cell, x, u, at=[25])
+    with pytest.raises(ShapeError, match="u must have shape"):
+        ld.jvp(cell, x, np.ones(H))
+    quiet = ld.Elman(np.ones((1, 1)), 1e-3 * np.eye(1), nonlinearity="linear")
+    tiny = ld.jvp(quiet, np.zeros((300, 1)), np.ones(1))
+    assert tiny.h[0, 0] == pytest.approx(1e-3) and tiny.h[-1, 0] == 0.0
+    loud = ld.Elman(np.ones((1, 1)), 1e3 * np.eye(1), nonlinearity="linear")
+    with pytest.raises(NumericsError, match="exceeds the float64 range"):
+        ld.jvp(loud, np.zeros((300, 1)), np.ones(1))

@@ -40,7 +40,7 @@ from .errors import (
 )
 from .load import load
 from .modern import RGLRU, SLSTM, MinGRU, MinLSTM, SelectiveSSM
-from .products import VJP, vjp
+from .products import JVP, VJP, jvp, vjp
 from .stack import Bidirectional, Stack, StackVJP
 from .training import param_grads, train
 
@@ -49,6 +49,7 @@ __version__: str = _core.__version__
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",
     "GRU",
+    "JVP",
     "LRU",
     "LSTM",
     "RGLRU",
@@ -81,6 +82,7 @@ __all__ = [
     "grad_norms",
     "init",
     "jacobian_norms",
+    "jvp",
     "kinds",
     "load",
     "lyapunov_spectrum",

@@ -70,6 +70,14 @@ def adjoints(
     scales: npt.NDArray[np.float64] | None = None,
     initial_scale: npt.NDArray[np.float64] | None = None,
 ) -> None: ...
+def tangents(
+    spec: dict[str, Any],
+    x: npt.NDArray[Any],
+    s0: npt.NDArray[Any],
+    u: npt.NDArray[Any],
+    at: list[int] | None,
+    out: npt.NDArray[np.float64],
+) -> None: ...
 def sensitivity(
     spec: dict[str, Any],
     x: npt.NDArray[Any],

@@ -9,7 +9,7 @@ unit lanes by ``p`` random sign vectors ``w`` (Hutchinson: ``E ||(dy_t/dx_k)^T w
 
 >>> import numpy as np, longdep as ld
 >>> lin = ld.Elman(np.ones((1, 1)), 0.5 * np.eye(1), nonlinearity="linear")
->>> ld.connectivity(lin, np.zeros((3, 1))).values.tolist()
+>>> ld.connectivity(lin, np.zeros((3, 1))).values.round(12).tolist()
 [[1.0, 0.0, 0.0], [0.5, 1.0, 0.0], [0.25, 0.5, 1.0]]
 """
 

@@ -6,7 +6,7 @@ an ``np.memmap``, so that long sequences stream to disk.
 >>> import numpy as np, longdep as ld
 >>> cell = ld.Elman(np.ones((1, 1)), 0.5 * np.eye(1), nonlinearity="linear")
 >>> r = ld.vjp(cell, np.zeros((3, 1)), np.ones(1))
->>> r.h[:, 0].tolist(), r.h0.tolist()
+>>> r.h[:, 0].round(12).tolist(), r.h0.round(12).tolist()
 ([0.25, 0.5, 1.0], [0.125])
 """
 
@@ -35,7 +35,7 @@ from .errors import ArgumentError, ShapeError
 if TYPE_CHECKING:
     from .stack import Stack, StackVJP
 
-__all__ = ["VJP", "loss_weights", "vjp"]
+__all__ = ["JVP", "VJP", "jvp", "loss_weights", "vjp"]
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def vjp(
     >>> import numpy as np, longdep as ld
     >>> cell = ld.Elman(np.ones((1, 1)), 0.5 * np.eye(1), nonlinearity="linear")
     >>> # a loss at every step: dL/dh_t = sum_{k >= t} 0.5^(k - t)
-    >>> ld.vjp(cell, np.zeros((3, 1)), np.ones((3, 1))).h[:, 0].tolist()
+    >>> ld.vjp(cell, np.zeros((3, 1)), np.ones((3, 1))).h[:, 0].round(12).tolist()
     [1.75, 1.5, 1.0]
     """
     from .stack import Stack
@@ -251,5 +251,63 @@ def vjp(
         cell=lanes(memory),
         x=lanes(xs),
         h0=h0_out,
+        steps=np.arange(t) if steps is None else np.asarray(steps),
+    )
+
+
+@dataclass(frozen=True)
+class JVP:
+    """What :func:`jvp` returns; ``rows`` is ``T`` or ``len(at)``, the batch axis absent
+    for 2-D ``x``."""
+
+    #: ``(d s_t / d s_init) u``, the tangent of the whole state ``(rows, B, S)``.
+    state: np.ndarray
+    #: Its output part ``(rows, B, H)`` (a view; the SSM's whole ``(rows, B, D, N)``).
+    h: np.ndarray
+    #: The steps of the rows.
+    steps: np.ndarray
+
+
+def jvp(
+    model: RecurrentCell,
+    x: Any,
+    u: Any,
+    h0: Any = None,
+    *,
+    at: Sequence[int] | None = None,
+    out: np.ndarray | None = None,
+) -> JVP:
+    """The forward-mode tangents ``u_t = (d s_t / d s_init) u`` themselves, exactly (the
+    norms are :func:`longdep.sensitivity`).
+
+    ``u`` is ``(S,)`` or ``(B, S)``, a perturbation of the initial state (LSTM: ``(h, c)``
+    concatenated). ``at=`` keeps chosen steps; ``out=`` may be a float64 array or
+    ``np.memmap`` ``(rows, B, S)`` written as the pass goes (memory O(S) per lane beyond
+    it). Float64 values: 0 where a tangent has vanished below float64, an error where one
+    grows beyond it. Tangents of the inputs (``dx``) are not available yet.
+
+    >>> import numpy as np, longdep as ld
+    >>> cell = ld.Elman(np.ones((1, 1)), 0.5 * np.eye(1), nonlinearity="linear")
+    >>> ld.jvp(cell, np.zeros((3, 1)), np.ones(1)).h[:, 0].round(12).tolist()
+    [0.5, 0.25, 0.125]
+    """
+    cell = _check_cell(model)
+    arr, dtype, two_d = _prepare_x(cell, x)
+    t, b, _ = arr.shape
+    s0 = _initial_state(cell, h0, b, dtype, two_d)
+    s = cell.state_size
+    uu = _rows("u", u, b, s, dtype, two_d, "initial-state perturbation")
+    steps = _steps(at, t)
+    rows = t if steps is None else len(steps)
+    state = _target("out", out, (rows, b, s), two_d)
+    _core.tangents(cell.spec(dtype), arr, s0, uu, steps, state)
+    shape = cell.state_shape
+    if len(cell.state_parts) == 1 and len(shape) > 1:
+        h = state.reshape(rows, b, *shape)
+    else:
+        h = state[..., : cell.hidden_size]
+    return JVP(
+        state=state[:, 0] if two_d else state,
+        h=h[:, 0] if two_d else h,
         steps=np.arange(t) if steps is None else np.asarray(steps),
     )

@@ -507,6 +507,28 @@ fn sensitivity_impl<'py, F: Held>(
     })
 }
 
+fn tangents_impl<'py, F: Held>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: PyReadonlyArrayDyn<'py, F>,
+    s0: PyReadonlyArrayDyn<'py, F>,
+    u: PyReadonlyArrayDyn<'py, F>,
+    at: Option<Vec<usize>>,
+    out: Bound<'py, PyArrayDyn<f64>>,
+) -> PyResult<()> {
+    let cell = cell_of::<F>(spec)?;
+    let (t, b, i) = seq_dims(x.shape())?;
+    let (xs, s0s, us) = (slice("x", &x)?, slice("h0", &s0)?, slice("u", &u)?);
+    let mut o = writeable("out", &out)?;
+    let dst = slice_mut("out", &mut o)?;
+    let cell = cell.as_ref();
+    let at = at.as_deref();
+    compute(py, move |cancel| {
+        let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
+        rnn_core::tangents(cell, &seq, s0s, us, at, dst)
+    })
+}
+
 /// Arrays of one computation dtype.
 #[derive(FromPyObject)]
 enum Arr<'py> {
@@ -543,6 +565,24 @@ macro_rules! dispatch {
             }
         }
     }};
+}
+
+/// Forward-mode tangents `(d s_t / d s_init) u` as float64 `(rows, B, S)` into `out`
+/// (`at` the kept steps; None: every step).
+#[pyfunction]
+#[pyo3(signature = (spec, x, s0, u, at, out))]
+fn tangents<'py>(
+    py: Python<'py>,
+    spec: &Bound<'py, PyDict>,
+    x: Bound<'py, PyAny>,
+    s0: Bound<'py, PyAny>,
+    u: Bound<'py, PyAny>,
+    at: Option<Vec<usize>>,
+    out: Bound<'py, PyArrayDyn<f64>>,
+) -> PyResult<()> {
+    dispatch!(py, x, [s0, u], |xa, s0a, ua| tangents_impl(
+        py, spec, xa, s0a, ua, at, out
+    ))
 }
 
 /// Hidden outputs `(T, B, H)` of `cell` over `x` `(T, B, I)` from the initial state `s0` `(B, S)`
@@ -939,6 +979,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(grad_norms, m)?)?;
     m.add_function(wrap_pyfunction!(grad_norms_every, m)?)?;
     m.add_function(wrap_pyfunction!(adjoints, m)?)?;
+    m.add_function(wrap_pyfunction!(tangents, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(gemv_seconds, m)?)?;

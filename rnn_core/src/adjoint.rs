@@ -211,6 +211,27 @@ pub fn lane_adjoint<F: Real, C: Cell<F> + ?Sized>(
     Ok((g, ls))
 }
 
+/// `at` holds steps in `0..steps`, strictly increasing.
+pub(crate) fn check_steps(at: &[usize], steps: usize) -> Result<()> {
+    for (k, &t) in at.iter().enumerate() {
+        if t >= steps {
+            return Err(Error::value(
+                "at",
+                format!("steps in 0..{steps} (T = {steps})"),
+                format!("{t} at position {k}"),
+            ));
+        }
+        if k > 0 && at[k - 1] >= t {
+            return Err(Error::value(
+                "at",
+                "strictly increasing steps",
+                format!("{} then {t} at position {k}", at[k - 1]),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `v exp(ls)` as float64 into `dst`; an error naming `what` and the step if that is
 /// beyond the float64 range.
 fn write_scaled<F: Real>(dst: &mut [f64], v: &[F], ls: f64, what: &str, t: usize) -> Result<()> {
@@ -254,22 +275,7 @@ pub fn adjoints<F: Real, C: Cell<F> + ?Sized>(
     check_rows("h0", s0, batch, s, "initial state")?;
     loss.check(steps, batch, o)?;
     if let Some(at) = out.at {
-        for (k, &t) in at.iter().enumerate() {
-            if t >= steps {
-                return Err(Error::value(
-                    "at",
-                    format!("steps in 0..{steps} (T = {steps})"),
-                    format!("{t} at position {k}"),
-                ));
-            }
-            if k > 0 && at[k - 1] >= t {
-                return Err(Error::value(
-                    "at",
-                    "strictly increasing steps",
-                    format!("{} then {t} at position {k}", at[k - 1]),
-                ));
-            }
-        }
+        check_steps(at, steps)?;
     }
     let rows = out.at.map_or(steps, <[usize]>::len);
     check_len(

@@ -136,3 +136,106 @@ fn lane_sens<F: Real, C: Cell<F> + ?Sized>(
     }
     Ok(())
 }
+
+/// The tangents `u_t = (d s_t / d s_init) u` themselves, as float64 `(rows, B, S)` into
+/// `out`: every step (`at = None`, `rows = T`) or the strictly increasing steps `at`.
+/// Carried normalised with a log-scale like [`sensitivity`]; a value below the float64
+/// range is written as 0, one beyond it is an error naming the step. One thread per
+/// lane.
+pub fn tangents<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    u: &[F],
+    at: Option<&[usize]>,
+    out: &mut [f64],
+) -> Result<()> {
+    seq.check_cell(cell)?;
+    let (steps, batch, s) = (seq.steps, seq.batch, cell.state_dim());
+    check_rows("h0", s0, batch, s, "initial state")?;
+    check_rows(
+        "u",
+        u,
+        batch,
+        s,
+        "one initial-state perturbation per batch element",
+    )?;
+    if let Some(at) = at {
+        crate::adjoint::check_steps(at, steps)?;
+    }
+    let rows = at.map_or(steps, <[usize]>::len);
+    check_len("out", out, rows * batch * s, "rows * B * S (the tangents)")?;
+    let mut scratch = vec![F::ZERO; cell.scratch_dim()];
+    for b in 0..batch {
+        let u0 = &u[b * s..(b + 1) * s];
+        let n0 = norm_f64(u0);
+        let mut next = 0usize;
+        let mut row_of = |t: usize| -> Option<usize> {
+            match at {
+                None => Some(t),
+                Some(at) => {
+                    if next < at.len() && at[next] == t {
+                        next += 1;
+                        Some(next - 1)
+                    } else {
+                        None
+                    }
+                }
+            }
+        };
+        if n0 == 0.0 {
+            for t in 0..steps {
+                if let Some(r) = row_of(t) {
+                    let base = r * batch + b;
+                    out[base * s..(base + 1) * s].fill(0.0);
+                }
+            }
+            continue;
+        }
+        let mut v: Vec<F> = u0.iter().map(|x| F::from_f64(x.to_f64() / n0)).collect();
+        let mut v_next = vec![F::ZERO; s];
+        let mut ls = n0.ln();
+        let mut state = s0[b * s..(b + 1) * s].to_vec();
+        let mut dead = false;
+        Runner::new(cell).stream(seq, b, &mut state, 0, steps, |t, s_prev, rec| {
+            if dead {
+                v_next.fill(F::ZERO);
+            } else {
+                cell.jvp(rec, s_prev, &v, &mut v_next, &mut scratch);
+            }
+            let n = norm_f64(&v_next);
+            if !n.is_finite() {
+                return Err(Error::Numerics(format!(
+                    "the propagated perturbation overflowed at step {t} (a step Jacobian has \
+                     entries beyond the {} range)",
+                    F::NAME
+                )));
+            }
+            if let Some(r) = row_of(t) {
+                let base = r * batch + b;
+                let dst = &mut out[base * s..(base + 1) * s];
+                if ls > 0.0 && ls + n.ln() > f64::MAX.ln() {
+                    return Err(Error::Numerics(format!(
+                        "the tangent at step {t} exceeds the float64 range (its norm is \
+                         e^{:.1}); use sensitivity with log=True for its size",
+                        ls + n.ln()
+                    )));
+                }
+                let f = ls.exp();
+                for (d, x) in dst.iter_mut().zip(&v_next) {
+                    *d = x.to_f64() * f;
+                }
+            }
+            if n == 0.0 {
+                dead = true;
+            } else if !dead {
+                for (vi, wi) in v.iter_mut().zip(&v_next) {
+                    *vi = F::from_f64(wi.to_f64() / n);
+                }
+                ls += n.ln();
+            }
+            Ok(true)
+        })?;
+    }
+    Ok(())
+}
