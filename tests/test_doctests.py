@@ -23,6 +23,9 @@ MODULES = [
     "longdep.attention",
     "longdep.modern",
     "longdep.kinds",
+    "longdep.stack",
+    "longdep.load",
+    "longdep.connectivity",
 ]
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?inf|nan")
