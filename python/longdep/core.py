@@ -165,6 +165,19 @@ def _threads(threads: int | None) -> int | None:
     return int(threads)
 
 
+def _memory_budget(memory_budget: Any) -> int:
+    """A positive byte count (capped far beyond any machine: no limit)."""
+    if (
+        isinstance(memory_budget, bool)
+        or not isinstance(memory_budget, (int, np.integer))
+        or memory_budget < 1
+    ):
+        raise ArgumentError(
+            f"memory_budget must be a positive number of bytes; got {memory_budget!r}"
+        )
+    return min(int(memory_budget), 2**62)
+
+
 def _exp_inplace(a: np.ndarray) -> None:
     """exp of log-norms; values beyond the float range honestly become inf or 0."""
     with np.errstate(over="ignore", under="ignore"):
@@ -308,16 +321,8 @@ def grad_norms(
         raise ArgumentError(
             f"wrt='cell' needs an LSTM (the only cell with a memory cell c); got {type(cell).__name__}"
         )
-    if (
-        isinstance(memory_budget, bool)
-        or not isinstance(memory_budget, (int, np.integer))
-        or memory_budget < 1
-    ):
-        raise ArgumentError(
-            f"memory_budget must be a positive number of bytes; got {memory_budget!r}"
-        )
+    memory_budget = _memory_budget(memory_budget)
     log = require_bool("log", log)
-    memory_budget = min(int(memory_budget), 2**62)  # beyond any machine: no limit
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, _ = arr.shape
     s0 = _initial_state(cell, h0, b, dtype, two_d)

@@ -26,6 +26,7 @@ from .core import (
     DEFAULT_MEMORY_BUDGET,
     _check_cell,
     _initial_state,
+    _memory_budget,
     _prepare_x,
     _rows,
     _threads,
@@ -182,14 +183,7 @@ def vjp(
         )
     cell = _check_cell(model)
     inputs = require_bool("inputs", inputs)
-    if (
-        isinstance(memory_budget, bool)
-        or not isinstance(memory_budget, (int, np.integer))
-        or memory_budget < 1
-    ):
-        raise ArgumentError(
-            f"memory_budget must be a positive number of bytes; got {memory_budget!r}"
-        )
+    memory_budget = _memory_budget(memory_budget)
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, i = arr.shape
     s0 = _initial_state(cell, h0, b, dtype, two_d)
@@ -221,7 +215,7 @@ def vjp(
         vv,
         every,
         steps,
-        min(int(memory_budget), 2**62),
+        memory_budget,
         _threads(threads),
         state,
         initial,

@@ -36,6 +36,7 @@ from .core import (
     DEFAULT_MEMORY_BUDGET,
     _exp_inplace,
     _initial_state,
+    _memory_budget,
     _prepare_x,
     _threads,
 )
@@ -50,18 +51,6 @@ TORCH_CELLS: dict[str, tuple[type[RecurrentCell], dict[str, Any]]] = {
     "rnn_tanh": (Elman, {"nonlinearity": "tanh"}),
     "rnn_relu": (Elman, {"nonlinearity": "relu"}),
 }
-
-
-def _budget(memory_budget: Any) -> int:
-    if (
-        isinstance(memory_budget, bool)
-        or not isinstance(memory_budget, (int, np.integer))
-        or memory_budget < 1
-    ):
-        raise ArgumentError(
-            f"memory_budget must be a positive number of bytes; got {memory_budget!r}"
-        )
-    return min(int(memory_budget), 2**62)
 
 
 def _adjoint_dim(cell: RecurrentCell) -> int:
@@ -372,7 +361,7 @@ class Stack:
         """The top layer's outputs ``(T, B, H_top)`` (``(T, H_top)`` for 2-D x), or with
         ``return_all=True`` a list of every layer's outputs, bottom first."""
         return_all = require_bool("return_all", return_all)
-        budget = _budget(memory_budget)
+        budget = _memory_budget(memory_budget)
         n_threads = _threads(threads)
         arr, dtype, two_d = _prepare_x(self.layers[0], x)
         t, b, _ = arr.shape
@@ -410,7 +399,7 @@ class Stack:
         ``"x"`` (``dL/dx`` of the layer's input, with ``inputs`` for layer 0) and
         ``"cell"`` (with ``memory``). Returns ``dL/dh0`` per layer (normalised, scales)
         and whether x was 2-D."""
-        budget = _budget(memory_budget)
+        budget = _memory_budget(memory_budget)
         n_threads = _threads(threads)
         top = self.layers[-1]
         arr, dtype, two_d = _prepare_x(self.layers[0], x)
