@@ -65,7 +65,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     rows = []
     for kind, cls in kinds.catalogue().items():
-        i = args.H if kind == "rglru" else args.I  # RG-LRU reads inputs of size H
+        i = args.H if getattr(cls, "input_is_hidden", False) else args.I  # e.g. RG-LRU, SSM
         cell = make(kind, cls, args.H, i)
         x = rng.normal(size=(args.T, 1, i)).astype(np.float32)
         v = np.ones(cell.hidden_size, np.float32)
