@@ -203,19 +203,51 @@ pub fn check_threads(threads: Option<usize>) -> Result<()> {
     }
 }
 
-/// Run `f` inside a pool of `threads` threads (None: the default pool, sized by
-/// LONGDEP_NUM_THREADS or the number of cores).
+/// Run `f` inside a pool of `threads` threads (None: sized by LONGDEP_NUM_THREADS or
+/// the number of cores).
+///
+/// The pools belong to the process that built them: rayon's global pool is never used,
+/// and a pool found after a `fork` (its threads do not exist in the child) is set aside
+/// and a new one built, so a forked child's calls run instead of waiting forever.
 pub fn in_pool<R: Send>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
     let threads = threads.or_else(env_threads);
     check_threads(threads)?;
-    match threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| Error::Resource(format!("cannot start {n} threads: {e}")))?
-            .install(f),
-        None => f(),
+    let n = threads.unwrap_or_else(cores);
+    pool(n)?.install(f)
+}
+
+/// The number of cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// This process's pool of `n` threads (built on first use, rebuilt after a fork).
+fn pool(n: usize) -> Result<std::sync::Arc<rayon::ThreadPool>> {
+    use std::sync::{Arc, Mutex};
+    type Pools = Vec<(usize, Arc<rayon::ThreadPool>)>;
+    static POOLS: Mutex<(u32, Pools)> = Mutex::new((0, Vec::new()));
+    let pid = std::process::id();
+    // A poisoned lock only means another call panicked while holding it; the list
+    // itself is still valid.
+    let mut guard = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.0 != pid {
+        // Inherited across a fork: the threads are gone. Dropping these pools would
+        // try to signal them, so they are leaked (a few hundred bytes each, once).
+        for (_, p) in guard.1.drain(..) {
+            std::mem::forget(p);
+        }
+        guard.0 = pid;
     }
+    if let Some((_, p)) = guard.1.iter().find(|(m, _)| *m == n) {
+        return Ok(Arc::clone(p));
+    }
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| Error::Resource(format!("cannot start {n} threads: {e}")))?;
+    let p = Arc::new(built);
+    guard.1.push((n, Arc::clone(&p)));
+    Ok(p)
 }
 
 /// Fill the `(T, B)` row-major `out` lane by lane: `lane(b, column)` writes the
@@ -270,9 +302,7 @@ pub(crate) fn env_threads() -> Option<usize> {
 
 /// Number of threads a call with `threads` would use.
 pub fn effective_threads(threads: Option<usize>) -> usize {
-    threads
-        .or_else(env_threads)
-        .unwrap_or_else(rayon::current_num_threads)
+    threads.or_else(env_threads).unwrap_or_else(cores)
 }
 
 /// Runs a cell forward over a lane, projecting the input in blocks.
