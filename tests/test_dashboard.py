@@ -540,7 +540,7 @@ def test_example_file_matches_the_library_cell():
     assert kind == "lstm" and cell.hidden_size == 32 and cell.input_size == 4
 
 
-def test_sweep_parquet_files_load_and_plot(tmp_path):
+def test_sweep_parquet_files_load_and_plot(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     for rho in (0.5, 0.9):
         d = np.arange(5000)
@@ -560,8 +560,9 @@ def test_sweep_parquet_files_load_and_plot(tmp_path):
     assert curves.groupby("name").size().max() <= 301
     assert list(metrics.columns) == ["name", "decay_rate", "memory_horizon", "regime"]
 
+    monkeypatch.setenv(uploads.RESULTS_ENV, str(tmp_path))  # longdep dashboard --results
     at = _run_page("your_model", "en")
-    at.text_input(key="p5_dir").input(str(tmp_path)).run()
+    at.text_input(key="p5_dir").input(".").run()
     assert not at.exception and not at.error
     (spec,) = _specs(at)
     _assert_log10_y(spec, i18n.text("axis_grad", "en"))
@@ -783,7 +784,9 @@ def _tiny_train_config(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("lang", i18n.LANGS)
-def test_training_results_folder_errors_are_messages_and_a_good_folder_plots(tmp_path, lang):
+def test_training_results_folder_errors_are_messages_and_a_good_folder_plots(
+    tmp_path, lang, monkeypatch
+):
     from longdep import trainlab
 
     out = tmp_path / "results"
@@ -797,24 +800,24 @@ def test_training_results_folder_errors_are_messages_and_a_good_folder_plots(tmp
     broken.mkdir()
     (broken / "h.parquet").write_bytes(b"not parquet at all")
 
+    monkeypatch.setenv(uploads.RESULTS_ENV, str(tmp_path))  # longdep dashboard --results
     at = _run_page("training", lang)
-    missing = tmp_path / "missing"
     for folder, expected in (
-        (missing, i18n.text("err_dir", lang, path=str(missing))),
-        (empty, i18n.text("err_no_parquet", lang, path=str(empty))),
+        ("missing", i18n.text("err_folder", lang)),
+        ("empty", i18n.text("err_no_parquet", lang, path="empty")),
         (
-            wrong,
+            "wrong",
             i18n.text("err_train_columns", lang, file="x.parquet", missing="step, loss, model"),
         ),
-        (broken, i18n.text("err_parquet", lang, file="h.parquet")),
+        ("broken", i18n.text("err_parquet", lang, file="h.parquet")),
     ):
-        at.text_input(key="p6_dir").input(str(folder)).run()
+        at.text_input(key="p6_dir").input(folder).run()
         assert not at.exception
         assert len(at.error) == 1
         assert at.error[0].value.startswith(expected)
         assert not _specs(at)
 
-    at.text_input(key="p6_dir").input(str(out)).run()
+    at.text_input(key="p6_dir").input("results").run()
     assert not at.exception and not at.error
     loss, grad = _specs(at)
     _log_y(grad, i18n.text("p6_axis_grad", lang))

@@ -213,20 +213,44 @@ def _passed(args: tuple[str, ...], option: str) -> bool:
     help="Port to listen on [default: streamlit's, 8501].",
 )
 @click.option("--headless", is_flag=True, help="Do not open a browser window.")
+@click.option(
+    "--results",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Results root: the pages may open the folders below it, by relative path "
+    "(never outside it, never through a symbolic link). Without it, no page reads "
+    "folders on this machine; uploads work either way.",
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def dashboard(address: str | None, port: int | None, headless: bool, args: tuple[str, ...]) -> None:
+def dashboard(
+    address: str | None,
+    port: int | None,
+    headless: bool,
+    results: Path | None,
+    args: tuple[str, ...],
+) -> None:
     """Open the dashboard: `streamlit run` on the app inside the installed package.
 
     It listens on 127.0.0.1 (this machine only) and shows visitors no error details
-    (client.showErrorDetails = none). Other arguments are passed on to `streamlit run`.
+    (client.showErrorDetails = none). Results folders on this machine can be opened on
+    the pages only below --results DIR. Other arguments are passed on to `streamlit run`.
 
     \b
     Examples:
       longdep dashboard
       longdep dashboard --port 8502 --headless
+      longdep dashboard --results results/     (open folders below results/)
       longdep dashboard --address 0.0.0.0 --port 8080   (serve on a network)
     """
     from .dashboard import APP_PATH, THEME
+    from .dashboard.uploads import RESULTS_ENV
+
+    # the app reads the root from its environment; without --results it must find none,
+    # whatever the caller's environment holds
+    if results is None:
+        os.environ.pop(RESULTS_ENV, None)
+    else:
+        os.environ[RESULTS_ENV] = str(results.resolve())
 
     for name, value, option in (
         ("--address", address, "server.address"),

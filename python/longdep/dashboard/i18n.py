@@ -117,7 +117,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "nl_relu": {"en": "ReLU", "zh": "ReLU"},
     "nl_linear": {"en": "linear (none)", "zh": "线性（无）"},
     "axis_distance": {"en": "distance from the loss (steps)", "zh": "与损失的距离（步）"},
-    "axis_grad": {"en": "‖∂L/∂h_t‖ (log10)", "zh": "‖∂L/∂h_t‖（log10）"},
+    "axis_grad": {
+        "en": "‖∂L/∂h_t‖ (log₁₀ scale; 1 decade = ln 10 ≈ 2.303 nats)",
+        "zh": "‖∂L/∂h_t‖（log₁₀ 刻度；1 个数量级 = ln 10 ≈ 2.303 奈特）",
+    },
     "threshold": {
         "en": "memory-horizon threshold: 10⁻⁶ of the value at the loss",
         "zh": "记忆视界阈值：损失处数值的 10⁻⁶",
@@ -125,19 +128,39 @@ STRINGS: dict[str, dict[str, str]] = {
     "m_rate": {"en": "Decay rate (nats/step)", "zh": "衰减率（奈特/步）"},
     "m_rate_value": {"en": "{v:+.4g}", "zh": "{v:+.4g}"},
     "m_rate_help": {
-        "en": "Slope of ln‖∂L/∂h_t‖ per step of distance (least-squares fit). Negative: "
-        "the gradient vanishes; positive: it explodes. A rate r shrinks the gradient "
-        "tenfold every ln(10)/|r| steps.",
-        "zh": "ln‖∂L/∂h_t‖ 随距离变化的斜率（最小二乘拟合）。负值表示梯度消失，正值表示梯度爆炸。"
-        "衰减率为 r 时，梯度每 ln(10)/|r| 步缩小十倍。",
+        "en": "Slope of ln‖∂L/∂h_t‖ per step of distance (least-squares fit), in nats (natural-log "
+        "units) per step; divide by ln 10 ≈ 2.303 for decades per step, the unit of the "
+        "chart's log₁₀ axis. Negative: the gradient vanishes; positive: it explodes. A rate "
+        "r shrinks the gradient tenfold every ln(10)/|r| steps.",
+        "zh": "ln‖∂L/∂h_t‖ 随距离变化的斜率（最小二乘拟合），单位是奈特（自然对数）"
+        "/步；除以 ln 10 ≈ 2.303 即为图中 log₁₀ 纵轴的单位："
+        "数量级/步。负值表示梯度消失，正值表示梯度爆炸。衰减率为 r 时，梯度每 ln(10)/|r| 步缩小十倍。",
     },
     "m_horizon": {"en": "Memory horizon", "zh": "记忆视界"},
     "m_horizon_value": {"en": "{v:,.0f} steps", "zh": "{v:,.0f} 步"},
-    "m_horizon_inf": {"en": "∞ (beyond T)", "zh": "∞（超过 T）"},
+    "m_horizon_inf": {"en": "> T steps", "zh": "> T 步"},
+    "m_horizon_beyond": {"en": "> {T:,} steps", "zh": "> {T:,} 步"},
+    "m_horizon_grows": {"en": "none: ×10 every {n:,.0f} steps", "zh": "无：每 {n:,.0f} 步 ×10"},
+    "m_horizon_beyond_note": {
+        "en": "“> {T:,} steps”: the curve never drops below the threshold (10⁻⁶ of its value at "
+        "the loss) within the T = {T:,} steps computed, so the memory is at least that long.",
+        "zh": "“> {T:,} 步”：在计算的 T = {T:,} 步之内，曲线始终没有降到阈值（损失处数值的 10⁻⁶）"
+        "以下，所以记忆至少有这么长。",
+    },
+    "m_horizon_grows_note": {
+        "en": "An exploding gradient never drops below the threshold, so it has no memory horizon; "
+        "its growth rate is shown instead (for a rate r > 0, ×10 every ln 10 / r steps).",
+        "zh": "爆炸的梯度永远不会降到阈值以下，因此没有记忆视界；这里改为给出它的增长率（衰减率 r > 0 时，"
+        "每 ln 10 / r 步增大 10 倍）。",
+    },
     "m_horizon_help": {
-        "en": "The distance at which ‖∂L/∂h_t‖ first falls below 10⁻⁶ of its value at "
-        "the loss: how far back the loss can still teach the network anything.",
-        "zh": "‖∂L/∂h_t‖ 首次降到损失处数值 10⁻⁶ 以下的距离：损失最远还能把学习信号传回多少步。",
+        "en": "The distance at which ‖∂L/∂h_t‖ first falls below 10⁻⁶ of its value at the loss: "
+        "how far back the loss can still teach the network anything. “> T steps”: the curve "
+        "never drops below that threshold within the T steps computed. An exploding gradient "
+        "has no horizon; its growth is shown instead.",
+        "zh": "‖∂L/∂h_t‖ 首次降到损失处数值 10⁻⁶ 以下的距离：损失最远还能把学习信号传回多少步。"
+        "“> T 步”：在计算的 T 步之内，曲线始终没有降到这个阈值以下。爆炸的梯度没有记忆视界，"
+        "改为显示它的增长速度。",
     },
     "m_regime": {"en": "Regime", "zh": "状态"},
     "m_regime_help": {
@@ -150,6 +173,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "regime_exploding": {"en": "exploding", "zh": "梯度爆炸"},
     "col_cell": {"en": "cell", "zh": "单元"},
     "col_rate": {"en": "decay rate (nats/step)", "zh": "衰减率（奈特/步）"},
+    "col_rate10": {"en": "decay rate (decades/step)", "zh": "衰减率（数量级/步）"},
     "col_horizon": {"en": "memory horizon (steps)", "zh": "记忆视界（步）"},
     "col_regime": {"en": "regime", "zh": "状态"},
     # -- page 1: the problem ---------------------------------------------------------------
@@ -333,19 +357,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "理论：√(Σᵢ |λᵢ|²ᵏ / H)（精确）",
     },
     "p2_caption": {
-        "en": "How to read it: a straight falling line is exponential decay, and its "
-        "slope is the decay rate. The dashed line is the theory: for a linear cell the "
-        "norm is ρᵏ (exactly so when W_hh is orthogonal, asymptotically otherwise); for "
-        "tanh it is the linearisation at h = 0, and saturation (φ′ < 1) makes the "
-        "measured curve fall faster; for the LRU each eigenvalue contributes |λᵢ|ᵏ exactly.",
-        "zh": "读图方法：一条下降的直线就是指数衰减，它的斜率就是衰减率。虚线是理论值：线性单元的范数为 ρᵏ"
-        "（W_hh 为正交矩阵时精确成立，否则为渐近值）；tanh 单元对应在 h = 0 处的线性化，"
-        "饱和（φ′ < 1）会让实测曲线下降得更快；LRU 中每个特征值精确地贡献 |λᵢ|ᵏ。",
+        "en": "How to read it: a straight falling line is exponential decay, and its slope is the "
+        r"decay rate. The dashed line is the theory: for a linear cell the norm is $\rho^k$ "
+        "(exactly so when $W_{hh}$ is orthogonal, asymptotically otherwise); for tanh it is "
+        r"the linearisation at $h = 0$, and saturation ($\varphi' < 1$) makes the measured "
+        r"curve fall faster; for the LRU each eigenvalue contributes $|\lambda_i|^k$ exactly.",
+        "zh": "读图方法：一条下降的直线就是指数衰减，它的斜率就是衰减率。虚线是理论值："
+        r"线性单元的范数为 $\rho^k$（$W_{hh}$ 为正交矩阵时精确成立，"
+        r"否则为渐近值）；tanh 单元对应在 $h = 0$ 处的线性化，饱和（$\varphi' < 1$）"
+        r"会让实测曲线下降得更快；LRU 中每个特征值精确地贡献 $|\lambda_i|^k$。",
     },
     "p2_no_theory": {
         "en": "No closed-form overlay for this cell: its Jacobian depends on the gate "
         "values or active units along the trajectory.",
         "zh": "此单元没有闭式理论曲线：它的雅可比矩阵取决于轨迹上的门控值或激活单元。",
+    },
+    "p2_units": {
+        "en": "Units: the decay rate is in nats per step (natural log), the y axis in decades "
+        "(log₁₀): {r:+.4g} nats/step = {d:+.3g} decades/step (divide by ln 10 ≈ 2.303).",
+        "zh": "单位：衰减率以奈特/步（自然对数）计，纵轴以数量级（log₁₀）计：{r:+.4g} 奈特/步 = {d:+.3g} 数量级/步（除以 ln 10 ≈ 2.303）。",
     },
     "p2_overflow": {
         "en": "The forward pass left the floating-point range, so there is no curve for "
@@ -376,6 +406,61 @@ STRINGS: dict[str, dict[str, str]] = {
     "p3_table": {"en": "Memory horizons", "zh": "各方法的记忆视界"},
     "p3_how": {"en": "How each remedy works", "zh": "每种方法的原理"},
     "p3_errors": {"en": "{name}: not computed ({msg})", "zh": "{name}：未能计算（{msg}）"},
+    "p3_units": {
+        "en": "Decay rates in both units: nats per step (natural log, as the library reports them) "
+        "and decades per step (log₁₀, the unit of the chart's y axis); 1 decade = ln 10 ≈ "
+        "2.303 nats.",
+        "zh": "衰减率给出两种单位：奈特/步（自然对数，即程序库的输出）和数量级/步（log₁₀，"
+        "即图中纵轴的单位）；1 个数量级 = ln 10 ≈ 2.303 奈特。",
+    },
+    "p3_gru_header": {
+        "en": "Why the GRU forgets fastest at its default initialisation",
+        "zh": "为什么默认初始化的 GRU 遗忘得最快",
+    },
+    "p3_gru_toggle": {
+        "en": r"Chrono init for the GRU: $b_z \sim \log \mathcal{U}(1, T-1)$",
+        "zh": r"GRU 使用 chrono 初始化：$b_z \sim \log \mathcal{U}(1, T-1)$",
+    },
+    "p3_gru_toggle_help": {
+        "en": "Sets the update-gate biases so that z = σ(b_z) starts close to 1, and each step "
+        "keeps most of the old state (Tallec & Ollivier 2018). The chart and the table above "
+        "follow this switch.",
+        "zh": "设置更新门偏置，使 z = σ(b_z) 从接近 1 的值开始，每一步都保留大部分旧状态（Tallec 和 Ollivier，"
+        "2018）。上面的图表和表格会随之更新。",
+    },
+    "p3_gru_text": {
+        "en": r"The GRU's additive path is $h_t = (1 - z_t) \odot n_t + z_t \odot h_{{t-1}}$, and "
+        "along it the gradient is multiplied by the update gate $z_t$ at every step. With "
+        r"all biases 0 the gate starts at $\sigma(0) = {z0:.2f}$ (over this run its mean is "
+        r"$\bar z = {z:.3f}$), so each step keeps only about half of the old state: the keep "
+        r"path alone would decay at $\overline{{\ln z}} = {lnz:.3f}$ nats per step. The "
+        "candidate path gives some of it back; the measured decay rate is **{rate}** "
+        "nats/step and the memory horizon **{horizon}**, worse than the vanilla RNN's "
+        "{vrate} nats/step and {vhorizon}. That lasts until chrono init (the switch above) "
+        "or training moves the gate towards 1.",
+        "zh": r"GRU 的加法通路是 $h_t = (1 - z_t) \odot n_t + z_t \odot h_{{t-1}}$，"
+        r"梯度沿这条路径每一步都要乘以更新门 $z_t$。所有偏置为 0 时，门从 $\sigma(0) = {z0:.2f}$ 开始（本次运行中它的均值为 $\bar z = {z:.3f}$）"
+        r"，因此每一步只保留大约一半的旧状态：仅凭保留通路，衰减率就是 $\overline{{\ln z}} = {lnz:.3f}$ 奈特/步。"
+        "候选通路会补回一部分；实测衰减率为 **{rate}** 奈特/步，记忆视界为 **{horizon}**，"
+        "比普通 RNN 的 {vrate} 奈特/步和 {vhorizon} 更差。"
+        "直到 chrono 初始化（上面的开关）或训练把门推向 1，情况才会改变。",
+    },
+    "p3_gru_text_chrono": {
+        "en": r"With chrono init (Tallec & Ollivier 2018) the update-gate biases are $b_z \sim \log "
+        r"\mathcal{{U}}(1, T-1)$ with $T = {T}$, so the gate starts at $\sigma(b_z) \approx "
+        r"{z0:.3f}$ on average and each step keeps most of the old state: over this run $\bar "
+        r"z = {z:.3f}$, and the keep path decays at only $\overline{{\ln z}} = {lnz:.4f}$ "
+        "nats per step. The measured decay rate becomes **{rate}** nats/step and the memory "
+        "horizon **{horizon}** (vanilla RNN: {vrate} nats/step, {vhorizon}).",
+        "zh": "使用 chrono 初始化（Tallec 和 Ollivier，2018）"
+        r"时，更新门偏置为 $b_z \sim \log \mathcal{{U}}(1, T-1)$，"
+        r"其中 $T = {T}$，因此门的初值平均为 $\sigma(b_z) \approx {z0:.3f}$，"
+        r"每一步都保留大部分旧状态：本次运行中 $\bar z = {z:.3f}$，"
+        r"保留通路的衰减率只有 $\overline{{\ln z}} = {lnz:.4f}$ 奈特/步。"
+        "实测衰减率变为 **{rate}** 奈特/步，记忆视界为 **{horizon}**（普通 RNN："
+        "{vrate} 奈特/步，{vhorizon}）。",
+    },
+    "p3_gru_z": {"en": "old state kept per step (mean z)", "zh": "每步保留的旧状态（z 的均值）"},
     "col_group": {"en": "group", "zh": "类别"},
     "group_classic": {"en": "classic", "zh": "经典方法"},
     "group_modern": {"en": "2023–2025", "zh": "2023–2025"},
@@ -398,41 +483,52 @@ STRINGS: dict[str, dict[str, str]] = {
     "rem_ssm": {"en": "selective SSM (Mamba)", "zh": "选择性 SSM（Mamba）"},
     "rem_ssm_how": {
         "en": "Input-dependent forgetting in a state-space model (Gu & Dao 2023, Mamba's S6): "
-        "Δ_t = softplus(W_Δ x_t + b), h_t = exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t x_t, "
-        "y_t = C_t h_t + D x_t, with B_t and C_t read from the input. A large Δ_t overwrites "
-        "the state, a small one keeps it: the step Jacobian is diag(exp(Δ_t A)).",
-        "zh": "状态空间模型中由输入决定的遗忘（Gu 与 Dao，2023，Mamba 的 S6）：Δ_t = softplus(W_Δ x_t + b)，"
-        "h_t = exp(Δ_t A) ⊙ h_{t−1} + Δ_t B_t x_t，y_t = C_t h_t + D x_t，B_t 与 C_t 由输入给出。"
-        "Δ_t 大时覆盖状态，小时保留状态：单步雅可比矩阵是 diag(exp(Δ_t A))。",
+        r"$\Delta_t = \operatorname{softplus}(W_\Delta x_t + b)$, $h_t = \exp(\Delta_t A) "
+        r"\odot h_{t-1} + \Delta_t B_t x_t$, $y_t = C_t h_t + D x_t$, with $B_t$ and $C_t$ "
+        r"read from the input. A large $\Delta_t$ overwrites the state, a small one keeps it: "
+        r"the step Jacobian is $\operatorname{diag}(\exp(\Delta_t A))$.",
+        "zh": "状态空间模型中由输入决定的遗忘（Gu 与 Dao，2023，Mamba 的 S6）"
+        r"：$\Delta_t = \operatorname{softplus}(W_\Delta x_t + b)$，"
+        r"$h_t = \exp(\Delta_t A) \odot h_{t-1} + \Delta_t B_t x_t$，"
+        "$y_t = C_t h_t + D x_t$，$B_t$ 与 $C_t$ 由输入给出。"
+        r"$\Delta_t$ 大时覆盖状态，小时保留状态：单步雅可比矩阵是 $\operatorname{diag}(\exp(\Delta_t A))$。",
     },
     "rem_mingru_how": {
-        "en": "Gates that do not read h, so training can use a parallel scan (Feng et al. "
-        "2024): z = σ(W_z x_t), h_t = (1 − z) ⊙ h_{t−1} + z ⊙ W_h x_t. The step Jacobian is "
-        "diag(1 − z_t): the input alone decides how much of each unit survives.",
-        "zh": "门不读取 h，因此训练可以用并行扫描（Feng 等，2024）：z = σ(W_z x_t)，"
-        "h_t = (1 − z) ⊙ h_{t−1} + z ⊙ W_h x_t。单步雅可比矩阵是 diag(1 − z_t)：每个单元保留多少，"
-        "只由输入决定。",
+        "en": "Gates that do not read $h$, so training can use a parallel scan (Feng et al. 2024): "
+        r"$z_t = \sigma(W_z x_t)$, $h_t = (1 - z_t) \odot h_{t-1} + z_t \odot W_h x_t$. The "
+        r"step Jacobian is $\operatorname{diag}(1 - z_t)$: the input alone decides how much "
+        "of each unit survives.",
+        "zh": r"门不读取 $h$，因此训练可以用并行扫描（Feng 等，2024）：$z_t = \sigma(W_z x_t)$，"
+        r"$h_t = (1 - z_t) \odot h_{t-1} + z_t \odot W_h x_t$。"
+        r"单步雅可比矩阵是 $\operatorname{diag}(1 - z_t)$："
+        "每个单元保留多少，只由输入决定。",
     },
     "rem_minlstm_how": {
-        "en": "Forget and input gates that read only x_t and are normalised to sum to one "
-        "(Feng et al. 2024): h_t = f′ ⊙ h_{t−1} + i′ ⊙ h̃_t with f′ = f/(f + i). The gradient "
-        "is multiplied by diag(f′_t) at each step.",
-        "zh": "遗忘门和输入门只读取 x_t，并归一化为和为一（Feng 等，2024）：h_t = f′ ⊙ h_{t−1} + "
-        "i′ ⊙ h̃_t，其中 f′ = f/(f + i)。每一步梯度乘以 diag(f′_t)。",
+        "en": "Forget and input gates that read only $x_t$ and are normalised to sum to one (Feng "
+        r"et al. 2024): $h_t = f_t' \odot h_{t-1} + i_t' \odot \tilde h_t$ with $f' = f / (f "
+        r"+ i)$. The gradient is multiplied by $\operatorname{diag}(f_t')$ at each step.",
+        "zh": "遗忘门和输入门只读取 $x_t$，并归一化为和为一（Feng 等，2024）"
+        r"：$h_t = f_t' \odot h_{t-1} + i_t' \odot \tilde h_t$，"
+        r"其中 $f' = f / (f + i)$。每一步梯度乘以 $\operatorname{diag}(f_t')$。",
     },
     "rem_rglru_how": {
         "en": "Input-dependent forgetting in a diagonal linear recurrence (De et al. 2024, "
-        "Griffin): log a_t = −8 σ(W_a x_t) softplus(Λ), h_t = a_t ⊙ h_{t−1} + √(1 − a_t²) ⊙ "
-        "(σ(W_x x_t) ⊙ x_t). The input picks, step by step, how close to 1 the decay is.",
-        "zh": "对角线性循环中由输入决定的遗忘（De 等，2024，Griffin）：log a_t = −8 σ(W_a x_t) "
-        "softplus(Λ)，h_t = a_t ⊙ h_{t−1} + √(1 − a_t²) ⊙ (σ(W_x x_t) ⊙ x_t)。输入逐步决定衰减离 1 有多近。",
+        r"Griffin): $\log a_t = -8 \sigma(W_a x_t) \operatorname{softplus}(\Lambda)$, $h_t = "
+        r"a_t \odot h_{t-1} + \sqrt{1 - a_t^2} \odot (\sigma(W_x x_t) \odot x_t)$. The input "
+        "picks, step by step, how close to 1 the decay is.",
+        "zh": r"对角线性循环中由输入决定的遗忘（De 等，2024，Griffin）：$\log a_t = -8 \sigma(W_a x_t) \operatorname{softplus}(\Lambda)$，"
+        r"$h_t = a_t \odot h_{t-1} + \sqrt{1 - a_t^2} \odot (\sigma(W_x x_t) \odot x_t)$。"
+        "输入逐步决定衰减离 1 有多近。",
     },
     "rem_slstm_how": {
-        "en": "Exponential gating with a normaliser (Beck et al. 2024, xLSTM): i′ = exp(ĩ), "
-        "f′ = exp(f̃) stabilised by m_t, c_t = f′ c_{t−1} + i′ z_t, n_t = f′ n_{t−1} + i′, "
-        "h_t = o ⊙ c_t / n_t. The normaliser lets a gate revise what was stored.",
-        "zh": "带归一化项的指数门控（Beck 等，2024，xLSTM）：i′ = exp(ĩ)，f′ = exp(f̃)，由 m_t 稳定；"
-        "c_t = f′ c_{t−1} + i′ z_t，n_t = f′ n_{t−1} + i′，h_t = o ⊙ c_t / n_t。归一化项让门可以修改已存储的内容。",
+        "en": "Exponential gating with a normaliser (Beck et al. 2024, xLSTM): $i_t' = "
+        r"\exp(\tilde\imath_t)$, $f_t' = \exp(\tilde f_t)$ stabilised by $m_t$, $c_t = f_t' "
+        r"c_{t-1} + i_t' z_t$, $n_t = f_t' n_{t-1} + i_t'$, $h_t = o_t \odot c_t / n_t$. The "
+        "normaliser lets a gate revise what was stored.",
+        "zh": r"带归一化项的指数门控（Beck 等，2024，xLSTM）：$i_t' = \exp(\tilde\imath_t)$，"
+        r"$f_t' = \exp(\tilde f_t)$，由 $m_t$ 稳定；"
+        "$c_t = f_t' c_{t-1} + i_t' z_t$，$n_t = f_t' n_{t-1} + i_t'$，"
+        r"$h_t = o_t \odot c_t / n_t$。归一化项让门可以修改已存储的内容。",
     },
     "rem_vanilla": {"en": "vanilla tanh RNN", "zh": "普通 tanh RNN"},
     "rem_residual": {"en": "+ residual connection", "zh": "+ 残差连接"},
@@ -442,66 +538,77 @@ STRINGS: dict[str, dict[str, str]] = {
     "rem_lstm": {"en": "LSTM (forget bias 1)", "zh": "LSTM（遗忘门偏置 1）"},
     "rem_lstm_chrono": {"en": "LSTM (chrono init)", "zh": "LSTM（chrono 初始化）"},
     "rem_gru": {"en": "GRU", "zh": "GRU"},
+    "rem_gru_chrono": {"en": "GRU (chrono init)", "zh": "GRU（chrono 初始化）"},
     "rem_lru": {"en": "LRU (|λ| near 1)", "zh": "LRU（|λ| 接近 1）"},
     "rem_attention": {"en": "self-attention", "zh": "自注意力"},
     "rem_vanilla_how": {
-        "en": "h_t = tanh(W_hh h_{t−1} + W_ih x_t) with W_hh ~ N(0, 1/H): the baseline. "
-        "Each step multiplies the gradient by diag(φ′) W_hh; saturated units cut it.",
-        "zh": "h_t = tanh(W_hh h_{t−1} + W_ih x_t)，W_hh ~ N(0, 1/H)：基准模型。"
-        "每一步梯度都要乘以 diag(φ′) W_hh，饱和的单元会把它切断。",
+        "en": r"$h_t = \tanh(W_{hh} h_{t-1} + W_{ih} x_t)$ with $W_{hh} \sim \mathcal{N}(0, 1/H)$: "
+        r"the baseline. Each step multiplies the gradient by $\operatorname{diag}(\varphi') "
+        "W_{hh}$; saturated units cut it.",
+        "zh": r"$h_t = \tanh(W_{hh} h_{t-1} + W_{ih} x_t)$，"
+        r"$W_{hh} \sim \mathcal{N}(0, 1/H)$：基准模型。"
+        r"每一步梯度都要乘以 $\operatorname{diag}(\varphi') W_{hh}$，"
+        "饱和的单元会把它切断。",
     },
     "rem_residual_how": {
-        "en": "h_t = h_{t−1} + α·tanh(…) (α = 0.5): the Jacobian becomes I + α·diag(φ′) W_hh, "
-        "so an identity path carries the gradient even when the units saturate — the "
-        "same idea as ResNets and the Transformer's skip connections.",
-        "zh": "h_t = h_{t−1} + α·tanh(…)（α = 0.5）：雅可比矩阵变为 I + α·diag(φ′) W_hh，"
+        "en": r"$h_t = h_{t-1} + \alpha \tanh(\dots)$ ($\alpha = 0.5$): the Jacobian becomes $I + "
+        r"\alpha \operatorname{diag}(\varphi') W_{hh}$, so an identity path carries the "
+        "gradient even when the units saturate — the same idea as ResNets and the "
+        "Transformer's skip connections.",
+        "zh": r"$h_t = h_{t-1} + \alpha \tanh(\dots)$（$\alpha = 0.5$）"
+        r"：雅可比矩阵变为 $I + \alpha \operatorname{diag}(\varphi') W_{hh}$，"
         "即使单元饱和，恒等通路也能传递梯度——与 ResNet 和 Transformer 中的跳跃连接是同一思想。",
     },
     "rem_layer_norm_how": {
-        "en": "tanh(LN(a)): normalising the pre-activation keeps it in tanh's sensitive "
-        "range, which steadies the scale of the states. It eases optimisation but does "
-        "not by itself create a long memory path.",
-        "zh": "tanh(LN(a))：对激活前的值做归一化，使其保持在 tanh 的敏感区间，稳定了状态的尺度。"
-        "它让优化更容易，但本身并不会产生长程记忆通路。",
+        "en": r"$\tanh(\mathrm{LN}(a))$: normalising the pre-activation keeps it in tanh's "
+        "sensitive range, which steadies the scale of the states. It eases optimisation but "
+        "does not by itself create a long memory path.",
+        "zh": r"$\tanh(\mathrm{LN}(a))$：对激活前的值做归一化，使其保持在 tanh 的敏感区间，"
+        "稳定了状态的尺度。它让优化更容易，但本身并不会产生长程记忆通路。",
     },
     "rem_orthogonal_how": {
-        "en": "W_hh orthogonal: every eigenvalue has modulus 1, so the linear part of each "
+        "en": "$W_{hh}$ orthogonal: every eigenvalue has modulus 1, so the linear part of each "
         "step preserves norms exactly. What is left of the decay is the tanh saturation.",
-        "zh": "W_hh 为正交矩阵：所有特征值的模都是 1，每一步的线性部分精确地保持范数不变。"
+        "zh": "$W_{hh}$ 为正交矩阵：所有特征值的模都是 1，每一步的线性部分精确地保持范数不变。"
         "剩下的衰减只来自 tanh 的饱和。",
     },
     "rem_identity_how": {
-        "en": "W_hh = I with ReLU (Le et al. 2015): active units pass the gradient with "
-        "slope exactly 1, so at the start of training the network copies its state.",
-        "zh": "W_hh = I 并使用 ReLU（Le 等，2015）：激活的单元以恰好为 1 的斜率传递梯度，"
+        "en": "$W_{hh} = I$ with ReLU (Le et al. 2015): active units pass the gradient with slope "
+        "exactly 1, so at the start of training the network copies its state.",
+        "zh": "$W_{hh} = I$ 并使用 ReLU（Le 等，2015）：激活的单元以恰好为 1 的斜率传递梯度，"
         "因此训练开始时网络会原样复制自己的状态。",
     },
     "rem_lstm_how": {
-        "en": "c_t = f ⊙ c_{t−1} + i ⊙ g: the cell state is updated additively, and along "
-        "it the gradient is multiplied only by the forget gate f. A forget bias of 1 "
-        "keeps f ≈ 0.73 at the start.",
-        "zh": "c_t = f ⊙ c_{t−1} + i ⊙ g：细胞状态以加法方式更新，梯度沿这条路径只乘以遗忘门 f。"
-        "遗忘门偏置为 1 时，训练开始时 f ≈ 0.73。",
+        "en": r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$: the cell state is updated additively, "
+        "and along it the gradient is multiplied only by the forget gate $f_t$. A forget "
+        r"bias of 1 keeps $f \approx \sigma(1) = 0.73$ at the start.",
+        "zh": r"$c_t = f_t \odot c_{t-1} + i_t \odot g_t$："
+        "细胞状态以加法方式更新，梯度沿这条路径只乘以遗忘门 $f_t$。遗忘门偏置为 1 时，"
+        r"训练开始时 $f \approx \sigma(1) = 0.73$。",
     },
     "rem_lstm_chrono_how": {
-        "en": "Chrono init (Tallec & Ollivier 2018): forget biases b_f ~ log U(1, T−1), so "
-        "the units' memory times are spread up to T steps and f is close to 1 for many "
-        "of them.",
-        "zh": "Chrono 初始化（Tallec 和 Ollivier，2018）：遗忘门偏置 b_f ~ log U(1, T−1)，"
-        "各单元的记忆时间分布到 T 步，许多单元的 f 接近 1。",
+        "en": r"Chrono init (Tallec & Ollivier 2018): forget biases $b_f \sim \log \mathcal{U}(1, "
+        "T-1)$, so the units' memory times are spread up to $T$ steps and $f$ is close to 1 "
+        "for many of them.",
+        "zh": r"Chrono 初始化（Tallec 和 Ollivier，2018）：遗忘门偏置 $b_f \sim \log \mathcal{U}(1, T-1)$，"
+        "各单元的记忆时间分布到 $T$ 步，许多单元的 $f$ 接近 1。",
     },
     "rem_gru_how": {
-        "en": "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}: the update gate z interpolates between "
-        "keeping the old state and writing a new one, an additive path like the LSTM's.",
-        "zh": "h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}：更新门 z 在保留旧状态与写入新状态之间插值，"
-        "与 LSTM 一样提供了加法通路。",
+        "en": r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$: the update gate $z_t$ interpolates "
+        "between keeping the old state and writing a new one — an additive path like the "
+        "LSTM's, but each step it carries only the fraction $z_t$ of the old state, and at "
+        "the default init $z_t$ starts near 0.5 (see below).",
+        "zh": r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$："
+        "更新门 $z_t$ 在保留旧状态与写入新状态之间插值——与 LSTM 一样是加法通路，"
+        "但每一步只带过旧状态的 $z_t$ 这一部分，而默认初始化时 $z_t$ 从 0.5 附近开始（见下文）。",
     },
     "rem_lru_how": {
-        "en": "A linear, diagonal complex recurrence h_t = λ ⊙ h_{t−1} + γ B x_t (Orvieto "
-        "et al. 2023) with |λ| in [0.9, 0.999]: no saturation, and the decay per step is "
-        "set directly by |λ| — the state-space-model line of work.",
-        "zh": "线性、对角的复数循环 h_t = λ ⊙ h_{t−1} + γ B x_t（Orvieto 等，2023），|λ| 取在 [0.9, 0.999]："
-        "没有饱和，每一步的衰减直接由 |λ| 决定——即状态空间模型这一路线。",
+        "en": r"A linear, diagonal complex recurrence $h_t = \lambda \odot h_{t-1} + \gamma B x_t$ "
+        r"(Orvieto et al. 2023) with $|\lambda| \in [0.9, 0.999]$: no saturation, and the "
+        r"decay per step is set directly by $|\lambda|$ — the state-space-model line of work.",
+        "zh": r"线性、对角的复数循环 $h_t = \lambda \odot h_{t-1} + \gamma B x_t$（Orvieto 等，"
+        r"2023），$|\lambda| \in [0.9, 0.999]$：没有饱和，"
+        r"每一步的衰减直接由 $|\lambda|$ 决定——即状态空间模型这一路线。",
     },
     "rem_attention_how": {
         "en": "Self-attention reads every earlier position directly: the path from the "
@@ -523,18 +630,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "梯度裁剪：能做什么，不能做什么",
     },
     "p3_clip_text": {
-        "en": "Clipping rescales the **whole** gradient when its norm exceeds a threshold "
-        "c: g ← g · min(1, c / ‖g‖). That bounds an exploding gradient, so one update can "
-        "no longer throw the weights far away. But every per-step contribution is "
-        "multiplied by the same factor, so the **ratio** between a distant step and a "
-        "recent one does not change: a signal that has vanished stays vanished. The "
-        "numbers below come from the library's exact gradient norms (tanh RNN, H = {H}, "
-        "T = {T}); ‖g‖ is the norm of all per-step gradients (∂L/∂h_0, …, ∂L/∂h_{{T−1}}) "
-        "together.",
-        "zh": "当梯度范数超过阈值 c 时，梯度裁剪把**整个**梯度按比例缩小：g ← g · min(1, c / ‖g‖)。"
+        "en": "Clipping rescales the **whole** gradient when its norm exceeds a threshold $c$: $g "
+        r"\leftarrow g \cdot \min(1, c / \lVert g \rVert)$. That bounds an exploding "
+        "gradient, so one update can no longer throw the weights far away. But every "
+        "per-step contribution is multiplied by the same factor, so the **ratio** between a "
+        "distant step and a recent one does not change: a signal that has vanished stays "
+        "vanished. The numbers below come from the library's exact gradient norms (tanh RNN, "
+        r"H = {H}, T = {T}); $\lVert g \rVert$ is the norm of all per-step gradients "
+        r"$(\partial L / \partial h_0, \dots, \partial L / \partial h_{{T-1}})$ together.",
+        "zh": r"当梯度范数超过阈值 $c$ 时，梯度裁剪把**整个**梯度按比例缩小：$g \leftarrow g \cdot \min(1, c / \lVert g \rVert)$。"
         "这限制了爆炸的梯度，一次更新不会再把权重甩得很远。但每一步的贡献都乘以同一个因子，"
-        "远处与近处梯度的**比值**不会改变：已经消失的信号仍然消失。下表数字来自程序库精确计算的梯度范数"
-        "（tanh RNN，H = {H}，T = {T}）；‖g‖ 是所有逐步梯度 (∂L/∂h_0, …, ∂L/∂h_{{T−1}}) 合在一起的范数。",
+        "远处与近处梯度的**比值**不会改变：已经消失的信号仍然消失。下表数字来自程序库精确计算的梯度范数（tanh RNN，"
+        r"H = {H}，T = {T}）；$\lVert g \rVert$ 是所有逐步梯度 $(\partial L / \partial h_0, \dots, \partial L / \partial h_{{T-1}})$ 合在一起的范数。",
     },
     "p3_clip_c": {"en": "Clipping threshold c", "zh": "裁剪阈值 c"},
     "p3_clip_far": {"en": "Distance k of the far step", "zh": "远处步的距离 k"},
@@ -580,7 +687,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "p4_quantity": {"en": "Colour", "zh": "颜色表示"},
     "q_rate": {"en": "decay rate (nats/step)", "zh": "衰减率（奈特/步）"},
-    "q_horizon": {"en": "memory horizon (log10 steps)", "zh": "记忆视界（log10 步）"},
+    "q_horizon": {"en": "memory horizon (steps, log scale)", "zh": "记忆视界（步，对数刻度）"},
     "p4_nx": {"en": "Grid points along x", "zh": "x 方向网格点数"},
     "p4_ny": {"en": "Grid points along y", "zh": "y 方向网格点数"},
     "p4_x_gain": {"en": "gain of W_hh (weight std × √H)", "zh": "W_hh 的增益（权重标准差 × √H）"},
@@ -601,22 +708,30 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "p4_edges": {"en": "Dashed lines: {lines}.", "zh": "虚线：{lines}。"},
     "p4_caption": {
-        "en": "How to read it: stronger recurrent weights (to the right) push towards "
-        "chaos; stronger inputs saturate tanh and push back towards order, so the edge "
-        "bends to larger gains as the inputs grow. Memory horizons are capped at T.",
-        "zh": "读图方法：循环权重越强（越往右），越接近混沌；输入越强，tanh 越饱和，把网络拉回有序，"
-        "所以随着输入增强，边缘向更大的增益弯曲。记忆视界的上限为 T。",
+        "en": "How to read it: stronger recurrent weights (to the right) push towards chaos; "
+        "stronger inputs saturate tanh and push back towards order, so the edge bends to "
+        "larger gains as the inputs grow. Memory horizons are capped at T; where the "
+        "gradient explodes there is no horizon, and the cell is left blank.",
+        "zh": "读图方法：循环权重越强（越往右），越接近混沌；输入越强，tanh 越饱和，"
+        "把网络拉回有序，所以随着输入增强，边缘向更大的增益弯曲。记忆视界的上限为 T；"
+        "梯度爆炸的格子没有记忆视界，留为空白。",
+    },
+    "p4_units": {
+        "en": "Decay rates and Lyapunov exponents are in nats per step (natural log); divide by ln "
+        "10 ≈ 2.303 for decades per step.",
+        "zh": "衰减率和李雅普诺夫指数以奈特/步（自然对数）计；除以 ln 10 ≈ 2.303 即为数量级/步。",
     },
     "p4_lyap_header": {"en": "Lyapunov spectrum of one point", "zh": "单个参数点的李雅普诺夫谱"},
     "p4_lyap_text": {
-        "en": "The Lyapunov exponents λ₁ ≥ λ₂ ≥ … are the average log growth rates (nats "
-        "per step) of small perturbations of the state along orthogonal directions, "
-        "computed with `ld.lyapunov_spectrum` (QR method). λ₁ < 0: ordered, perturbations "
-        "and gradients die out; λ₁ > 0: chaotic, they grow. λ₁ is the long-run decay rate "
-        "of the gradient.",
-        "zh": "李雅普诺夫指数 λ₁ ≥ λ₂ ≥ … 是状态的微小扰动沿各正交方向的平均对数增长率（奈特/步），"
-        "由 `ld.lyapunov_spectrum`（QR 方法）计算。λ₁ < 0：有序，扰动和梯度逐渐消失；λ₁ > 0：混沌，"
-        "它们不断增长。λ₁ 就是梯度长期的衰减率。",
+        "en": r"The Lyapunov exponents $\lambda_1 \ge \lambda_2 \ge \dots$ are the average log "
+        "growth rates (nats per step) of small perturbations of the state along orthogonal "
+        r"directions, computed with `ld.lyapunov_spectrum` (QR method). $\lambda_1 < 0$: "
+        r"ordered, perturbations and gradients die out; $\lambda_1 > 0$: chaotic, they grow. "
+        r"$\lambda_1$ is the long-run decay rate of the gradient.",
+        "zh": r"李雅普诺夫指数 $\lambda_1 \ge \lambda_2 \ge \dots$ 是状态的微小扰动沿各正交方向的平均对数增长率（奈特/步）"
+        r"，由 `ld.lyapunov_spectrum`（QR 方法）计算。$\lambda_1 < 0$："
+        r"有序，扰动和梯度逐渐消失；$\lambda_1 > 0$：混沌，它们不断增长。"
+        r"$\lambda_1$ 就是梯度长期的衰减率。",
     },
     "p4_lyap_x": {"en": "exponent index i", "zh": "指数序号 i"},
     "p4_lyap_y": {"en": "Lyapunov exponent λᵢ (nats/step)", "zh": "李雅普诺夫指数 λᵢ（奈特/步）"},
@@ -679,6 +794,25 @@ STRINGS: dict[str, dict[str, str]] = {
     "p5_sweep_dir": {
         "en": "…or the path of a results folder on this machine",
         "zh": "……或本机上结果文件夹的路径",
+    },
+    "p5_sweep_root_dir": {
+        "en": "…or a results folder on the server, as a path relative to its results root "
+        "(e.g. radius-scan)",
+        "zh": "……或服务器上的结果文件夹：填写相对于结果根目录的路径（例如 radius-scan）",
+    },
+    "folder_disabled": {
+        "en": "Opening results folders on the server is turned off. To turn it on, start "
+        "the dashboard with `longdep dashboard --results DIR`: the folders below DIR can then "
+        "be opened here by their path relative to DIR. Uploading the files works either way.",
+        "zh": "打开服务器上结果文件夹的功能目前已关闭。若要开启，请用 `longdep dashboard --results DIR` "
+        "启动仪表盘，之后即可在这里按相对于 DIR 的路径打开 DIR 下的文件夹。无论是否开启，都可以直接上传文件。",
+    },
+    "err_folder": {
+        "en": "No results folder of that name can be opened. Give the path of a folder below "
+        "the results root, relative to it (e.g. radius-scan); absolute paths, `..` and "
+        "symbolic links are refused.",
+        "zh": "无法打开这个名字的结果文件夹。请填写结果根目录下某个文件夹相对于根目录的路径"
+        "（例如 radius-scan）；绝对路径、`..` 和符号链接都会被拒绝。",
     },
     "p5_shown": {"en": "Curves shown", "zh": "显示的曲线"},
     "p5_sweep_loaded": {
@@ -1049,6 +1183,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Path of a longdep train results folder on this machine",
         "zh": "本机上 longdep train 结果文件夹的路径",
     },
+    "p6_root_dir": {
+        "en": "A longdep train results folder on the server, as a path relative to its "
+        "results root (e.g. train-adding)",
+        "zh": "服务器上的 longdep train 结果文件夹：填写相对于结果根目录的路径（例如 train-adding）",
+    },
     "p6_folder_upload": {
         "en": "…or upload its .parquet files (and summary.csv)",
         "zh": "……或者上传其中的 .parquet 文件（以及 summary.csv）",
@@ -1141,6 +1280,60 @@ STRINGS: dict[str, dict[str, str]] = {
         "of data, but shape {shape} of {dtype} needs {want}.",
         "zh": "“{file}” 不是有效的 .safetensors 文件：条目 “{name}” 有 {have} 字节的数据，"
         "但形状为 {shape} 的 {dtype} 张量需要 {want} 字节。",
+    },
+    # -- bounded uploads (issue 15): sizes are checked from headers before unpacking ----
+    "err_st_overlap": {
+        "en": "'{file}' is not a valid .safetensors file: the data of the entry '{name}' "
+        "overlaps the data of '{have}'.",
+        "zh": "“{file}” 不是有效的 .safetensors 文件：条目 “{name}” 的数据与 “{have}” 的数据重叠。",
+    },
+    "err_tensors": {
+        "en": "'{file}' holds {n} tensors; at most {limit} are accepted.",
+        "zh": "“{file}” 含有 {n} 个张量，最多只接受 {limit} 个。",
+    },
+    "err_npz_nested": {
+        "en": "'{file}': the entry '{name}' is itself a zip archive; archives inside the "
+        ".npz file are not opened.",
+        "zh": "“{file}”：条目 “{name}” 本身又是一个 zip 压缩包；不会打开 .npz 文件中嵌套的压缩包。",
+    },
+    "err_npz_members": {
+        "en": "'{file}' has too many entries; at most {limit} arrays are accepted.",
+        "zh": "“{file}” 中的条目太多，最多只接受 {limit} 个数组。",
+    },
+    "err_npz_no_arrays": {
+        "en": "'{file}' holds no NumPy arrays (entries named `*.npy`); it contains: {names}.",
+        "zh": "“{file}” 中没有 NumPy 数组（名为 `*.npy` 的条目）；其中包含：{names}。",
+    },
+    "err_bad_shape": {
+        "en": "'{file}': the entry '{name}' declares an invalid shape {shape} (at most 8 "
+        "non-negative whole numbers).",
+        "zh": "“{file}”：条目 “{name}” 声明的形状 {shape} 无效（最多 8 个非负整数）。",
+    },
+    "err_unpacked": {
+        "en": "'{file}': unpacked, the arrays up to '{name}' would take {size:.0f} MB; at "
+        "most {limit} MB are accepted.",
+        "zh": "“{file}”：解压后，到 “{name}” 为止的数组将占用 {size:.0f} MB，超过了 {limit} MB 的上限。",
+    },
+    "err_hidden_limit": {
+        "en": "'{name}' gives a hidden size H = {n}; at most H = {limit} is accepted.",
+        "zh": "“{name}” 的隐藏维度 H = {n}，最多只接受 H = {limit}。",
+    },
+    "err_input_limit": {
+        "en": "'{name}' gives an input size I = {n}; at most I = {limit} is accepted.",
+        "zh": "“{name}” 的输入维度 I = {n}，最多只接受 I = {limit}。",
+    },
+    "err_rows": {
+        "en": "'{file}' has {n} rows, more than the {limit} rows accepted for all files together.",
+        "zh": "“{file}” 有 {n} 行，超过了所有文件合计 {limit} 行的上限。",
+    },
+    "err_parquet_unpacked": {
+        "en": "'{file}': unpacked, its columns would take {size:.0f} MB; at most {limit} MB "
+        "are accepted.",
+        "zh": "“{file}”：解压后，它的各列将占用 {size:.0f} MB，超过了 {limit} MB 的上限。",
+    },
+    "err_too_many_files": {
+        "en": "'{path}' holds more than {limit} files and folders; open a smaller folder.",
+        "zh": "“{path}” 中的文件和文件夹超过 {limit} 个；请打开一个更小的文件夹。",
     },
     "err_dtype": {
         "en": "Tensor '{name}' has dtype {dtype}; only floating-point weights are supported.",

@@ -448,7 +448,12 @@ def show_train_results(
 def folder_tab(tr: i18n.Translator) -> None:
     st.markdown(tr("p6_folder_intro"))
     st.info(tr("p6_full"), icon=":material/terminal:")
-    folder = st.text_input(tr("p6_folder_dir"), key="p6_dir", placeholder="results/train-adding")
+    root = uploads.results_root()
+    folder = ""
+    if root is None:  # no --results: no server paths at all
+        st.caption(tr("folder_disabled"))
+    else:
+        folder = st.text_input(tr("p6_root_dir"), key="p6_dir", placeholder="train-adding")
     files = st.file_uploader(
         tr("p6_folder_upload"), type=["parquet", "csv"], accept_multiple_files=True,
         help=uploader_help(tr), key="p6_files",
@@ -457,9 +462,10 @@ def folder_tab(tr: i18n.Translator) -> None:
         if files:
             hist, summary = uploads.read_train([(f.name, f.getvalue()) for f in files])
             n_files = len(files)
-        elif folder.strip():
-            stamp = data.train_stamp(folder.strip())
-            hist, summary = data.train_dir(folder.strip(), stamp)
+        elif root is not None and folder.strip():
+            path = uploads.confine(folder.strip(), root)
+            stamp = uploads.folder_stamp(path, train=True)
+            hist, summary = data.train_dir(str(path), stamp)
             n_files = len(stamp)
         else:
             return

@@ -167,14 +167,20 @@ def sweep_tab(tr: i18n.Translator) -> None:
         tr("p5_sweep_upload"), type=["parquet"], accept_multiple_files=True,
         help=uploader_help(tr), key="p5_sweep",
     )  # fmt: skip
-    folder = st.text_input(tr("p5_sweep_dir"), key="p5_dir", placeholder="results/")
+    root = uploads.results_root()
+    folder = ""
+    if root is None:  # no --results: no server paths at all
+        st.caption(tr("folder_disabled"))
+    else:
+        folder = st.text_input(tr("p5_sweep_root_dir"), key="p5_dir", placeholder="radius-scan")
     try:
         if files:
             curves, metrics = uploads.read_sweep([(f.name, f.getvalue()) for f in files])
             n_files = len(files)
-        elif folder.strip():
-            stamp = data.folder_stamp(folder.strip())
-            curves, metrics = data.sweep_dir(folder.strip(), stamp)
+        elif root is not None and folder.strip():
+            path = uploads.confine(folder.strip(), root)
+            stamp = uploads.folder_stamp(path)
+            curves, metrics = data.sweep_dir(str(path), stamp)
             n_files = len(stamp)
         else:
             return
