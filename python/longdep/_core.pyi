@@ -23,6 +23,7 @@ __all__ = [
     "sensitivity",
     "simd_level",
     "split_parts",
+    "tangents",
 ]
 
 def forward(
