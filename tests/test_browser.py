@@ -9,6 +9,7 @@ Needs Debian's ``chromium`` (``apt-get install chromium fonts-wqy-microhei``) an
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -68,7 +69,13 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's results root (``longdep dashboard --results DIR``)."""
+    return tmp_path_factory.mktemp("results")
+
+
+@pytest.fixture(scope="module")
+def server(results_dir: Path) -> Iterator[str]:
     port = _free_port()
     log = ARTIFACTS / "streamlit.log"
     ARTIFACTS.mkdir(exist_ok=True)
@@ -78,7 +85,8 @@ def server() -> Iterator[str]:
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        env = {**os.environ, "LONGDEP_RESULTS": str(results_dir)}
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(f"{base}/_stcore/health", proc)
@@ -286,19 +294,19 @@ def test_training_lab_trains_and_runs_the_presets_in_the_browser(server, page):
         _screenshot(page, shot)
 
 
-def test_training_lab_opens_a_longdep_train_folder(server, page, tmp_path):
+def test_training_lab_opens_a_longdep_train_folder(server, page, tmp_path, results_dir):
     from longdep import trainlab
 
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(
         'task = "copy"\nlength = 10\nhidden = 16\nsteps = 60\nmodels = ["vanilla", "lru"]\n'
     )
-    trainlab.run_train(trainlab.load_train_config(cfg), tmp_path / "out", quiet=True)
+    trainlab.run_train(trainlab.load_train_config(cfg), results_dir / "out", quiet=True)
     page.goto(f"{server}/training?lang=zh")
     _settle(page, 0)
     page.get_by_role("tab", name="longdep train 的结果").click()
     box = page.locator('[data-testid="stTextInput"] input').first
-    box.fill(str(tmp_path / "out"))
+    box.fill("out")  # relative to the server's results root
     box.press("Enter")
     page.wait_for_selector('[data-testid="stAlertContentSuccess"]', timeout=60_000)
     _settle(page, 2)
