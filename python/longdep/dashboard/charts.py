@@ -22,6 +22,7 @@ import pandas as pd
 __all__ = [
     "LOG10_LABEL_EXPR",
     "block_average",
+    "decade_ticks",
     "decay_chart",
     "heatmap_chart",
     "layered_curves_chart",
@@ -36,8 +37,9 @@ __all__ = [
 
 LN10 = math.log(10.0)
 
-#: Vega expression that labels a log10 tick value v as the power of ten it stands for.
-LOG10_LABEL_EXPR = "datum.value == 0 ? '1' : '1e' + format(datum.value, 'd')"
+#: Vega expression that labels a log10 tick value v as the power of ten it stands for,
+#: every tick in the same form ("1e0", "1e-120"), never a mix of "1" and "1e-5".
+LOG10_LABEL_EXPR = "'1e' + format(datum.value, 'd')"
 
 
 #: Step counts as 0, 500, 1k, 1.5k, 1M.
@@ -48,8 +50,10 @@ STEPS_LABEL_EXPR = (
 )
 #: Measured curve, theory.
 DECAY_COLORS = ("#1f6feb", "#e8590c")
-#: Log-axis labels for a fraction: percentages down to 0.1 %, powers of ten below.
-PERCENT_LABEL_EXPR = "datum.value >= 0.001 ? format(datum.value, '~%') : format(datum.value, '.0e')"
+#: Log-axis labels for a fraction as percentages (used when every tick is >= 1e-6).
+PERCENT_LABEL_EXPR = "format(datum.value, '~%')"
+#: Log-axis labels for a fraction as powers of ten (used when some tick is below 1e-6).
+POW10_LABEL_EXPR = "'1e' + format(round(log(datum.value) / LN10), 'd')"
 #: Vanilla RNN, LSTM, attention.
 TELEPHONE_COLORS = ("#d62728", "#1f6feb", "#8c8c8c")
 
@@ -76,14 +80,40 @@ def with_log10(df: pd.DataFrame, column: str = "log_norm") -> pd.DataFrame:
 
 
 def log10_axis(title: str) -> alt.Axis:
-    """A linear axis over log10 values, labelled as powers of ten."""
+    """A linear axis over log10 values, labelled as powers of ten (whole decades only)."""
     return alt.Axis(title=title, tickMinStep=1, labelExpr=LOG10_LABEL_EXPR)
 
 
-def _distance_x(title: str, log_x: bool, field: str = "distance") -> alt.X:
-    """Distance axis; on a log axis distance 0 has no place, so callers drop it first."""
-    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=True, nice=False)
-    return alt.X(f"{field}:Q", title=title, scale=scale, axis=alt.Axis(labelExpr=STEPS_LABEL_EXPR))
+def decade_ticks(lo: float, hi: float) -> list[float]:
+    """The powers of ten ``10^k`` with ``lo <= 10^k <= hi`` (``0 < lo``): round ticks
+    (1, 10, 100, …) for a log axis over ``[lo, hi]``.
+
+    >>> decade_ticks(1, 1999)
+    [1.0, 10.0, 100.0, 1000.0]
+    """
+    if not (0 < lo <= hi):
+        return []
+    k0, k1 = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
+    return [10.0**k for k in range(k0, k1 + 1)]
+
+
+def _distance_x(
+    title: str, log_x: bool, max_distance: float = 0.0, field: str = "distance"
+) -> alt.X:
+    """Distance axis; on a log axis distance 0 has no place, so callers drop it first, and
+    the ticks sit at the powers of ten only (1, 10, 100, …), labelled 1, 10, 100, 1k, …"""
+    if log_x:
+        hi = max(1.0, float(max_distance))
+        ticks = decade_ticks(1.0, hi)
+        scale = alt.Scale(type="log", domain=[1.0, hi], nice=False)
+        axis = alt.Axis(labelExpr=STEPS_LABEL_EXPR, values=ticks)
+    else:
+        scale, axis = alt.Scale(zero=True, nice=False), alt.Axis(labelExpr=STEPS_LABEL_EXPR)
+    return alt.X(f"{field}:Q", title=title, scale=scale, axis=axis)
+
+
+def _max_distance(data: pd.DataFrame) -> float:
+    return float(data["distance"].max()) if len(data) else 1.0
 
 
 def decay_chart(
@@ -120,7 +150,7 @@ def decay_chart(
         legend=alt.Legend(orient="bottom", labelLimit=400),
     )
     base = alt.Chart(data).encode(
-        x=_distance_x(x_title, log_x),
+        x=_distance_x(x_title, log_x, _max_distance(data)),
         y=alt.Y("log10:Q", axis=log10_axis(y_title), scale=alt.Scale(zero=False)),
         color=color,
         strokeDash=alt.StrokeDash(
@@ -169,7 +199,7 @@ def layered_curves_chart(
         legend = alt.Legend(orient="right", labelLimit=260, symbolStrokeWidth=3)
     select = alt.selection_point(fields=["name"], bind="legend", name="pick")
     base = alt.Chart(data).encode(
-        x=_distance_x(x_title, log_x),
+        x=_distance_x(x_title, log_x, _max_distance(data)),
         y=alt.Y("log10:Q", axis=log10_axis(y_title), scale=alt.Scale(zero=False)),
         color=alt.Color(
             "name:N",
@@ -214,6 +244,9 @@ def telephone_chart(
     low = math.floor(math.log10(float(data["fraction"].min())))
     step = max(1, math.ceil(-low / 8))
     ticks = [10.0**-k for k in range(0, -low + 1, step)]
+    # One label format per chart: all percentages, or all powers of ten when that is
+    # shorter (below 1e-6 a percentage needs more than six zeros).
+    label_expr = PERCENT_LABEL_EXPR if ticks[-1] >= 1e-6 else POW10_LABEL_EXPR
     base = alt.Chart(data).encode(
         x=alt.X(
             "person:Q",
@@ -225,7 +258,7 @@ def telephone_chart(
             "fraction:Q",
             title=y_title,
             scale=alt.Scale(type="log"),
-            axis=alt.Axis(labelExpr=PERCENT_LABEL_EXPR, values=ticks),
+            axis=alt.Axis(labelExpr=label_expr, values=ticks),
         ),
         color=alt.Color(
             "model:N",
@@ -279,6 +312,13 @@ def _edges(centres: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
     return (np.exp(lo), np.exp(hi)) if log else (lo, hi)
 
 
+def _powers_of_two(lo: float, hi: float) -> list[float]:
+    """``2^k`` in ``[lo, hi]`` (``0 < lo``): the round ticks of a base-2 log axis."""
+    if not (0 < lo <= hi):
+        return []
+    return [2.0**k for k in range(math.ceil(math.log2(lo)), math.floor(math.log2(hi)) + 1)]
+
+
 def heatmap_chart(
     grid: np.ndarray,
     x_values: Sequence[float],
@@ -288,6 +328,7 @@ def heatmap_chart(
     y_title: str,
     color_title: str,
     diverging: bool = False,
+    color_log10: bool = False,
     y_log: bool = False,
     edge: pd.DataFrame | None = None,
     edge_label: str = "",
@@ -298,7 +339,10 @@ def heatmap_chart(
     and an optional ``marker`` (a ring at one ``(x, y)`` point, e.g. the one inspected below).
 
     The grid is block-averaged to at most 100 x 100 first. ``diverging`` centres a
-    red-blue scale on zero (decay rate: blue vanishing, red exploding). ``edge`` has
+    red-blue scale on zero (decay rate: blue vanishing, red exploding). ``color_log10``
+    says the values are log10 of a quantity: the legend then reads as powers of ten at
+    whole decades ("1e1", "1e2"), like the gradient axes. A ``y_log`` axis (base 2) has
+    its ticks at the powers of two (8, 16, 32, … for H). ``edge`` has
     columns ``x``, ``y`` (and optionally ``line`` to draw several lines).
     """
     values = np.asarray(grid, dtype=float)
@@ -336,6 +380,11 @@ def heatmap_chart(
         )
     else:
         scale = alt.Scale(scheme="viridis")
+    legend: Any = alt.Undefined
+    if color_log10 and len(data):
+        lo, hi = float(data["value"].min()), float(data["value"].max())
+        decades = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
+        legend = alt.Legend(labelExpr=LOG10_LABEL_EXPR, values=decades)
     xscale = alt.Scale(domain=[float(x0[0]), float(x1[-1])], nice=False, zero=False)
     yscale = alt.Scale(
         type="log" if y_log else "linear",
@@ -350,9 +399,16 @@ def heatmap_chart(
         .encode(
             x=alt.X("x0:Q", title=x_title, scale=xscale),
             x2="x1:Q",
-            y=alt.Y("y0:Q", title=y_title, scale=yscale),
+            y=alt.Y(
+                "y0:Q",
+                title=y_title,
+                scale=yscale,
+                axis=alt.Axis(values=_powers_of_two(float(y0[0]), float(y1[-1])))
+                if y_log
+                else alt.Undefined,
+            ),
             y2="y1:Q",
-            color=alt.Color("value:Q", title=color_title, scale=scale),
+            color=alt.Color("value:Q", title=color_title, scale=scale, legend=legend),
             tooltip=[
                 alt.Tooltip("x:Q", title=x_title, format=".3g"),
                 alt.Tooltip("y:Q", title=y_title, format=".4g"),

@@ -36,6 +36,7 @@ __all__ = [
     "clipping_run",
     "decay",
     "final_loss",
+    "gru_gate",
     "inputs",
     "lab_run",
     "landscape",
@@ -230,27 +231,42 @@ def decay(
 # -- page 3: remedies -------------------------------------------------------------------
 
 
-def remedy_cells(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any]:
-    """The cells compared on the remedies page, keyed by ``REMEDIES``."""
+def remedy_cell(
+    name: str, H: int, T: int, input_scale: float, seed: int, *, gru_chrono: bool = False
+) -> Any:
+    """The cell of one remedy of ``REMEDIES``. ``gru_chrono`` gives the GRU chrono init of
+    its update gate (``ld.init.gru(chrono=T)``: ``b_z ~ log U(1, T - 1)``, z near 1)."""
     s = input_scale
-    cells: dict[str, Any] = {
-        "vanilla": ld.init.elman(H, input_scale=s, seed=seed),
-        "residual": ld.init.elman(H, residual=0.5, input_scale=s, seed=seed),
-        "layer_norm": ld.init.elman(H, layer_norm=True, input_scale=s, seed=seed),
-        "orthogonal": ld.init.elman(H, init="orthogonal", input_scale=s, seed=seed),
-        "identity": ld.init.elman(
+    build: dict[str, Callable[[], Any]] = {
+        "vanilla": lambda: ld.init.elman(H, input_scale=s, seed=seed),
+        "residual": lambda: ld.init.elman(H, residual=0.5, input_scale=s, seed=seed),
+        "layer_norm": lambda: ld.init.elman(H, layer_norm=True, input_scale=s, seed=seed),
+        "orthogonal": lambda: ld.init.elman(H, init="orthogonal", input_scale=s, seed=seed),
+        "identity": lambda: ld.init.elman(
             H, init="identity", nonlinearity="relu", input_scale=s, seed=seed
         ),
-        "lstm": ld.init.lstm(H, input_scale=s, seed=seed),
-        "lstm_chrono": ld.init.lstm(H, chrono=T, input_scale=s, seed=seed),
-        "gru": ld.init.gru(H, input_scale=s, seed=seed),
-        "lru": ld.init.lru(max(1, H // 2), seed=seed),
+        "lstm": lambda: ld.init.lstm(H, input_scale=s, seed=seed),
+        "lstm_chrono": lambda: ld.init.lstm(H, chrono=T, input_scale=s, seed=seed),
+        "gru": lambda: ld.init.gru(H, chrono=T if gru_chrono else None, input_scale=s, seed=seed),
+        "lru": lambda: ld.init.lru(max(1, H // 2), seed=seed),
+        "attention": lambda: ld.init.attention(H, seed=seed),
     }
-    cells["attention"] = ld.init.attention(H, seed=seed)
-    for kind, cls in ld.kinds.modern().items():
-        I = H if cls.input_is_hidden else 1
-        cells[kind] = cls.random(H, I, input_scale=s, seed=seed)
-    return cells
+    if name in build:
+        return build[name]()
+    cls = ld.kinds.modern().get(name)
+    if cls is None:
+        raise ValueError(f"name must be one of {REMEDIES}; got {name!r}")
+    return cls.random(H, H if cls.input_is_hidden else 1, input_scale=s, seed=seed)
+
+
+def remedy_cells(
+    H: int, T: int, input_scale: float, seed: int, *, gru_chrono: bool = False
+) -> dict[str, Any]:
+    """The cells compared on the remedies page, keyed by ``REMEDIES`` (see
+    :func:`remedy_cell`)."""
+    return {
+        name: remedy_cell(name, H, T, input_scale, seed, gru_chrono=gru_chrono) for name in REMEDIES
+    }
 
 
 def _fit_input(x: np.ndarray, cell: Any, seed: int) -> np.ndarray:
@@ -264,24 +280,65 @@ def _fit_input(x: np.ndarray, cell: Any, seed: int) -> np.ndarray:
 
 
 @st.cache_data(**_CACHE)
-def remedies(H: int, T: int, input_scale: float, seed: int) -> dict[str, Any]:
+def remedies(
+    H: int, T: int, input_scale: float, seed: int, gru_chrono: bool = False
+) -> dict[str, Any]:
     """All remedies on one input sequence: ``curves`` (name, distance, log_norm) and
-    ``metrics`` (name, decay_rate, memory_horizon, regime), ``errors`` (name -> message)."""
-    x = inputs(T, seed)
-    cells = remedy_cells(H, T, input_scale, seed)
+    ``metrics`` (name, decay_rate, memory_horizon, regime), ``errors`` (name -> message).
+    ``gru_chrono`` gives the GRU chrono init (see :func:`remedy_cells`); each cell is
+    cached on its own, so toggling it recomputes the GRU only."""
     frames, metrics, errors = [], [], {}
-    for name, cell in cells.items():
-        try:
-            df = ld.analysis.compare({name: cell}, _fit_input(x, cell, seed), n_points=N_POINTS)
-        except ld.LongdepError as exc:
-            errors[name] = str(exc)
+    for name in REMEDIES:
+        one = _remedy(name, H, T, input_scale, seed, gru_chrono and name == "gru")
+        if isinstance(one, str):
+            errors[name] = one
             continue
-        frames.append(df[["name", "distance", "log_norm"]])
-        metrics.append(ld.analysis.compare_metrics(df))
+        frames.append(one[["name", "distance", "log_norm"]])
+        metrics.append(ld.analysis.compare_metrics(one))
     curves = pd.concat(frames, ignore_index=True)
     table = pd.concat(metrics, ignore_index=True)
     keep = ["name", "decay_rate", "memory_horizon", "regime"]
     return {"curves": curves, "metrics": table[keep], "errors": errors}
+
+
+@st.cache_data(**_CACHE)
+def _remedy(
+    name: str, H: int, T: int, input_scale: float, seed: int, gru_chrono: bool
+) -> pd.DataFrame | str:
+    """``ld.analysis.compare`` of one remedy (its metrics in ``attrs``), or the library's
+    message when it could not be computed."""
+    cell = remedy_cell(name, H, T, input_scale, seed, gru_chrono=gru_chrono)
+    try:
+        x = _fit_input(inputs(T, seed), cell, seed)
+        return ld.analysis.compare({name: cell}, x, n_points=N_POINTS)
+    except ld.LongdepError as exc:
+        return str(exc)
+
+
+@st.cache_data(**_CACHE)
+def gru_gate(H: int, T: int, input_scale: float, seed: int, chrono: bool) -> dict[str, float]:
+    """The GRU update gate of the remedies page along its forward pass.
+
+    torch's GRU computes ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}`` with
+    ``z_t = sigmoid(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)``: ``z`` is the fraction of
+    the old state each step keeps. Returns ``z_mean`` (mean of ``z_t`` over steps and
+    units), ``z_start`` (mean of ``sigmoid(b_iz + b_hz)``, the gate at ``h = x = 0``:
+    0.5 at the default init) and ``ln_z`` (mean of ``ln z_t``, the decay rate in nats
+    per step of a gradient that only took the keep path).
+    """
+    cell = remedy_cell("gru", H, T, input_scale, seed, gru_chrono=chrono)
+    x = inputs(T, seed)
+    h = np.asarray(ld.forward(cell, x), dtype=float).reshape(T, H)
+    h_prev = np.vstack([np.zeros((1, H)), h[:-1]])
+    rows = slice(H, 2 * H)  # torch layout: gates r, z, n
+    b = cell.bias_ih[rows] + cell.bias_hh[rows]
+    a = x @ cell.weight_ih[rows].T + h_prev @ cell.weight_hh[rows].T + b
+    ln_z = -np.logaddexp(0.0, -a)  # ln sigmoid(a), exact for large |a|
+    return {
+        "z_mean": float(np.exp(ln_z).mean()),
+        "z_start": float((1.0 / (1.0 + np.exp(-b))).mean()),
+        "ln_z": float(ln_z.mean()),
+    }
 
 
 @st.cache_data(**_CACHE)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 import longdep as ld
 from longdep.dashboard import charts, data, i18n
+from longdep.dashboard.views import remedies
 
 H_CHOICES = (8, 16, 32, 64, 128, 256, 512)
 #: Slider range, step and default of the "radius" control per cell kind.
@@ -57,16 +59,20 @@ def format_steps(t: int) -> str:
     return f"{t:,} (10^{int(k)})" if k.is_integer() else f"{t:,}"
 
 
-def metric_row(tr: i18n.Translator, metrics: dict, seconds: float) -> None:
-    rate, horizon = metrics["decay_rate"], metrics["memory_horizon"]
+def metric_row(tr: i18n.Translator, metrics: dict, seconds: float, T: int | None = None) -> None:
+    """Rate, horizon, regime and time; below them the rate in the chart's log10 units and,
+    when the horizon is not a number of steps, what its text means."""
+    rate, horizon, regime = metrics["decay_rate"], metrics["memory_horizon"], metrics["regime"]
     cols = st.columns(4)
     cols[0].metric(tr("m_rate"), tr("m_rate_value", v=rate), help=tr("m_rate_help"))
-    horizon_text = (
-        tr("m_horizon_inf") if not math.isfinite(horizon) else tr("m_horizon_value", v=horizon)
-    )
+    horizon_text = remedies.horizon_text(tr, horizon, regime, rate, T)
     cols[1].metric(tr("m_horizon"), horizon_text, help=tr("m_horizon_help"))
-    cols[2].metric(tr("m_regime"), tr(f"regime_{metrics['regime']}"), help=tr("m_regime_help"))
+    cols[2].metric(tr("m_regime"), tr(f"regime_{regime}"), help=tr("m_regime_help"))
     cols[3].metric(tr("m_time"), tr("seconds", s=seconds))
+    st.caption(tr("p2_units", r=rate, d=rate / math.log(10)))
+    frame = pd.DataFrame([{"memory_horizon": horizon, "regime": regime, "decay_rate": rate}])
+    for note in remedies.horizon_notes(tr, frame, T):
+        st.caption(note)
 
 
 def controls(tr: i18n.Translator) -> dict:
@@ -153,7 +159,7 @@ def render() -> None:
             log_x=log_x,
         )
         st.altair_chart(chart, width="stretch")
-        metric_row(tr, res["metrics"], res["seconds"])
+        metric_row(tr, res["metrics"], res["seconds"], opts["T"])
         st.caption(tr("p2_caption") if theory is not None else tr("p2_no_theory"))
         if opts["T"] >= 200_000:
             st.caption(tr("p2_slow"))

@@ -9,6 +9,8 @@ import streamlit as st
 from longdep.dashboard import charts, data, i18n
 
 MODES = ("gain_input", "radius_H")
+#: Above this decay rate (nats/step) a gradient explodes (``ld.regime``'s tolerance).
+EXPLODING_RATE = 1e-3
 AXES = {"gain_input": ("p4_x_gain", "p4_y_input"), "radius_H": ("p4_x_radius", "p4_y_H")}
 
 
@@ -80,7 +82,9 @@ def render() -> None:
         if quantity == "rate":
             grid, color_title, diverging = res["rate"], tr("q_rate"), True
         else:
-            horizon = np.minimum(res["horizon"], T)
+            # An exploding gradient never falls below the threshold: it has no horizon
+            # (left blank), which is not the same as a memory longer than T (capped at T).
+            horizon = np.where(res["rate"] > EXPLODING_RATE, np.nan, np.minimum(res["horizon"], T))
             grid, color_title, diverging = np.log10(np.maximum(horizon, 1)), tr("q_horizon"), False
         x_key, y_key = AXES[mode]
         theory_key = "p4_edge_theory_mf" if mode == "gain_input" else "p4_edge_theory_rho"
@@ -94,13 +98,16 @@ def render() -> None:
             y_title=tr(y_key),
             color_title=color_title,
             diverging=diverging,
+            color_log10=quantity == "horizon",
             y_log=mode == "radius_H",
             edge=edge,
             marker=point,
         )
         st.altair_chart(chart, width="stretch")
         present = [labels[k] for k in ("measured", "theory") if k in set(res["edge"]["line"])]
-        st.caption(tr("p4_edges", lines="; ".join(present)) + " " + tr("p4_caption"))
+        st.caption(
+            tr("p4_edges", lines="; ".join(present)) + " " + tr("p4_caption") + " " + tr("p4_units")
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -11,24 +12,90 @@ from longdep.dashboard import charts, data, i18n
 from longdep.dashboard.charts import sci_from_log10
 
 
-def horizon_text(tr: i18n.Translator, h: float) -> str:
-    return tr("m_horizon_inf") if not math.isfinite(h) else f"{h:,.0f}"
+def horizon_text(
+    tr: i18n.Translator, h: float, regime: str, rate: float, T: int | None = None
+) -> str:
+    """A memory horizon in words: the steps; "> T steps" when the curve never falls below
+    the threshold within T (the number when ``T`` is given); for an exploding gradient,
+    which has no horizon, its growth instead."""
+    if math.isfinite(h):
+        return tr("m_horizon_value", v=h)
+    if regime == "exploding" and rate > 0:
+        return tr("m_horizon_grows", n=math.log(10.0) / rate)
+    return tr("m_horizon_beyond", T=T) if T is not None else tr("m_horizon_inf")
+
+
+def horizon_notes(tr: i18n.Translator, metrics: pd.DataFrame, T: int | None) -> list[str]:
+    """What the special horizon texts in ``metrics`` mean (empty if none appears)."""
+    never = ~metrics["memory_horizon"].map(math.isfinite)
+    exploding = never & (metrics["regime"] == "exploding") & (metrics["decay_rate"] > 0)
+    notes = []
+    if T is not None and bool((never & ~exploding).any()):
+        notes.append(tr("m_horizon_beyond_note", T=T))
+    if bool(exploding.any()):
+        notes.append(tr("m_horizon_grows_note"))
+    return notes
 
 
 def _group(name: str) -> str:
     return "modern" if name in data.MODERN_REMEDIES else "classic"
 
 
-def metrics_table(tr: i18n.Translator, metrics: pd.DataFrame) -> pd.DataFrame:
+def _label(tr: i18n.Translator, name: str, gru_chrono: bool) -> str:
+    return tr("rem_gru_chrono") if name == "gru" and gru_chrono else tr(f"rem_{name}")
+
+
+def metrics_table(
+    tr: i18n.Translator, metrics: pd.DataFrame, T: int, *, gru_chrono: bool = False
+) -> pd.DataFrame:
+    rows = metrics.itertuples(index=False)
     return pd.DataFrame(
         {
             tr("col_group"): [tr(f"group_{_group(n)}") for n in metrics["name"]],
-            tr("col_cell"): [tr(f"rem_{n}") for n in metrics["name"]],
+            tr("col_cell"): [_label(tr, n, gru_chrono) for n in metrics["name"]],
             tr("col_rate"): metrics["decay_rate"].map(lambda r: f"{r:+.3g}"),
-            tr("col_horizon"): [horizon_text(tr, h) for h in metrics["memory_horizon"]],
+            tr("col_rate10"): metrics["decay_rate"].map(lambda r: f"{r / math.log(10):+.3g}"),
+            tr("col_horizon"): [
+                horizon_text(tr, r.memory_horizon, r.regime, r.decay_rate, T) for r in rows
+            ],
             tr("col_regime"): [tr(f"regime_{r}") for r in metrics["regime"]],
         }
     )
+
+
+def _row(metrics: pd.DataFrame, name: str) -> Any:
+    rows = metrics[metrics["name"] == name]
+    return rows.iloc[0] if len(rows) else None
+
+
+def gru_section(
+    tr: i18n.Translator, metrics: pd.DataFrame, gate: dict[str, float], T: int, chrono: bool
+) -> None:
+    """Why the GRU decays fastest at its default init, with the numbers of this run."""
+    gru, van = _row(metrics, "gru"), _row(metrics, "vanilla")
+    if gru is None or van is None:
+        return
+
+    def horizon(row: Any) -> str:
+        return horizon_text(tr, row["memory_horizon"], row["regime"], row["decay_rate"], T)
+
+    st.markdown(
+        tr(
+            "p3_gru_text_chrono" if chrono else "p3_gru_text",
+            z=gate["z_mean"],
+            z0=gate["z_start"],
+            lnz=gate["ln_z"],
+            rate=f"{gru['decay_rate']:+.3g}",
+            horizon=horizon(gru),
+            vrate=f"{van['decay_rate']:+.3g}",
+            vhorizon=horizon(van),
+            T=T,
+        )
+    )
+    a, b, c = st.columns(3)
+    a.metric(tr("p3_gru_z"), f"{gate['z_mean']:.3f}")
+    b.metric(tr("m_rate"), tr("m_rate_value", v=float(gru["decay_rate"])), help=tr("m_rate_help"))
+    c.metric(tr("m_horizon"), horizon(gru), help=tr("m_horizon_help"))
 
 
 def clipping_section(tr: i18n.Translator, H: int, T: int, seed: int) -> None:
@@ -89,36 +156,50 @@ def render() -> None:
     input_scale = c3.slider(tr("ctl_input_scale"), 0.0, 3.0, 0.5, 0.05, key="p3_input")
     seed = c4.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p3_seed")
     log_x = st.toggle(tr("ctl_log_x"), False, key="p3_logx")
-    with st.spinner(tr("computing")):
-        res = data.remedies(int(H), int(T), float(input_scale), int(seed))
-    curves = res["curves"].assign(name=[tr(f"rem_{n}") for n in res["curves"]["name"]])
-    chart = charts.layered_curves_chart(
-        curves,
-        x_title=tr("axis_distance"),
-        y_title=tr("axis_grad"),
-        threshold_log10=math.log10(data.HORIZON_THRESHOLD),
-        threshold_label=tr("threshold"),
-        log_x=log_x,
+    H, T, seed = int(H), int(T), int(seed)
+    chart_box, table_box = st.container(), st.container()
+    # The GRU's explanation and its chrono switch sit below the table, but the switch
+    # decides the curves above: read it first, draw into the boxes afterwards.
+    st.subheader(tr("p3_gru_header"))
+    gru_chrono = st.toggle(
+        tr("p3_gru_toggle"), False, key="p3_gru_chrono", help=tr("p3_gru_toggle_help")
     )
-    st.altair_chart(chart, width="stretch")
-    for name, msg in res["errors"].items():
-        st.warning(tr("p3_errors", name=tr(f"rem_{name}"), msg=msg))
+    with st.spinner(tr("computing")):
+        res = data.remedies(H, T, float(input_scale), seed, gru_chrono)
+        gate = data.gru_gate(H, T, float(input_scale), seed, gru_chrono)
+    gru_section(tr, res["metrics"], gate, T, gru_chrono)
+    with chart_box:
+        labels = [_label(tr, n, gru_chrono) for n in res["curves"]["name"]]
+        chart = charts.layered_curves_chart(
+            res["curves"].assign(name=labels),
+            x_title=tr("axis_distance"),
+            y_title=tr("axis_grad"),
+            threshold_log10=math.log10(data.HORIZON_THRESHOLD),
+            threshold_label=tr("threshold"),
+            log_x=log_x,
+        )
+        st.altair_chart(chart, width="stretch")
+        for name, msg in res["errors"].items():
+            st.warning(tr("p3_errors", name=tr(f"rem_{name}"), msg=msg))
+    with table_box:
+        st.subheader(tr("p3_table"))
+        table = metrics_table(tr, res["metrics"], T, gru_chrono=gru_chrono)
+        st.dataframe(table, hide_index=True, width="stretch")
+        for note in [tr("p3_units"), *horizon_notes(tr, res["metrics"], T)]:
+            st.caption(note)
 
-    st.subheader(tr("p3_table"))
-    st.dataframe(metrics_table(tr, res["metrics"]), hide_index=True, width="stretch")
     st.subheader(tr("p3_how"))
     names = list(res["metrics"]["name"])
     classic = [n for n in names if _group(n) == "classic"]
     cols = st.columns(2)
-    for i, name in enumerate(classic):
-        with cols[i % 2].expander(tr(f"rem_{name}")):
-            st.markdown(tr(f"rem_{name}_how"))
+    for i, name in enumerate(classic):  # all on view: no expander to open one by one
+        cols[i % 2].markdown(f"**{tr(f'rem_{name}')}** — {tr(f'rem_{name}_how')}")
     st.markdown(tr("rem_pretrain_how"))
     st.subheader(tr("p3_modern"))
     st.markdown(tr("p3_modern_text"))
     for name in (n for n in names if _group(n) == "modern"):
         st.markdown(f"**{tr(f'rem_{name}')}** — {tr(f'rem_{name}_how')}")
-    clipping_section(tr, int(H), int(T), int(seed))
+    clipping_section(tr, H, T, seed)
 
 
 if __name__ == "__main__":
