@@ -177,3 +177,23 @@ def test_training_builds_new_cells_and_leaves_the_input_cell_alone() -> None:
     assert not res.cell.weight_hh.flags.writeable
     assert not np.array_equal(res.cell.weight_hh, w_hh)  # it did train ...
     np.testing.assert_array_equal(cell.weight_hh, w_hh)  # ... on copies
+
+
+def test_seed_vectors_near_the_float_range_keep_their_log_norms() -> None:
+    # L is linear in v and the tangents in u: the log-norms of a 1e308 seed are those of
+    # a unit seed plus ln 1e308, not inf/-inf/NaN (each lane scaled on its own).
+    cell = ld.init.elman(8, 1, seed=0)
+    x = np.zeros((50, 2, 1))
+    unit = ld.grad_norms(cell, x, np.ones(8), log=True)
+    big = np.stack([1e308 * np.ones(8), 1e-300 * np.ones(8)])
+    got = ld.grad_norms(cell, x, big, log=True)
+    np.testing.assert_allclose(got[:, 0], unit[:, 0] + np.log(1e308), rtol=1e-12)
+    np.testing.assert_allclose(got[:, 1], unit[:, 1] + np.log(1e-300), rtol=1e-12)
+    every = ld.grad_norms(cell, x, np.full((50, 2, 8), 1e300), log=True)
+    want = ld.grad_norms(cell, x, np.ones((50, 2, 8)), log=True) + np.log(1e300)
+    np.testing.assert_allclose(every, want, rtol=1e-12)
+    sens = ld.sensitivity(cell, x, 1e308 * np.ones(8), log=True)
+    np.testing.assert_allclose(
+        sens, ld.sensitivity(cell, x, np.ones(8), log=True) + np.log(1e308), rtol=1e-12
+    )
+    assert np.isfinite(sens).all()

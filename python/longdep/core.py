@@ -178,6 +178,19 @@ def _memory_budget(memory_budget: Any) -> int:
     return min(int(memory_budget), 2**62)
 
 
+def _lane_scale(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Seed vectors ``a`` (``(B, n)`` or ``(T, B, n)``) divided, lane by lane, by their
+    largest magnitude, and the natural logs of those factors ``(B,)`` (0 for a zero
+    lane): the core then never squares a value near the float range, and the log-norms
+    add the scale back exactly."""
+    axes = (1,) if a.ndim == 2 else (0, 2)
+    peak = np.abs(a).max(axis=axes)
+    peak = np.where(peak > 0, peak, 1.0).astype(np.float64)
+    shape = (-1, 1) if a.ndim == 2 else (1, -1, 1)
+    scaled = np.ascontiguousarray(a / peak.reshape(shape).astype(a.dtype))
+    return scaled, np.log(peak)
+
+
 def _exp_inplace(a: np.ndarray) -> None:
     """exp of log-norms; values beyond the float range honestly become inf or 0."""
     with np.errstate(over="ignore", under="ignore"):
@@ -329,6 +342,7 @@ def grad_norms(
     from .products import loss_weights
 
     vv, every = loss_weights(cell, v, t, b, dtype, two_d)
+    vv, ln_peak = _lane_scale(vv)
     dst = _prepare_out(out, t, b, two_d)
     n_threads = _threads(threads)
     if every:
@@ -337,6 +351,7 @@ def grad_norms(
         res = _core.grad_norms(
             cell.spec(dtype), arr, s0, vv, wrt, int(memory_budget), n_threads, dst
         )
+    res += ln_peak  # L is linear in v: the norms scale with it
     if not log:
         _exp_inplace(res)
     if out is not None:
@@ -378,8 +393,10 @@ def sensitivity(
     t, b, _ = arr.shape
     s0 = _initial_state(cell, h0, b, dtype, two_d)
     uu = _rows("u", u, b, cell.state_size, dtype, two_d, "initial-state perturbation")
+    uu, ln_peak = _lane_scale(uu)
     dst = _prepare_out(out, t, b, two_d)
     res = _core.sensitivity(cell.spec(dtype), arr, s0, uu, part, _threads(threads), dst)
+    res += ln_peak  # the tangents are linear in u
     if not log:
         _exp_inplace(res)
     if out is not None:
