@@ -184,6 +184,8 @@ def _lane_scale(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lane): the core then never squares a value near the float range, and the log-norms
     add the scale back exactly."""
     axes = (1,) if a.ndim == 2 else (0, 2)
+    if not np.isfinite(a).all():  # left for the core to refuse, naming the entry
+        return a, np.zeros(a.shape[1] if a.ndim == 3 else a.shape[0])
     peak = np.abs(a).max(axis=axes)
     peak = np.where(peak > 0, peak, 1.0).astype(np.float64)
     shape = (-1, 1) if a.ndim == 2 else (1, -1, 1)
