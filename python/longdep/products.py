@@ -172,12 +172,7 @@ def vjp(
     """
     from .stack import Stack
 
-    if isinstance(model, Stack):
-        if out is not None and not isinstance(out, Mapping):
-            raise ArgumentError(
-                "out must be a dict with 'x' and/or 'state' (a list of one array per layer) "
-                f"for a Stack; got {type(out).__name__}"
-            )
+    if isinstance(model, Stack):  # Stack.vjp checks its own out= (a dict per layer)
         return model.vjp(
             x, v, h0, at=at, out=out, inputs=inputs, memory_budget=memory_budget, threads=threads
         )

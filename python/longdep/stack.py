@@ -588,7 +588,7 @@ class Stack:
         h0: Any = None,
         *,
         at: Sequence[int] | None = None,
-        out: Mapping[str, Any] | None = None,
+        out: Mapping[str, Any] | np.ndarray | None = None,
         inputs: bool = True,
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
         threads: int | None = None,

@@ -13,7 +13,7 @@ import streamlit as st
 
 from longdep import tasks, trainlab
 from longdep.dashboard import charts, data, i18n, uploads
-from longdep.dashboard.views.your_model import show_error, uploader_help
+from longdep.dashboard.views.your_model import root_folder_box, show_error, uploader_help
 
 TASKS = ("adding", "copy", "subject")
 T_CHOICES = (10, 20, 30, 50, 75, 100)
@@ -448,12 +448,7 @@ def show_train_results(
 def folder_tab(tr: i18n.Translator) -> None:
     st.markdown(tr("p6_folder_intro"))
     st.info(tr("p6_full"), icon=":material/terminal:")
-    root = uploads.results_root()
-    folder = ""
-    if root is None:  # no --results: no server paths at all
-        st.caption(tr("folder_disabled"))
-    else:
-        folder = st.text_input(tr("p6_root_dir"), key="p6_dir", placeholder="train-adding")
+    root, folder = root_folder_box(tr, "p6_root_dir", "p6_dir", "train-adding")
     files = st.file_uploader(
         tr("p6_folder_upload"), type=["parquet", "csv"], accept_multiple_files=True,
         help=uploader_help(tr), key="p6_files",

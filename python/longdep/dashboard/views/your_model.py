@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -26,6 +27,18 @@ def show_error(tr: i18n.Translator, exc: Exception) -> None:
     else:
         _LOG.error("unexpected error while reading a file", exc_info=exc)
         st.error(tr("err_unexpected"), icon=":material/error:")
+
+
+def root_folder_box(
+    tr: i18n.Translator, label: str, key: str, placeholder: str
+) -> tuple[Path | None, str]:
+    """The results root given at start-up (``longdep dashboard --results DIR``) and the
+    folder typed under it; without a root, no text box at all (a caption says how)."""
+    root = uploads.results_root()
+    if root is None:
+        st.caption(tr("folder_disabled"))
+        return None, ""
+    return root, st.text_input(tr(label), key=key, placeholder=placeholder)
 
 
 def uploader_help(tr: i18n.Translator, key: str | None = None) -> str:
@@ -167,12 +180,7 @@ def sweep_tab(tr: i18n.Translator) -> None:
         tr("p5_sweep_upload"), type=["parquet"], accept_multiple_files=True,
         help=uploader_help(tr), key="p5_sweep",
     )  # fmt: skip
-    root = uploads.results_root()
-    folder = ""
-    if root is None:  # no --results: no server paths at all
-        st.caption(tr("folder_disabled"))
-    else:
-        folder = st.text_input(tr("p5_sweep_root_dir"), key="p5_dir", placeholder="radius-scan")
+    root, folder = root_folder_box(tr, "p5_sweep_root_dir", "p5_dir", "radius-scan")
     try:
         if files:
             curves, metrics = uploads.read_sweep([(f.name, f.getvalue()) for f in files])
