@@ -260,7 +260,7 @@ fn forward_impl<'py, F: Held>(
     };
     let out = compute(py, |cancel| {
         let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
-        let mut out = rnn_core::seq::buffer::<F>(t * b * h);
+        let mut out = rnn_core::seq::buffer::<F>(t * b * h, "the outputs")?;
         rnn_core::forward_states(cell.as_ref(), &seq, s0s, &mut out, full, threads)?;
         Ok(out)
     })?;
@@ -304,8 +304,10 @@ fn with_out<'py>(
             Ok(arr.into_any())
         }
         None => {
-            let mut buf = rnn_core::seq::buffer::<f64>(t * b);
-            compute(py, |c| f(&mut buf, c))?;
+            let buf = compute(py, |c| {
+                let mut buf = rnn_core::seq::buffer::<f64>(t * b, "the (T, B) results")?;
+                f(&mut buf, c).map(|_| buf)
+            })?;
             Ok(PyArray1::from_vec(py, buf).reshape([t, b])?.into_any())
         }
     }

@@ -209,7 +209,10 @@ pub fn reverse_sweep_states<F: Real, C: Cell<F> + ?Sized>(
     let seg = seg.clamp(1, steps);
     let nseg = steps.div_ceil(seg);
     let mut run = Runner::new(cell);
-    let mut ckpt = buffer(if nseg > 1 { nseg * s } else { 0 });
+    let mut ckpt = buffer(
+        if nseg > 1 { nseg * s } else { 0 },
+        "the checkpointed states of the reverse pass",
+    )?;
     if nseg > 1 {
         let mut state = s0.to_vec();
         run.stream(seq, b, &mut state, 0, steps, |t, s_prev, _rec| {
@@ -219,8 +222,11 @@ pub fn reverse_sweep_states<F: Real, C: Cell<F> + ?Sized>(
             Ok(true)
         })?;
     }
-    let mut states = buffer(if need_states { (seg + 1) * s } else { 0 });
-    let mut recs = buffer(seg * r);
+    let mut states = buffer(
+        if need_states { (seg + 1) * s } else { 0 },
+        "the stored states of the reverse pass",
+    )?;
+    let mut recs = buffer(seg * r, "the stored records of the reverse pass")?;
     let mut state = vec![F::ZERO; s];
     for k in (0..nseg).rev() {
         let t0 = k * seg;
@@ -419,7 +425,7 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
                 let mut scratch2 = vec![F::ZERO; cell.scratch_dim().max(gh)];
                 let mut gx = vec![F::ZERO; i];
                 let mut dx = if want_inputs {
-                    vec![0.0f64; steps * i]
+                    buffer::<f64>(steps * i, "the input gradients of one batch element")?
                 } else {
                     Vec::new()
                 };
@@ -466,7 +472,13 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
     })?;
     let mut params = vec![0.0; cell.param_len()];
     let mut initial_state = Vec::with_capacity(batch * s);
-    let mut inputs = want_inputs.then(|| vec![0.0f64; steps * batch * i]);
+    let mut inputs = match want_inputs {
+        true => Some(buffer::<f64>(
+            steps * batch * i,
+            "the input gradients dL/dx",
+        )?),
+        false => None,
+    };
     for (b, (acc, g, dx)) in lanes.iter().enumerate() {
         for (p, a) in params.iter_mut().zip(acc) {
             *p += a.to_f64();

@@ -100,16 +100,18 @@ pub fn lyapunov_spectrum<F: Real, C: Cell<F> + ?Sized>(
     for (m, _) in &lanes {
         exponents.extend_from_slice(m);
     }
-    let local = return_local.then(|| {
-        let mut out = vec![0.0; steps * batch * k];
+    let local = if return_local {
+        let mut out = crate::seq::buffer(steps * batch * k, "the local exponents")?;
         for (b, (_, l)) in lanes.iter().enumerate() {
             for t in 0..steps {
                 out[(t * batch + b) * k..(t * batch + b + 1) * k]
                     .copy_from_slice(&l[t * k..(t + 1) * k]);
             }
         }
-        out
-    });
+        Some(out)
+    } else {
+        None
+    };
     Ok(Spectrum { exponents, local })
 }
 
@@ -125,16 +127,16 @@ fn lane<F: Real, C: Cell<F> + ?Sized>(
     keep: bool,
 ) -> Result<Lane> {
     let s = cell.state_dim();
-    let mut q = vec![F::ZERO; k * s];
+    let mut q = crate::seq::buffer(k * s, "the k tangent vectors")?;
     for j in 0..k {
         q[j * s + j] = F::ONE;
     }
-    let mut w = vec![F::ZERO; k * s];
+    let mut w = crate::seq::buffer(k * s, "the k tangent vectors")?;
     let mut scratch = vec![F::ZERO; cell.scratch_dim()];
     let mut logs = vec![0.0; k];
     let mut sums = vec![0.0; k];
     let mut local = if keep {
-        vec![0.0; seq.steps * k]
+        crate::seq::buffer(seq.steps * k, "the local exponents of one batch element")?
     } else {
         Vec::new()
     };
@@ -337,10 +339,11 @@ pub fn jacobian_norms<F: Real, C: Cell<F> + ?Sized>(
         (0..batch)
             .into_par_iter()
             .map(|b| {
-                let mut out = Vec::with_capacity(rows);
+                let mut out = crate::seq::buffer(rows, "the Jacobian norms of one batch element")?;
                 let mut e = vec![F::ZERO; s];
                 let mut col = vec![F::ZERO; s];
-                let mut jac = vec![0.0f64; s * s];
+                let mut jac =
+                    crate::seq::buffer::<f64>(s.saturating_mul(s), "one step Jacobian (S x S)")?;
                 let mut scratch = vec![F::ZERO; cell.scratch_dim()];
                 let mut state = s0[b * s..(b + 1) * s].to_vec();
                 Runner::new(cell).stream(seq, b, &mut state, 0, steps, |t, s_prev, rec| {
@@ -360,7 +363,7 @@ pub fn jacobian_norms<F: Real, C: Cell<F> + ?Sized>(
                                 F::NAME
                             )));
                         }
-                        out.push(spectral_norm(&jac, s));
+                        out[t / every] = spectral_norm(&jac, s);
                     }
                     Ok(true)
                 })?;
@@ -368,7 +371,7 @@ pub fn jacobian_norms<F: Real, C: Cell<F> + ?Sized>(
             })
             .collect::<Result<Vec<_>>>()
     })?;
-    let mut out = vec![0.0; rows * batch];
+    let mut out = crate::seq::buffer(rows * batch, "the Jacobian norms")?;
     for (b, l) in lanes.iter().enumerate() {
         for (r, v) in l.iter().enumerate() {
             out[r * batch + b] = *v;

@@ -3,12 +3,21 @@
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
+mod sealed {
+    /// Only `f32` and `f64` are [`super::Real`].
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
 /// A real scalar that the kernels and cells are generic over.
 ///
-/// Implemented for `f32` and `f64` only. Norms and log-scales are always
-/// accumulated in `f64`, whatever the element type.
+/// Implemented for `f32` and `f64` only (the trait is sealed: code that relies on
+/// all-zero bytes being `0.0`, such as [`crate::seq::buffer`], may). Norms and
+/// log-scales are always accumulated in `f64`, whatever the element type.
 pub trait Real:
-    Copy
+    sealed::Sealed
+    + Copy
     + Send
     + Sync
     + Debug

@@ -266,7 +266,7 @@ pub fn lane_columns(
         let cols = (0..batch)
             .into_par_iter()
             .map(|b| {
-                let mut o = vec![0.0; steps];
+                let mut o = buffer(steps, "the per-step results of one batch element")?;
                 lane(b, &mut o).map(|_| o)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -428,16 +428,58 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
 /// Bytes from which a buffer is worth backing with transparent huge pages.
 const HUGE_MIN: usize = 2 << 20;
 
-/// A zeroed buffer of `n` values. Large ones ask Linux for transparent huge pages
-/// before first use: the reverse pass writes its stored states once and reads them
-/// once, so with 4 KiB pages the page faults cost as much as the arithmetic.
-pub fn buffer<F: Real>(n: usize) -> Vec<F> {
-    // `vec![0.0; n]` comes from the zeroing allocator: untouched pages until written.
-    let v = vec![F::ZERO; n];
-    if n.saturating_mul(std::mem::size_of::<F>()) >= HUGE_MIN {
+/// A zeroed buffer of `n` values, or [`Error::Resource`] naming `what` when the
+/// allocation fails: never the abort of `vec!` (these sizes come from the caller's
+/// `T`, `B` and `H`). Large buffers ask Linux for transparent huge pages before first
+/// use: the reverse pass writes its stored states once and reads them once, so with
+/// 4 KiB pages the page faults cost as much as the arithmetic.
+pub fn buffer<F: Real>(n: usize, what: &str) -> Result<Vec<F>> {
+    let size = std::mem::size_of::<F>();
+    let too_big = || {
+        let bytes = n as f64 * size as f64;
+        Error::Resource(format!(
+            "cannot allocate {what}: {n} values of {size} bytes ({}) do not fit in this \
+             machine's memory; shorten the sequence or the batch (for the stored states \
+             of a reverse pass, lower memory_budget)",
+            human_bytes(bytes)
+        ))
+    };
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<F>(n).map_err(|_| too_big())?;
+    // SAFETY: `layout` has a non-zero size (n >= 1 and F is f32 or f64), as
+    // `alloc_zeroed` requires.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) } as *mut F;
+    if ptr.is_null() {
+        return Err(too_big());
+    }
+    // SAFETY: `ptr` comes from the global allocator with the layout of `[F; n]`
+    // (`Layout::array::<F>(n)`), which is what `Vec<F>` with capacity `n` frees it with;
+    // its `n` values are initialised, because every `Real` (f32, f64) is valid as
+    // all-zero bytes (`0.0`). Nothing else owns the allocation.
+    let v = unsafe { Vec::from_raw_parts(ptr, n, n) };
+    // Zeroed by the allocator, as `vec![0.0; n]` is: untouched pages until written.
+    if n.saturating_mul(size) >= HUGE_MIN {
         advise_huge(&v);
     }
-    v
+    Ok(v)
+}
+
+/// `bytes` as "51.2 GB" (decimal units).
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 6] = ["bytes", "kB", "MB", "GB", "TB", "PB"];
+    let mut v = bytes;
+    let mut k = 0;
+    while v >= 1000.0 && k + 1 < UNITS.len() {
+        v /= 1000.0;
+        k += 1;
+    }
+    if k == 0 {
+        format!("{v:.0} bytes")
+    } else {
+        format!("{v:.1} {}", UNITS[k])
+    }
 }
 
 #[cfg(target_os = "linux")]

@@ -74,7 +74,10 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
         let (sl, rl) = (blocks * n, step.record_per_unit() * n);
         // SAFETY: only worker 0 writes `out` and nobody reads it during the run.
         let mut out0 = (p == 0).then(|| unsafe { out.get_mut(0..steps) });
-        let mut ckpt = buffer(if nseg > 1 { nseg * sl } else { 0 });
+        let mut ckpt = buffer(
+            if nseg > 1 { nseg * sl } else { 0 },
+            "the checkpointed states of the reverse pass",
+        )?;
         if nseg > 1 {
             w.enter(s0)?;
             w.steps(seq, 0, steps, None, |t, before, _after| {
@@ -84,7 +87,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
                 Ok(())
             })?;
         }
-        let mut recs = buffer(seg * rl);
+        let mut recs = buffer(seg * rl, "the stored records of the reverse pass")?;
         // The adjoint of the own units, kept at unit norm overall: [gh | gc].
         let mut g = vec![F::ZERO; sl];
         for j in 0..n {
