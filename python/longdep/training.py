@@ -75,7 +75,17 @@ def param_grads(
     dict
         Gradient per parameter name (``weight_ih`` ... as in :func:`cell_params`,
         summed over the batch), plus ``"h0"``: ``dL/ds_init`` ``(B, S)``.
+
+        For an ``ld.Stack`` (``dh`` is then ``dL/dh^top_t``): a list with one such
+        dict per layer, bottom first (``h0`` a list of one state per layer; with
+        ``inputs=True`` the bottom layer's dict holds ``"x"``).
     """
+    from .stack import Stack
+
+    if isinstance(cell, Stack):
+        return _stack_param_grads(
+            cell, x, dh, h0, truncate=truncate, inputs=inputs, threads=threads
+        )
     cell = _check_cell(cell)
     inputs = require_bool("inputs", inputs)
     arr, dtype, two_d = _prepare_x(cell, x)
@@ -130,6 +140,48 @@ def param_grads(
         dx = np.concatenate(dx_parts, axis=0)
         out["x"] = dx[:, 0] if two_d else dx
     return out
+
+
+def _stack_param_grads(
+    stack: Any,
+    x: Any,
+    dh: Any,
+    h0: Any = None,
+    *,
+    truncate: int | None = None,
+    inputs: bool = False,
+    threads: int | None = None,
+) -> list[dict[str, np.ndarray]]:
+    """:func:`param_grads` of an ``ld.Stack``: one dict per layer, bottom first.
+
+    ``dh`` is ``dL/dh^top_t`` ``(T, B, H_top)``. The layers run top down: the input
+    adjoint ``dL/dx_t`` of layer ``l + 1`` is the direct per-step loss derivative of
+    layer ``l``'s outputs, so each layer is the single-cell case, exactly. Memory holds
+    every layer's outputs, ``O(T B sum(H_l))``. ``h0`` is None or a list of one initial
+    state per layer (in each cell's own form). With ``inputs=True`` the bottom layer's
+    dict also holds ``"x"``, ``dL/dx_t`` of the stack's input.
+    """
+    inputs = require_bool("inputs", inputs)
+    n = stack.num_layers
+    if h0 is not None and (not isinstance(h0, list) or len(h0) != n):
+        raise ArgumentError(
+            f"h0 must be None or a list of {n} initial states (one per layer) for a Stack; "
+            f"got {type(h0).__name__}"
+        )
+    h0s = [None] * n if h0 is None else h0
+    outs = stack.forward(x, h0 if h0 is None else list(h0), return_all=True, threads=threads)
+    ins = [np.asarray(x), *outs[:-1]]
+    grads: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
+    d = dh
+    for k in range(n - 1, -1, -1):
+        need = inputs or k > 0
+        g = param_grads(
+            stack.layers[k], ins[k], d, h0s[k], truncate=truncate, inputs=need, threads=threads
+        )
+        if k > 0:
+            d = g.pop("x")
+        grads[k] = g
+    return grads
 
 
 def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> tuple[float, float]:
