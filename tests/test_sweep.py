@@ -334,14 +334,18 @@ def test_an_existing_sweep_is_not_overwritten_and_a_changed_one_not_resumed(tmp_
         )
 
 
-def test_failed_cases_write_no_file_are_reported_and_retried_on_resume(tmp_path: Path) -> None:
+def test_failed_cases_write_no_file_are_recorded_and_retried_on_request(tmp_path: Path) -> None:
     bad = QUICK.cases[1].name
     with pytest.raises(SweepError, match=re.escape("1 of 8 cases failed")) as info:
         run(tmp_path, executor=ThreadExecutor(fail=(bad,)))
     assert f"{bad}: NumericsError: boom in {bad}" in str(info.value)
     assert not (tmp_path / f"{bad}.parquet").exists()
     assert len(list(tmp_path.glob("*.parquet"))) == 7
-    assert run(tmp_path, resume=True).computed == [bad]
+    # Recorded: --resume reports it without running it; --retry-failed runs it.
+    again = run(tmp_path, resume=True)
+    assert again.computed == [] and list(again.failed_before) == [bad]
+    assert run(tmp_path, resume=True, retry_failed=True).computed == [bad]
+    assert not (tmp_path / sweep.FAILED).exists()
 
 
 def test_collect_writes_one_row_per_case(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ runner's wrapper), report a killed worker as such, and carry a task's error back
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -86,10 +87,22 @@ def test_a_worker_killed_mid_task_is_reported_and_breaks_the_pool() -> None:
     assert pool._workers[0].proc.returncode == -signal.SIGKILL
 
 
-def test_a_killed_worker_stops_the_sweep_with_resume_advice(tmp_path: Path) -> None:
-    cfg = sweep.parse_config(
-        TINY.replace("hidden = 8", "hidden = 256").replace("length = 300", "length = 200000")
-    )
+MIXED = """
+name = "mixed"
+cell = "elman"
+length = 200000
+seeds = [0]
+[grid]
+hidden = [256, 8, 16]
+"""
+
+
+def test_a_case_whose_worker_dies_fails_alone_and_is_rerun_only_on_request(
+    tmp_path: Path,
+) -> None:
+    cfg = sweep.parse_config(MIXED)
+    slow = cfg.cases[0].name  # hidden 256: about 4 s, the first case handed out
+    assert cfg.cases[0].params["hidden"] == 256
     ex = sweep.LocalExecutor(1)
 
     def kill_soon() -> None:
@@ -97,10 +110,32 @@ def test_a_killed_worker_stops_the_sweep_with_resume_advice(tmp_path: Path) -> N
         os.kill(ex._pool._workers[0].proc.pid, signal.SIGKILL)
 
     threading.Thread(target=kill_soon, daemon=True).start()
-    with pytest.raises(SweepError, match=r"worker process died .* rerun with --resume"):
-        sweep.run_sweep(cfg, tmp_path, executor=ex, stream=io.StringIO())
+    log = io.StringIO()
+    with pytest.raises(SweepError, match=r"1 of 3 cases failed .*--retry-failed") as err:
+        sweep.run_sweep(cfg, tmp_path, executor=ex, stream=log)
     ex.close(abort=True)
-    assert not list(tmp_path.glob("*.parquet"))
+    assert slow in str(err.value) and "worker process died" in str(err.value)
+    assert "SIGKILL" in str(err.value)
+    # The sweep went on: a fresh worker ran the other cases.
+    files = sorted(p.name for p in tmp_path.glob("*.parquet"))
+    assert files == sorted(c.filename for c in cfg.cases[1:])
+    record = json.loads((tmp_path / sweep.FAILED).read_text())["failed"]
+    assert list(record) == [slow] and "SIGKILL" in record[slow]
+
+    # --resume reports it and does not run it again.
+    log = io.StringIO()
+    res = sweep.run_sweep(cfg, tmp_path, resume=True, workers=1, stream=log)
+    assert res.computed == [] and list(res.failed_before) == [slow]
+    assert "--retry-failed" in log.getvalue() and slow in log.getvalue()
+    assert not (tmp_path / cfg.cases[0].filename).exists()
+
+    # --retry-failed runs it; the record is gone once it succeeds.
+    res = sweep.run_sweep(
+        cfg, tmp_path, resume=True, retry_failed=True, workers=1, stream=io.StringIO()
+    )
+    assert res.computed == [slow] and res.retried == [slow]
+    assert (tmp_path / cfg.cases[0].filename).exists()
+    assert not (tmp_path / sweep.FAILED).exists()
 
 
 def test_workers_must_be_positive() -> None:

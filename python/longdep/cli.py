@@ -39,6 +39,11 @@ def main() -> None:
 )
 @click.option("--resume", is_flag=True, help="Skip cases whose file already exists.")
 @click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="With --resume: run again the cases that failed earlier (listed in failed.json).",
+)
+@click.option(
     "--workers",
     "-j",
     type=click.IntRange(min=1),
@@ -59,6 +64,7 @@ def sweep(
     config: Path,
     out: Path,
     resume: bool,
+    retry_failed: bool,
     workers: int | None,
     scheduler: str | None,
     dry_run: bool,
@@ -68,8 +74,10 @@ def sweep(
 
     The [grid] lists are crossed with the seeds. Each file is written under a temporary
     name and renamed when complete, so a sweep stopped at any moment (Ctrl-C, kill -9)
-    leaves only complete files; --resume then runs exactly the missing cases. A
-    progress bar shows on a terminal, a line every 10 s otherwise (CI logs).
+    leaves only complete files; --resume then runs exactly the missing cases. A case
+    that fails (an error, or its worker process dies) is recorded in failed.json and
+    the sweep goes on; --resume reports such cases, --resume --retry-failed reruns
+    them. A progress bar shows on a terminal, a line every 10 s otherwise (CI logs).
 
     \b
     Examples:
@@ -83,6 +91,8 @@ def sweep(
         raise click.UsageError(
             "--workers is for the local pool; with --scheduler the cluster decides"
         )
+    if retry_failed and not resume:
+        raise click.UsageError("--retry-failed continues a sweep: pass it with --resume")
     try:
         cfg = load_config(config)
     except SweepConfigError as e:
@@ -100,6 +110,7 @@ def sweep(
             cfg,
             out,
             resume=resume,
+            retry_failed=retry_failed,
             workers=workers,
             scheduler=scheduler,
             progress=not quiet,

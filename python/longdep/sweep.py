@@ -108,6 +108,10 @@ CELLS = _CLASSIC + tuple(_modern())
 META_KEY = b"longdep.case"
 SUMMARY = "summary.parquet"
 _TMP_GLOB = ".*.parquet.tmp-*"
+#: The record of failed cases in a results folder (name -> error message).
+FAILED = "failed.json"
+_FAILED_TMP_GLOB = f".{FAILED}.tmp-*"
+_FAILED_MAX_BYTES = 16 << 20
 _LOCK_NAME = ".longdep-sweep.lock"
 _MAX_NAME = 120
 
@@ -735,6 +739,36 @@ def _write_case(folder: Path, case: Case, result: Mapping[str, Any]) -> Path:
     return path
 
 
+def _read_failures(folder: Path) -> dict[str, str]:
+    """The failed cases recorded in ``folder`` (empty when there is no valid record)."""
+    path = folder / FAILED
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > _FAILED_MAX_BYTES:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    cases = data.get("failed") if isinstance(data, dict) else None
+    if not isinstance(cases, dict):
+        return {}
+    return {str(k): str(v) for k, v in cases.items()}
+
+
+def _record_failures(folder: Path, failed: Mapping[str, str], done: list[str]) -> None:
+    """Add ``failed`` to the record in ``folder`` and drop ``done`` from it, atomically."""
+    cases = _read_failures(folder)
+    cases.update(failed)
+    for name in done:
+        cases.pop(name, None)
+    path = folder / FAILED
+    if not cases:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    body = json.dumps({"failed": cases}, indent=1, sort_keys=True).encode()
+    write_atomic(path, lambda f: f.write(body))
+
+
 def read_case(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A case file's metadata: ``{"case", "params", "metrics", "elapsed_s"}`` (footer only)."""
     import pyarrow.parquet as pq
@@ -797,7 +831,9 @@ class LocalExecutor(Executor):
         # BLAS thread per core made small cases 3x slower.
         env = {k: os.environ.get(k) or str(self.threads) for k in _BLAS_ENV}
         self._cf = cf
-        self._pool = WorkerPool(n, env=env)
+        # A case that kills its worker (a crash, the OOM killer) fails alone: a fresh
+        # worker takes its place and the sweep goes on.
+        self._pool = WorkerPool(n, env=env, replace=True)
         self.workers = n
         self.max_in_flight = 2 * n
         self.description = f"{n} local process{'es' if n > 1 else ''}"
@@ -889,6 +925,10 @@ class SweepResult:
     computed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    #: Cases that failed in an earlier run and were not retried (name -> message).
+    failed_before: dict[str, str] = field(default_factory=dict)
+    #: Earlier failures run again (``retry_failed``).
+    retried: list[str] = field(default_factory=list)
 
 
 class _Stopped(KeyboardInterrupt):
@@ -961,6 +1001,7 @@ def run_sweep(
     out: str | os.PathLike[str],
     *,
     resume: bool = False,
+    retry_failed: bool = False,
     workers: int | None = None,
     scheduler: str | Any = None,
     executor: Executor | None = None,
@@ -978,7 +1019,10 @@ def run_sweep(
         The results folder: one ``<case>.parquet`` per case.
     resume
         Skip cases whose file exists (checked to hold the same parameters). Without it
-        a folder that already holds cases of this sweep is refused.
+        a folder that already holds cases of this sweep is refused. Cases that failed
+        in an earlier run (recorded in ``failed.json``) are reported, not rerun.
+    retry_failed
+        With ``resume``: run the recorded failed cases again too.
     workers
         Local processes (default: one per core). Ignored with ``scheduler``.
     scheduler
@@ -998,6 +1042,7 @@ def run_sweep(
         ``out`` is complete.
     """
     resume = require_bool("resume", resume)
+    retry_failed = require_bool("retry_failed", retry_failed)
     progress = require_bool("progress", progress)
     cfg = config if isinstance(config, SweepConfig) else load_config(config)
     stream = stream if stream is not None else sys.stderr
@@ -1018,12 +1063,19 @@ def run_sweep(
         stream.flush()
 
     with _folder_lock(folder):
-        for stale in folder.glob(_TMP_GLOB):
-            stale.unlink(missing_ok=True)
+        for pattern in (_TMP_GLOB, _FAILED_TMP_GLOB):
+            for stale in folder.glob(pattern):
+                stale.unlink(missing_ok=True)
+        before = _read_failures(folder) if resume else {}
         todo: list[Case] = []
         for case in cfg.cases:
             path = folder / case.filename
             if not path.exists():
+                if case.name in before and not retry_failed:
+                    result.failed_before[case.name] = before[case.name]
+                    continue
+                if case.name in before:
+                    result.retried.append(case.name)
                 todo.append(case)
                 continue
             if not resume:
@@ -1046,8 +1098,20 @@ def run_sweep(
             result.skipped.append(case.name)
         for note in cfg.notes:
             say(f"note: {note}")
+        if result.failed_before:
+            lines = "\n  ".join(f"{k}: {v}" for k, v in result.failed_before.items())
+            say(
+                f"{len(result.failed_before)} cases failed in an earlier run and are not "
+                f"rerun (pass --retry-failed to run them again):\n  {lines}"
+            )
         if not todo:
-            say(f"{cfg.name}: all {len(cfg.cases)} cases already done in {folder}")
+            if result.failed_before:
+                say(
+                    f"{cfg.name}: {len(result.skipped)} of {len(cfg.cases)} cases done in "
+                    f"{folder}, {len(result.failed_before)} failed earlier"
+                )
+            else:
+                say(f"{cfg.name}: all {len(cfg.cases)} cases already done in {folder}")
             return result
         owned = executor is None
         if executor is None:
@@ -1085,12 +1149,23 @@ def run_sweep(
         lines = "\n  ".join(f"{k}: {v}" for k, v in result.failed.items())
         raise SweepError(
             f"{len(result.failed)} of {len(cfg.cases)} cases failed (no file written; "
-            f"--resume retries them):\n  {lines}"
+            f"recorded in {folder / FAILED}: --resume reports them, --resume --retry-failed "
+            f"runs them again):\n  {lines}"
         )
     say(
         f"{cfg.name}: {len(result.computed)} cases written, {len(result.skipped)} skipped, in {folder}"
     )
     return result
+
+
+def _keep_record(folder: Path, failed: Mapping[str, str], done: list[str]) -> None:
+    try:
+        _record_failures(folder, failed, done)
+    except OSError as e:  # disk full, folder removed or made read-only mid-run
+        raise SweepError(
+            f"cannot write {folder / FAILED}: {e.strerror or e}; finished cases are saved, "
+            "rerun with --resume"
+        ) from None
 
 
 def _drive(
@@ -1127,12 +1202,12 @@ def _drive(
                 res = fut.result()
             except Exception as e:
                 if isinstance(e, WorkerDied):
-                    raise SweepError(
-                        f"a worker process died while running case {case.name} (killed, out of "
-                        "memory or crashed); finished cases are saved, rerun with --resume"
-                    ) from e
-                result.failed[case.name] = f"{type(e).__name__}: {e}"
-                say(("\n" if bar.tty else "") + f"case {case.name} failed: {type(e).__name__}: {e}")
+                    why = f"its worker process died (killed, out of memory or crashed): {e}"
+                else:
+                    why = f"{type(e).__name__}: {e}"
+                result.failed[case.name] = why
+                _keep_record(folder, result.failed, [])
+                say(("\n" if bar.tty else "") + f"case {case.name} failed: {why}")
                 bar.update()
                 continue
             try:
@@ -1143,6 +1218,8 @@ def _drive(
                     "cases are saved, rerun with --resume"
                 ) from None
             result.computed.append(case.name)
+            if case.name in result.retried:
+                _keep_record(folder, result.failed, [case.name])
             bar.update()
         if not done and bar.tty:
             bar.update(0)  # keep the rate and ETA moving

@@ -67,6 +67,14 @@ def _receive(stream: IO[bytes]) -> Any:
     return pickle.loads(body)
 
 
+def _signal_name(num: int) -> str:
+    """``"signal 6 (SIGABRT)"``."""
+    try:
+        return f"signal {num} ({signal.Signals(num).name})"
+    except ValueError:
+        return f"signal {num}"
+
+
 class _Worker:
     """One child process and the thread that feeds it tasks from the shared queue."""
 
@@ -105,7 +113,7 @@ class _Worker:
                 how = (
                     f"exit status {code}"
                     if code is not None and code >= 0
-                    else (f"signal {-code}" if code is not None else f"{type(e).__name__}")
+                    else (_signal_name(-code) if code is not None else f"{type(e).__name__}")
                 )
                 fut.set_exception(WorkerDied(f"worker process {self.proc.pid} ended ({how})"))
                 self.pool._broken(self)
@@ -135,11 +143,14 @@ class WorkerPool:
     """``workers`` processes running longdep functions; ``submit`` returns a
     :class:`concurrent.futures.Future`. ``env`` is added to the children's environment.
 
-    A task whose worker dies fails with :class:`WorkerDied` and the pool is broken:
-    later submissions raise it at once.
+    A task whose worker dies fails with :class:`WorkerDied`. With ``replace`` a fresh
+    worker takes the dead one's place and the other tasks go on; without it the pool
+    is broken: later submissions raise it at once.
     """
 
-    def __init__(self, workers: int, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, workers: int, *, env: Mapping[str, str] | None = None, replace: bool = False
+    ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be a positive integer; got {workers!r}")
         package_root = str(Path(__file__).resolve().parent.parent)
@@ -152,6 +163,7 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._dead: str | None = None
         self._closed = False
+        self._replace = replace
         self._workers: list[_Worker] = []
         try:
             for i in range(workers):
@@ -175,6 +187,14 @@ class WorkerPool:
 
     def _broken(self, worker: _Worker) -> None:
         with self._lock:
+            if self._replace and not self._closed:
+                try:
+                    fresh = _Worker(self, len(self._workers))
+                except OSError:
+                    pass  # cannot start another process: the pool is broken after all
+                else:
+                    self._workers.append(fresh)
+                    return
             self._dead = self._dead or f"worker process {worker.proc.pid} ended"
         self._drain()
 
