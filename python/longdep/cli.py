@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,6 +27,32 @@ def main() -> None:
       longdep train examples/train-quick.toml --out results/quick
       longdep dashboard
     """
+
+
+#: Grids above this many cases need --yes (or a confirmation on a terminal).
+_BIG_GRID = 100_000
+#: Case files a dry run lists before it only counts them.
+_LISTED = 1000
+
+
+def _sweep_cost(cfg: Any, workers: int | None) -> str:
+    """ "estimated 2:03:00 on 2 workers, up to 1.2 GB per case" for a dry run."""
+    from .plumbing import _duration
+    from .sweep import _cpu_count, estimate_case, machine_memory
+
+    costs = [estimate_case(c.params) for c in cfg.cases]
+    n = max(1, min(workers or _cpu_count(), len(costs)))
+    seconds = sum(c["seconds"] for c in costs) / n
+    peak = max(c["bytes"] for c in costs)
+    avail = machine_memory()
+    over = sum(c["bytes"] > avail for c in costs) if avail else 0
+    text = (
+        f"estimated {_duration(seconds)} on {n} worker{'s' if n > 1 else ''}, "
+        f"up to {peak / 1e9:.2f} GB per case"
+    )
+    if over and avail:
+        text += f"; {over} cases exceed the {avail / 1e9:.1f} GB available and would fail"
+    return text
 
 
 @main.command()
@@ -59,6 +86,9 @@ def main() -> None:
 @click.option(
     "--dry-run", is_flag=True, help="Validate the config and list the cases; run nothing."
 )
+@click.option(
+    "--yes", "-y", is_flag=True, help=f"Run a grid of more than {_BIG_GRID:,} cases without asking."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
 def sweep(
     config: Path,
@@ -68,6 +98,7 @@ def sweep(
     workers: int | None,
     scheduler: str | None,
     dry_run: bool,
+    yes: bool,
     quiet: bool,
 ) -> None:
     """Run every case of the sweep CONFIG (TOML) and write one Parquet file per case.
@@ -102,9 +133,25 @@ def sweep(
         click.echo(f"{cfg.name}: {len(cfg.cases)} cases, quantity {cfg.quantity}")
         for note in cfg.notes:
             click.echo(f"note: {note}")
-        for case in cfg.cases:
+        click.echo(_sweep_cost(cfg, workers))
+        for case in cfg.cases[:_LISTED]:
             click.echo(f"  {case.filename}")
+        if len(cfg.cases) > _LISTED:
+            click.echo(f"  ... and {len(cfg.cases) - _LISTED:,} more")
         return
+    if len(cfg.cases) > _BIG_GRID and not yes:
+        question = (
+            f"{cfg.name} has {len(cfg.cases):,} cases ({_sweep_cost(cfg, workers)}); run them?"
+        )
+        if not sys.stdin.isatty():
+            click.echo(
+                f"Error: {question.removesuffix('; run them?')}: more than {_BIG_GRID:,} "
+                "cases; pass --yes to run them, or --dry-run to see the plan",
+                err=True,
+            )
+            sys.exit(1)
+        if not click.confirm(question, default=False):
+            sys.exit(1)
     try:
         run_sweep(
             cfg,

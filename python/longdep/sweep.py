@@ -704,6 +704,74 @@ def compute_case(params: Mapping[str, Any], *, threads: int | None = None) -> di
     }
 
 
+# -- cost estimates ------------------------------------------------------------------------------
+
+#: Recurrent multiply-adds per step, as a multiple of ``H^2`` (dense cells) or ``H``
+#: (diagonal recurrences, whose step has no matrix product: their input projection,
+#: ``~ rows x I``, is counted apart).
+_DENSE_ROWS = {"elman": 1, "rnn": 1, "lstm": 4, "gru": 3, "slstm": 4, "attention": 2}
+#: Multiply-adds per second one worker sustains, for the time estimate (a rough, modest
+#: figure: the estimate says whether a sweep takes seconds, hours or weeks, not when).
+_FLOPS_PER_S = 2e9
+#: Seconds a case costs besides its arithmetic (drawing inputs, metrics, the file).
+_CASE_OVERHEAD_S = 0.05
+#: Bytes of per-step records the reverse pass keeps before it checkpoints (the core's
+#: default ``memory_budget``).
+_REVERSE_BUDGET = 512 << 20
+
+
+def estimate_case(params: Mapping[str, Any]) -> dict[str, float]:
+    """Rough cost of one case before it runs: ``{"seconds", "bytes"}`` (peak memory).
+
+    Memory counts the input (drawn in float64, then cast), the ``(T, B)`` curves, the
+    reverse pass's stored records (at most the core's default budget) and, for
+    ``lyapunov``, the local exponents. Time counts the recurrent multiply-adds of the
+    passes (forward, recomputation and reverse: three) at a modest single-core rate.
+    """
+    cell, h = str(params["cell"]), int(params["hidden"])
+    t, b, i = int(params["length"]), int(params.get("batch", 1)), int(params["input_size"])
+    item = 4 if params.get("dtype") == "float32" else 8
+    s = _state_size(cell, h)
+    rows = _DENSE_ROWS.get(cell)
+    quantity = params.get("quantity", "grad_norms")
+    per_step = (rows * h * h if rows else 4 * s) + 4 * h * i
+    passes = {"grad_norms": 3, "sensitivity": 2, "lyapunov": 1 + int(params.get("k", 1))}
+    seconds = _CASE_OVERHEAD_S + passes.get(str(quantity), 3) * per_step * t * b / _FLOPS_PER_S
+    nbytes = t * b * i * (8 + item) + 3 * t * b * 8
+    if quantity == "grad_norms":
+        nbytes += min(t * b * (s + 4 * h) * item, _REVERSE_BUDGET)
+    elif quantity == "lyapunov":
+        nbytes += 2 * t * b * int(params.get("k", 1)) * 8
+    return {"seconds": float(seconds), "bytes": float(nbytes)}
+
+
+def machine_memory() -> int | None:
+    """Bytes of memory available now (Linux ``MemAvailable``), or the physical total."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _too_big(case: Case, available: int | None) -> str | None:
+    """Why ``case`` cannot run on this machine (its estimated memory), or None."""
+    need = estimate_case(case.params)["bytes"]
+    if available is None or need <= available:
+        return None
+    return (
+        f"needs about {need / 1e9:.1f} GB of memory (estimated before running), more than "
+        f"the {available / 1e9:.1f} GB available on this machine; lower length, batch or "
+        "hidden"
+    )
+
+
 # -- Parquet files -------------------------------------------------------------------------------
 
 
@@ -1098,12 +1166,29 @@ def run_sweep(
             result.skipped.append(case.name)
         for note in cfg.notes:
             say(f"note: {note}")
+        if scheduler is None and executor is None:
+            # A case too large for this machine fails before it runs (a cluster's
+            # workers may have more memory: there the core's BudgetError decides).
+            available = machine_memory()
+            fits = []
+            for case in todo:
+                why = _too_big(case, available)
+                if why is None:
+                    fits.append(case)
+                else:
+                    result.failed[case.name] = why
+                    say(f"case {case.name} not run: {why}")
+            if result.failed:
+                _keep_record(folder, result.failed, [])
+            todo = fits
         if result.failed_before:
             lines = "\n  ".join(f"{k}: {v}" for k, v in result.failed_before.items())
             say(
                 f"{len(result.failed_before)} cases failed in an earlier run and are not "
                 f"rerun (pass --retry-failed to run them again):\n  {lines}"
             )
+        if not todo and result.failed:
+            _raise_failed(cfg, folder, result)
         if not todo:
             if result.failed_before:
                 say(
@@ -1146,16 +1231,20 @@ def run_sweep(
                     f"{cfg.name}: stopped; {done} of {len(cfg.cases)} cases are complete in {folder} (rerun with --resume)"
                 )
     if result.failed:
-        lines = "\n  ".join(f"{k}: {v}" for k, v in result.failed.items())
-        raise SweepError(
-            f"{len(result.failed)} of {len(cfg.cases)} cases failed (no file written; "
-            f"recorded in {folder / FAILED}: --resume reports them, --resume --retry-failed "
-            f"runs them again):\n  {lines}"
-        )
+        _raise_failed(cfg, folder, result)
     say(
         f"{cfg.name}: {len(result.computed)} cases written, {len(result.skipped)} skipped, in {folder}"
     )
     return result
+
+
+def _raise_failed(cfg: SweepConfig, folder: Path, result: SweepResult) -> None:
+    lines = "\n  ".join(f"{k}: {v}" for k, v in result.failed.items())
+    raise SweepError(
+        f"{len(result.failed)} of {len(cfg.cases)} cases failed (no file written; "
+        f"recorded in {folder / FAILED}: --resume reports them, --resume --retry-failed "
+        f"runs them again):\n  {lines}"
+    )
 
 
 def _keep_record(folder: Path, failed: Mapping[str, str], done: list[str]) -> None:
