@@ -24,6 +24,7 @@ from .cells import GRU, LRU, LSTM, Elman, RecurrentCell
 from .connectivity import Connectivity, connectivity
 from .core import (
     DEFAULT_MEMORY_BUDGET,
+    cancel,
     forward,
     grad_norms,
     jacobian_norms,
@@ -73,6 +74,7 @@ __all__ = [
     "StackVJP",
     "__version__",
     "analysis",
+    "cancel",
     "compare",
     "compare_metrics",
     "connectivity",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
@@ -498,3 +499,30 @@ def jacobian_norms(
     s0 = _initial_state(cell, h0, arr.shape[1], dtype, two_d)
     res = _core.jacobian_norms(cell.spec(dtype), arr, s0, every, _threads(threads))
     return res[:, 0] if two_d else res
+
+
+def cancel(thread: threading.Thread | int | None = None) -> int:
+    """Stop running longdep calls: those made from ``thread`` (a ``threading.Thread``
+    or its ``ident``), or every running call. Returns how many were asked to stop.
+
+    Each stops at its next check (a block of steps, or every kept step of
+    ``jacobian_norms``) and raises ``LongdepError('cancelled')`` in the thread
+    that made it. Ctrl-C during a call on the main thread cancels every running call;
+    when the main thread is elsewhere (e.g. in ``Thread.join``), call ``cancel()`` from
+    its ``KeyboardInterrupt`` handler. A server stops a finished session's work with
+    ``cancel(session_thread)``.
+    """
+    if thread is None:
+        return int(_core.cancel(None))
+    if isinstance(thread, threading.Thread):
+        ident = thread.ident
+        if ident is None:  # not started: nothing of it runs
+            return 0
+    elif isinstance(thread, int) and not isinstance(thread, bool) and thread >= 0:
+        ident = thread
+    else:
+        raise ArgumentError(
+            "thread must be None, a threading.Thread or a thread ident (int >= 0); "
+            f"got {type(thread).__name__}"
+        )
+    return int(_core.cancel(ident))

@@ -62,7 +62,9 @@ fn compute<T: Send>(
     py: Python<'_>,
     f: impl FnOnce(&AtomicBool) -> rnn_core::Result<T> + Send,
 ) -> PyResult<T> {
-    let cancel = AtomicBool::new(false);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _running = Running::register(&cancel);
+    let cancel: &AtomicBool = &cancel;
     let finished = (Mutex::new(false), Condvar::new());
     let res = std::thread::scope(|scope| {
         let (cancel, finished) = (&cancel, &finished);
@@ -93,7 +95,9 @@ fn compute<T: Send>(
                 break;
             }
             if let Err(e) = py.check_signals() {
-                cancel.store(true, Ordering::Relaxed);
+                // Ctrl-C stops the whole program's work: this call and every other
+                // running call, whichever thread made it.
+                cancel_all(None);
                 py.detach(|| wait(None));
                 let _ = worker.join();
                 return Err(e);
@@ -118,6 +122,65 @@ fn compute<T: Send>(
             )))
         }
     }
+}
+
+/// The calls running now: the Python thread that made each (its
+/// `threading.get_ident()`) and its cancel flag, so that [`cancel`] can stop them from
+/// any thread.
+static RUNNING: Mutex<Vec<(u64, Arc<AtomicBool>)>> = Mutex::new(Vec::new());
+
+/// The calling thread's `threading.get_ident()` (`pthread_self` on POSIX).
+fn thread_ident() -> u64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: `pthread_self` has no preconditions and only returns the caller's id.
+        (unsafe { libc::pthread_self() }) as u64
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
+}
+
+/// A call's entry in [`RUNNING`], removed when the call ends (also by unwinding).
+struct Running(Arc<AtomicBool>);
+
+impl Running {
+    fn register(flag: &Arc<AtomicBool>) -> Running {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((thread_ident(), flag.clone()));
+        Running(flag.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut all = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        all.retain(|(_, f)| !Arc::ptr_eq(f, &self.0));
+    }
+}
+
+/// Cancel the running calls made from thread `ident` (`threading.get_ident()`), or every
+/// running call; returns how many were asked to stop. Each stops at its next check
+/// (a block of steps) and raises `LongdepError("cancelled")` in its own thread.
+#[pyfunction]
+#[pyo3(signature = (ident=None))]
+fn cancel(ident: Option<u64>) -> usize {
+    cancel_all(ident)
+}
+
+fn cancel_all(ident: Option<u64>) -> usize {
+    let all = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+    let mut n = 0;
+    for (who, flag) in all.iter() {
+        if ident.is_none_or(|i| i == *who) {
+            flag.store(true, Ordering::Relaxed);
+            n += 1;
+        }
+    }
+    n
 }
 
 /// The spec-dict key under which the built cell is kept (see [`cell_of`]).
@@ -978,6 +1041,7 @@ fn split_parts(
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(forward, m)?)?;
+    m.add_function(wrap_pyfunction!(cancel, m)?)?;
     m.add_function(wrap_pyfunction!(grad_norms, m)?)?;
     m.add_function(wrap_pyfunction!(grad_norms_every, m)?)?;
     m.add_function(wrap_pyfunction!(adjoints, m)?)?;

@@ -348,6 +348,9 @@ pub fn jacobian_norms<F: Real, C: Cell<F> + ?Sized>(
                 let mut state = s0[b * s..(b + 1) * s].to_vec();
                 Runner::new(cell).stream(seq, b, &mut state, 0, steps, |t, s_prev, rec| {
                     if t % every == 0 {
+                        // S products and an S x S SVD per kept step: check for a
+                        // cancel at every one, not only per block of steps.
+                        seq.check_cancel()?;
                         for c in 0..s {
                             e.fill(F::ZERO);
                             e[c] = F::ONE;
