@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from longdep.dashboard import i18n
+from longdep.dashboard.session import watch_session
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -51,6 +52,7 @@ def navigation_pages(tr: i18n.Translator) -> list[st.Page]:
 
 def main() -> None:
     st.set_page_config(page_title="longdep", page_icon=":material/trending_down:", layout="wide")
+    watch_session()  # a session that ends cancels its running computation
     lang = i18n.resolve_language()
     tr = i18n.translator(lang)
     page = st.navigation(navigation_pages(tr))
