@@ -1247,14 +1247,20 @@ def _raise_failed(cfg: SweepConfig, folder: Path, result: SweepResult) -> None:
     )
 
 
-def _keep_record(folder: Path, failed: Mapping[str, str], done: list[str]) -> None:
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn a failed write of ``path`` during a run into a SweepError that says so."""
     try:
-        _record_failures(folder, failed, done)
+        yield
     except OSError as e:  # disk full, folder removed or made read-only mid-run
         raise SweepError(
-            f"cannot write {folder / FAILED}: {e.strerror or e}; finished cases are saved, "
-            "rerun with --resume"
+            f"cannot write {path}: {e.strerror or e}; finished cases are saved, rerun with --resume"
         ) from None
+
+
+def _keep_record(folder: Path, failed: Mapping[str, str], done: list[str]) -> None:
+    with _writing(folder / FAILED):
+        _record_failures(folder, failed, done)
 
 
 def _drive(
@@ -1299,13 +1305,8 @@ def _drive(
                 say(("\n" if bar.tty else "") + f"case {case.name} failed: {why}")
                 bar.update()
                 continue
-            try:
+            with _writing(folder / case.filename):
                 _write_case(folder, case, res)
-            except OSError as e:  # disk full, folder removed or made read-only mid-run
-                raise SweepError(
-                    f"cannot write {folder / case.filename}: {e.strerror or e}; finished "
-                    "cases are saved, rerun with --resume"
-                ) from None
             result.computed.append(case.name)
             if case.name in result.retried:
                 _keep_record(folder, result.failed, [case.name])
