@@ -56,6 +56,30 @@ PERCENT_LABEL_EXPR = "format(datum.value, '~%')"
 POW10_LABEL_EXPR = "'1e' + format(round(log(datum.value) / LN10), 'd')"
 #: Vanilla RNN, LSTM, attention.
 TELEPHONE_COLORS = ("#d62728", "#1f6feb", "#8c8c8c")
+#: Okabe & Ito's colour-blind-safe palette (black first), for charts of many curves.
+OKABE_ITO = (
+    "#000000",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+)
+#: Line styles cycled with the colours, so that curves differ in more than hue: solid,
+#: dashed, dotted, dash-dot.
+LINE_DASHES = ([1, 0], [7, 3], [2, 2], [7, 3, 2, 3])
+
+
+def curve_styles(n: int) -> tuple[list[str], list[list[int]]]:
+    """Colours and dash patterns of ``n`` curves: no two curves share both, and the
+    first eight differ in colour (Okabe-Ito) and in dash from their neighbours."""
+    colors = [OKABE_ITO[k % len(OKABE_ITO)] for k in range(n)]
+    # The dash advances with the colour and once more per full round of colours, so a
+    # colour that comes back comes back with another dash.
+    dashes = [list(LINE_DASHES[(k + k // len(OKABE_ITO)) % len(LINE_DASHES)]) for k in range(n)]
+    return colors, dashes
 
 
 def sci_from_log10(value: float) -> str:
@@ -193,10 +217,15 @@ def layered_curves_chart(
     if log_x:
         data = data[data["distance"] > 0]
     names = list(dict.fromkeys(data["name"]))
-    if max((len(str(n)) for n in names), default=0) > 28:  # long case names: below, 2 columns
-        legend = alt.Legend(orient="bottom", columns=2, labelLimit=600, symbolStrokeWidth=3)
-    else:
-        legend = alt.Legend(orient="right", labelLimit=260, symbolStrokeWidth=3)
+    # Below the chart, so a phone's narrow screen keeps the plot's whole width.
+    legend = alt.Legend(
+        orient="bottom",
+        columns=2 if max((len(str(n)) for n in names), default=0) > 28 else 4,
+        labelLimit=600,
+        symbolStrokeWidth=3,
+        symbolType="stroke",
+    )
+    colors, dashes = curve_styles(len(names))
     select = alt.selection_point(fields=["name"], bind="legend", name="pick")
     base = alt.Chart(data).encode(
         x=_distance_x(x_title, log_x, _max_distance(data)),
@@ -205,7 +234,16 @@ def layered_curves_chart(
             "name:N",
             title=None,
             sort=names,
-            scale=alt.Scale(scheme="tableau10" if len(names) <= 10 else "tableau20"),
+            scale=alt.Scale(domain=names, range=colors),
+            legend=legend,
+        ),
+        # The same field, title and legend as the colour: Vega-Lite draws one legend
+        # whose symbols show both.
+        strokeDash=alt.StrokeDash(
+            "name:N",
+            title=None,
+            sort=names,
+            scale=alt.Scale(domain=names, range=dashes),
             legend=legend,
         ),
         opacity=alt.when(select).then(alt.value(1.0)).otherwise(alt.value(0.12)),
