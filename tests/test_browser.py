@@ -42,7 +42,7 @@ PAGES = {
     "": (1, "遗忘"),
     "problem": (1, "遗忘"),
     "decay": (1, "衰减曲线"),
-    "remedies": (1, "补救方法"),
+    "remedies": (2, "补救方法"),
     "landscape": (2, "参数全景"),
     "your_model": (0, "你的模型"),
     "training": (0, "训练实验室"),

@@ -32,7 +32,7 @@ SHIM = ROOT / "dashboard" / "app.py"
 VIEWS = APP_PATH.parent / "views"
 PAGES = ("problem", "decay", "remedies", "landscape", "your_model", "training")
 #: Vega-Lite charts each page shows by default (the training lab trains on request only).
-CHARTS = {"problem": 1, "decay": 1, "remedies": 1, "landscape": 2, "your_model": 0, "training": 0}
+CHARTS = {"problem": 1, "decay": 1, "remedies": 2, "landscape": 2, "your_model": 0, "training": 0}
 CJK = range(0x4E00, 0xA000)
 
 
@@ -163,8 +163,11 @@ def test_decay_page_every_cell_kind_renders(kind):
 @pytest.mark.parametrize("lang", i18n.LANGS)
 def test_remedies_chart_is_one_layered_chart_with_a_legend_bound_selection(lang):
     at = _run_page("remedies", lang)
-    (spec,) = _specs(at)
+    spec, bars = _specs(at)
     _assert_log10_y(spec, i18n.text("axis_grad", lang))
+    # Beside the curves: one bar per remedy with its decay rate (decades per step).
+    assert bars["mark"] in ("bar", {"type": "bar"})
+    assert bars["encoding"]["x"]["title"] == i18n.text("p3_rate_axis", lang)
     params = _params(spec)
     assert any(p["select"]["fields"] == ["name"] and p.get("bind") == "legend" for p in params)
     names = set(_datasets(at)[0]["name"])

@@ -264,6 +264,43 @@ def layered_curves_chart(
     return alt.LayerChart(layer=layers).properties(height=height)
 
 
+def rate_bar_chart(
+    rates: pd.DataFrame,
+    *,
+    x_title: str,
+    sign_labels: tuple[str, str],
+    height: int = 440,
+) -> alt.Chart:
+    """The decay rate of every curve as one bar, fastest forgetting at the top.
+
+    ``rates`` has columns ``name`` and ``rate`` (decades per step; negative: vanishing).
+    Bars are coloured by sign (``sign_labels``: growing, decaying). Unlike the curves,
+    bars stay apart however wide the range of the norms is.
+    """
+    data = rates[np.isfinite(rates["rate"])].copy()
+    grow, decay = sign_labels
+    data["sign"] = np.where(data["rate"] > 0, grow, decay)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", sort=alt.EncodingSortField("rate", order="ascending"), title=None),
+            x=alt.X("rate:Q", title=x_title, axis=alt.Axis(format="~g")),
+            color=alt.Color(
+                "sign:N",
+                title=None,
+                scale=alt.Scale(domain=[grow, decay], range=[OKABE_ITO[6], OKABE_ITO[5]]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("name:N", title=""),
+                alt.Tooltip("rate:Q", title=x_title, format=".3g"),
+            ],
+        )
+        .properties(height=height)
+    )
+
+
 def telephone_chart(
     df: pd.DataFrame,
     *,

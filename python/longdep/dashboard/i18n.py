@@ -404,6 +404,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "点击图例中的名字可以突出显示该曲线（按住 Shift 可选多条，双击图表恢复）。",
     },
     "p3_table": {"en": "Memory horizons", "zh": "各方法的记忆视界"},
+    "p3_rate_axis": {"en": "decay rate (decades/step)", "zh": "衰减率（数量级/步）"},
+    "p3_rate_grow": {"en": "growing", "zh": "增长"},
+    "p3_rate_decay": {"en": "decaying", "zh": "衰减"},
     "p3_how": {"en": "How each remedy works", "zh": "每种方法的原理"},
     "p3_errors": {"en": "{name}: not computed ({msg})", "zh": "{name}：未能计算（{msg}）"},
     "p3_units": {

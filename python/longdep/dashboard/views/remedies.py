@@ -178,7 +178,23 @@ def render() -> None:
             threshold_label=tr("threshold"),
             log_x=log_x,
         )
-        st.altair_chart(chart, width="stretch")
+        left, right = st.columns([3, 1])
+        left.altair_chart(chart, width="stretch")
+        m = res["metrics"]
+        rates = pd.DataFrame(
+            {
+                "name": [_label(tr, n, gru_chrono) for n in m["name"]],
+                "rate": m["decay_rate"] / math.log(10),  # decades per step, like the y axis
+            }
+        )
+        right.altair_chart(
+            charts.rate_bar_chart(
+                rates,
+                x_title=tr("p3_rate_axis"),
+                sign_labels=(tr("p3_rate_grow"), tr("p3_rate_decay")),
+            ),
+            width="stretch",
+        )
         for name, msg in res["errors"].items():
             st.warning(tr("p3_errors", name=tr(f"rem_{name}"), msg=msg))
     with table_box:
