@@ -43,6 +43,7 @@ def grad_norms(
     memory_budget: int = ...,
     threads: int | None = None,
     out: npt.NDArray[np.float64] | None = None,
+    split: bool = True,
 ) -> npt.NDArray[np.float64]: ...
 def grad_norms_every(
     spec: dict[str, Any],

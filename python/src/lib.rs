@@ -384,8 +384,7 @@ fn grad_norms_impl<'py, F: Held>(
     s0: PyReadonlyArrayDyn<'py, F>,
     v: PyReadonlyArrayDyn<'py, F>,
     wrt: &str,
-    memory_budget: usize,
-    threads: Option<usize>,
+    (memory_budget, threads, split): (usize, Option<usize>, bool),
     out: Option<Bound<'py, PyArrayDyn<f64>>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let cell = cell_of::<F>(spec)?;
@@ -396,6 +395,7 @@ fn grad_norms_impl<'py, F: Held>(
         wrt,
         memory_budget,
         threads,
+        split,
     };
     let cell = cell.as_ref();
     with_out(py, out, t, b, move |dst, cancel| {
@@ -669,7 +669,7 @@ fn forward<'py>(
 
 /// Natural logs of the per-step BPTT gradient norms, `(T, B)` float64.
 #[pyfunction]
-#[pyo3(signature = (spec, x, s0, v, wrt="state", memory_budget=rnn_core::bptt::DEFAULT_MEMORY_BUDGET, threads=None, out=None))]
+#[pyo3(signature = (spec, x, s0, v, wrt="state", memory_budget=rnn_core::bptt::DEFAULT_MEMORY_BUDGET, threads=None, out=None, split=true))]
 #[allow(clippy::too_many_arguments)]
 fn grad_norms<'py>(
     py: Python<'py>,
@@ -681,17 +681,11 @@ fn grad_norms<'py>(
     memory_budget: usize,
     threads: Option<usize>,
     out: Option<Bound<'py, PyArrayDyn<f64>>>,
+    split: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let opts = (memory_budget, threads, split);
     dispatch!(py, x, [s0, v], |xa, s0a, va| grad_norms_impl(
-        py,
-        spec,
-        xa,
-        s0a,
-        va,
-        wrt,
-        memory_budget,
-        threads,
-        out
+        py, spec, xa, s0a, va, wrt, opts, out
     ))
 }
 

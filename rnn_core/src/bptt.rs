@@ -60,6 +60,11 @@ pub struct BpttOptions {
     pub memory_budget: usize,
     /// Worker threads (None: default pool).
     pub threads: Option<usize>,
+    /// Whether one long sequence (B = 1) may be split by hidden unit over the threads.
+    /// The split adds the partial products of the reverse pass in another order than
+    /// one thread does, and whether it runs depends on the idle cores at the call, so
+    /// `false` gives results that are the same bit for bit on every call.
+    pub split: bool,
 }
 
 impl Default for BpttOptions {
@@ -68,6 +73,7 @@ impl Default for BpttOptions {
             wrt: Wrt::State,
             memory_budget: DEFAULT_MEMORY_BUDGET,
             threads: None,
+            split: true,
         }
     }
 }
@@ -136,7 +142,7 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
     }
     check_threads(opts.threads)?;
     // The split path seeds and measures `h` only: never for a cell with an output map.
-    let parts = if cell.has_output_map() {
+    let parts = if cell.has_output_map() || !opts.split {
         1
     } else {
         crate::split::parts_for(cell, batch, steps, opts.threads)

@@ -78,7 +78,7 @@ pub fn forward_states<F: Real, C: Cell<F> + ?Sized>(
                         &mut ln.rec,
                         &mut ln.scratch,
                     );
-                    check_state(&ln.next, t)?;
+                    check_state(&mut ln.next, t)?;
                     std::mem::swap(&mut ln.state, &mut ln.next);
                     let y = &mut ln.out[j * h..(j + 1) * h];
                     if mapped {

@@ -39,6 +39,8 @@ pub trait Real:
     const ONE: Self;
     /// Name used in messages ("float32" / "float64").
     const NAME: &'static str;
+    /// The smallest positive normal number; nonzero magnitudes below it are subnormal.
+    const MIN_POSITIVE: Self;
     /// Round `x` to this type.
     fn from_f64(x: f64) -> Self;
     /// Widen (exactly) to `f64`.
@@ -198,6 +200,7 @@ macro_rules! impl_real {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const NAME: &'static str = $name;
+            const MIN_POSITIVE: Self = <$t>::MIN_POSITIVE;
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
                 x as $t

@@ -22,6 +22,8 @@ pub struct Seq<'a, F> {
     pub input: usize,
     /// Set from another thread to stop the computation at the next block of steps.
     pub cancel: Option<&'a AtomicBool>,
+    /// Whether `x` holds subnormal numbers, which are read as 0 (see [`check_state`]).
+    pub subnormal: bool,
 }
 
 impl<'a, F: Real> Seq<'a, F> {
@@ -61,6 +63,7 @@ impl<'a, F: Real> Seq<'a, F> {
             batch,
             input,
             cancel: None,
+            subnormal: crate::kernels::any_subnormal(x),
         })
     }
 
@@ -130,6 +133,30 @@ impl<'a, F: Real> Seq<'a, F> {
         }
         let i = self.input;
         let start = (t0 * self.batch + b) * i;
+        if self.subnormal {
+            // Read subnormal inputs as 0, like the state (see `check_state`): a copy of
+            // this block's rows with them flushed.
+            let mut rows = Vec::with_capacity(n * i);
+            for j in 0..n {
+                let at = start + j * self.batch * i;
+                rows.extend(self.x[at..at + i].iter().map(|v| {
+                    if v.abs() < F::MIN_POSITIVE {
+                        F::ZERO
+                    } else {
+                        *v
+                    }
+                }));
+            }
+            let block = Seq {
+                x: &rows,
+                steps: n,
+                batch: 1,
+                input: i,
+                cancel: None,
+                subnormal: false,
+            };
+            return block.project_rows(0, 0, n, bias, w, w_t, out);
+        }
         if i <= 4 {
             // Narrow inputs: the product is a few scaled columns of W_ih added to each
             // row; a direct loop beats packing for a general matrix product.
@@ -172,10 +199,19 @@ pub fn check_rows<F: Real>(
     check_finite(name, a)
 }
 
-/// Fail with a numerics error if the state left the float range.
+/// Fail with a numerics error if the state left the float range, and flush its
+/// subnormal entries to zero.
+///
+/// Flush to zero in software: values below the smallest normal number (1.2e-38 in
+/// float32, 2.2e-308 in float64) in the state carried from step to step, and in the
+/// inputs ([`Seq::project_rows`]), count as 0. Arithmetic on subnormal numbers is many
+/// times slower on some CPUs, and they carry no information a norm can see next to
+/// the values the cell adds every step. The CPU's own FTZ/DAZ modes are not used: the
+/// compiler assumes the default floating-point environment, so changing it from Rust
+/// is undefined behaviour.
 #[inline]
-pub fn check_state<F: Real>(s: &[F], t: usize) -> Result<()> {
-    if crate::kernels::all_finite(s) {
+pub fn check_state<F: Real>(s: &mut [F], t: usize) -> Result<()> {
+    if crate::kernels::settle(s) {
         Ok(())
     } else {
         Err(Error::Numerics(format!(
@@ -357,7 +393,7 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
                     &mut recs[j * r..(j + 1) * r],
                     &mut self.scratch,
                 );
-                check_state(&next[..s], t)?;
+                check_state(&mut next[..s], t)?;
             }
         }
         Ok(())
@@ -388,7 +424,7 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
                     &mut recs[j * r..(j + 1) * r],
                     &mut self.scratch,
                 );
-                check_state(&self.next, t)?;
+                check_state(&mut self.next, t)?;
                 std::mem::swap(state, &mut self.next);
             }
         }
@@ -414,7 +450,7 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> Runner<'c, F, C> {
                 let xp = &self.proj[(t - b0) * gh..(t - b0 + 1) * gh];
                 self.cell
                     .step(xp, state, &mut self.next, &mut self.rec, &mut self.scratch);
-                check_state(&self.next, t)?;
+                check_state(&mut self.next, t)?;
                 if !each(t, state, &self.rec)? {
                     return Ok(());
                 }

@@ -282,3 +282,45 @@ fn norms_rescale_outside_the_range_of_a_plain_sum_of_squares() {
     assert_eq!(norm_f64(&[0.0f32; 5]), 0.0);
     assert_eq!(ln_norm(&[0.0f64; 5]), f64::NEG_INFINITY);
 }
+
+/// The state check flushes subnormal entries to zero and keeps every other value, at
+/// every level, in the vector body and the remainder; `any_subnormal` finds each one.
+#[test]
+fn settle_flushes_subnormals_and_finds_non_finite_values() {
+    settle_levels::<f32>(1e-40, f32::MIN_POSITIVE as f64);
+    settle_levels::<f64>(1e-310, f64::MIN_POSITIVE);
+}
+
+fn settle_levels<F: Real>(tiny: f64, min_normal: f64) {
+    use rnn_core::kernels::{any_subnormal_at, settle_at};
+    let c = |v: f64| F::from_f64(v);
+    let mut rng = Rng::new(9);
+    for level in LEVELS.into_iter().filter(|l| supported(*l)) {
+        for &n in &SIZES {
+            let a: Vec<F> = rng.vec(n, 1.0).into_iter().map(c).collect();
+            assert!(!any_subnormal_at(level, &a), "{level:?} n={n}");
+            for pos in [0, n / 2, n - 1] {
+                for v in [tiny, -tiny, min_normal, -min_normal, 0.0] {
+                    let mut s = a.clone();
+                    s[pos] = c(v);
+                    assert_eq!(
+                        any_subnormal_at(level, &s),
+                        v.abs() < min_normal && v != 0.0,
+                        "{level:?} n={n} pos={pos} v={v:e}"
+                    );
+                    assert!(settle_at(level, &mut s), "{level:?} n={n}");
+                    let want = if v.abs() < min_normal { 0.0 } else { v };
+                    assert_eq!(s[pos].to_f64(), want, "{level:?} n={n} pos={pos}");
+                    for j in (0..n).filter(|j| *j != pos) {
+                        assert_eq!(s[j].to_f64().to_bits(), a[j].to_f64().to_bits());
+                    }
+                }
+                for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    let mut s = a.clone();
+                    s[pos] = c(bad);
+                    assert!(!settle_at(level, &mut s), "{level:?} n={n} pos={pos} {bad}");
+                }
+            }
+        }
+    }
+}

@@ -73,6 +73,52 @@ simd_kernel! {
     }
 }
 
+/// `v`, or 0 when `v` is subnormal (flush to zero).
+#[inline(always)]
+fn flushed<F: crate::Real>(v: F) -> F {
+    if v.abs() < F::MIN_POSITIVE {
+        F::ZERO
+    } else {
+        v
+    }
+}
+
+simd_kernel! {
+    /// Flush the subnormal entries of `a` to zero and tell whether every entry is
+    /// finite (the state check of every step; see [`crate::seq::check_state`]).
+    pub fn settle, settle_at<F, L>(a: &mut [F]) -> bool {
+        let mut acc = [F::ZERO; 16];
+        let mut chunks = a.chunks_exact_mut(16);
+        for c in &mut chunks {
+            for j in 0..16 {
+                let v = flushed(c[j]);
+                c[j] = v;
+                acc[j] += v * F::ZERO;
+            }
+        }
+        let rem = chunks.into_remainder();
+        for v in rem.iter_mut() {
+            *v = flushed(*v);
+        }
+        acc.iter().chain(rem.iter()).all(|v| v.is_finite())
+    }
+}
+
+simd_kernel! {
+    /// Whether any entry is subnormal (nonzero and below the smallest normal number).
+    pub fn any_subnormal, any_subnormal_at<F, L>(a: &[F]) -> bool {
+        let mut acc = [false; 16];
+        let chunks = a.chunks_exact(16);
+        let rem = chunks.remainder();
+        for c in chunks {
+            for j in 0..16 {
+                acc[j] |= c[j] != F::ZERO && c[j].abs() < F::MIN_POSITIVE;
+            }
+        }
+        acc.iter().any(|b| *b) || rem.iter().any(|v| *v != F::ZERO && v.abs() < F::MIN_POSITIVE)
+    }
+}
+
 simd_kernel! {
     /// Sum of squares accumulated in f64 (sixteen partial sums, so it vectorises).
     pub fn sumsq_f64, sumsq_f64_at<F, L>(a: &[F]) -> f64 {

@@ -308,7 +308,7 @@ impl<'t, 'a, F: Real> Worker<'t, 'a, F> {
                 };
                 gemv(&part.w, h_prev, inside, &mut self.prod);
                 step.step_units(n, xp, &mut self.prod, &self.st, &mut self.next, rec);
-                check_state(&self.next, t)?;
+                check_state(&mut self.next, t)?;
                 each(t, &self.st, &self.next)?;
                 std::mem::swap(&mut self.st, &mut self.next);
                 self.publish(t)?;
