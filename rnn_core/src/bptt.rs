@@ -7,6 +7,7 @@
 //! sequence when they fit the memory budget; otherwise every `K ~ sqrt(T)`-th
 //! state is checkpointed and each segment is recomputed on the way back.
 
+use crate::batch::{group_grad_norms, group_param_grads, lane_groups, GroupRunner};
 use crate::cells::Cell;
 use crate::error::{check_len, Error, Result};
 use crate::kernels::{gemv, ln_norm, norm_f64, prefetch, scale_into};
@@ -152,6 +153,16 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
         let seg = plan_segment(cell, steps, opts.memory_budget)?;
         return crate::split::grad_norms(cell, seq, s0, v, seg, parts, out);
     }
+    if let Some(step) = cell.split() {
+        // Every lane of a group is alive at once: the budget is shared by all B. When it
+        // is too small for that, one lane at a time (below) may still fit.
+        let seg = plan_segment_with(cell, steps, opts.memory_budget / batch, false);
+        if let (true, Ok(seg)) = (batch >= 2 && opts.wrt == Wrt::State, seg) {
+            if !cell.has_output_map() {
+                return grad_norms_groups(cell, step, seq, s0, v, seg, opts.threads, out);
+            }
+        }
+    }
     let running = effective_threads(opts.threads).min(batch).max(1);
     let seg = plan_segment_with(
         cell,
@@ -172,6 +183,43 @@ pub fn grad_norms<F: Real, C: Cell<F> + ?Sized>(
         )
     };
     lane_columns(out, steps, batch, opts.threads, lane)
+}
+
+/// [`grad_norms`] of a dense cell with B >= 2 (`wrt` state): each thread runs a group
+/// of lanes whose recurrent products, forward and reverse, are one pass over the weights
+/// per step ([`crate::batch`]).
+#[allow(clippy::too_many_arguments)]
+fn grad_norms_groups<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    step: &dyn crate::cells::SplitStep<F>,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    v: &[F],
+    seg: usize,
+    threads: Option<usize>,
+    out: &mut [f64],
+) -> Result<()> {
+    let (steps, batch) = (seq.steps, seq.batch);
+    let (s, h) = (cell.state_dim(), cell.output_dim());
+    let groups = lane_groups(batch, effective_threads(threads));
+    in_pool(threads, || {
+        let cols = groups
+            .par_iter()
+            .map(|&(b0, n)| {
+                let mut o = buffer(steps * n, "the per-step results of one group of lanes")?;
+                let mut run = GroupRunner::new(cell, step, b0, n);
+                let (sg, vg) = (&s0[b0 * s..(b0 + n) * s], &v[b0 * h..(b0 + n) * h]);
+                group_grad_norms(&mut run, seq, sg, vg, seg, &mut o)?;
+                Ok(o)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (&(b0, n), col) in groups.iter().zip(&cols) {
+            for t in 0..steps {
+                out[t * batch + b0..t * batch + b0 + n].copy_from_slice(&col[t * n..(t + 1) * n]);
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Whether the reverse pass of `grad_norms` keeps the states: when the step's vjp reads
@@ -415,6 +463,45 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
         ));
     }
     crate::error::check_finite("dh", dh)?;
+    if let Some(step) = cell.split() {
+        let dense = gh * (i + cell.hidden() + 2);
+        let seg = plan_segment_with(cell, steps, memory_budget / batch, true);
+        if let (true, Ok(seg)) = (!cell.has_output_map() && cell.param_len() == dense, seg) {
+            let groups = lane_groups(batch, effective_threads(threads));
+            let parts = in_pool(threads, || {
+                groups
+                    .par_iter()
+                    .map(|&(b0, n)| {
+                        let mut run = GroupRunner::new(cell, step, b0, n);
+                        let sg = &s0[b0 * s..(b0 + n) * s];
+                        group_param_grads(&mut run, seq, sg, dh, want_inputs, seg)
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            let mut params = vec![0.0; cell.param_len()];
+            let mut initial_state = Vec::with_capacity(batch * s);
+            let mut inputs = match want_inputs {
+                true => Some(buffer::<f64>(
+                    steps * batch * i,
+                    "the input gradients dL/dx",
+                )?),
+                false => None,
+            };
+            for (&(b0, n), part) in groups.iter().zip(&parts) {
+                for (p, a) in params.iter_mut().zip(&part.params) {
+                    *p += a.to_f64();
+                }
+                initial_state.extend(part.initial_state.iter().map(|v| v.to_f64()));
+                if let Some(all) = inputs.as_mut() {
+                    for t in 0..steps {
+                        all[(t * batch + b0) * i..(t * batch + b0 + n) * i]
+                            .copy_from_slice(&part.inputs[t * n * i..(t + 1) * n * i]);
+                    }
+                }
+            }
+            return finish_grads(params, initial_state, inputs);
+        }
+    }
     let running = effective_threads(threads).min(batch).max(1);
     let seg = plan_segment_with(cell, steps, memory_budget / running, true)?;
     let lanes = in_pool(threads, || {
@@ -497,6 +584,15 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
             }
         }
     }
+    finish_grads(params, initial_state, inputs)
+}
+
+/// The gradients, unless they overflowed.
+fn finish_grads(
+    params: Vec<f64>,
+    initial_state: Vec<f64>,
+    inputs: Option<Vec<f64>>,
+) -> Result<ParamGrads> {
     if params.iter().any(|v| !v.is_finite()) {
         return Err(Error::Numerics(
             "the parameter gradient overflowed (inf/NaN); lower the learning rate or clip".into(),

@@ -1,9 +1,12 @@
 //! The forward pass: outputs `y_t` for every step (`h_t`, the first `H` entries of
 //! the state, unless the cell has an output map: [`Cell::output`]).
 
-use crate::cells::Cell;
+use crate::batch::{lane_groups, GroupRunner};
+use crate::cells::{Cell, SplitStep};
 use crate::error::{check_len, Result};
-use crate::seq::{check_rows, check_state, check_threads, in_pool, par_each, Seq, PROJ_BLOCK};
+use crate::seq::{
+    check_rows, check_state, check_threads, effective_threads, in_pool, par_each, Seq, PROJ_BLOCK,
+};
 use crate::Real;
 
 /// Per batch element: its running state and one block of outputs.
@@ -53,6 +56,9 @@ pub fn forward_states<F: Real, C: Cell<F> + ?Sized>(
         // One long sequence: split its hidden units over the threads.
         return crate::split::forward(cell, seq, s0, out, parts);
     }
+    if let Some(step) = cell.split().filter(|_| batch >= 2 && !mapped) {
+        return forward_groups(cell, step, seq, s0, out, h, threads);
+    }
     let mut lanes: Vec<Lane<F>> = (0..batch)
         .map(|b| Lane {
             state: s0[b * s..(b + 1) * s].to_vec(),
@@ -94,6 +100,57 @@ pub fn forward_states<F: Real, C: Cell<F> + ?Sized>(
                     let j = t - t0;
                     let dst = (t * batch + b) * h;
                     out[dst..dst + h].copy_from_slice(&ln.out[j * h..(j + 1) * h]);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The forward pass of a dense cell with B >= 2: each thread steps a group of lanes
+/// together ([`crate::batch`]); the same bits as one lane at a time.
+fn forward_groups<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    step: &dyn SplitStep<F>,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    out: &mut [F],
+    h: usize,
+    threads: Option<usize>,
+) -> Result<()> {
+    let (steps, batch, s) = (seq.steps, seq.batch, cell.state_dim());
+    // Per group: its runner, its states and one block of outputs `(PROJ_BLOCK, n, out)`.
+    let mut groups: Vec<_> = lane_groups(batch, effective_threads(threads))
+        .into_iter()
+        .map(|(b0, n)| {
+            let run = GroupRunner::new(cell, step, b0, n);
+            (
+                run,
+                s0[b0 * s..(b0 + n) * s].to_vec(),
+                vec![F::ZERO; PROJ_BLOCK * n * h],
+            )
+        })
+        .collect();
+    in_pool(threads, || {
+        for t0 in (0..steps).step_by(PROJ_BLOCK) {
+            let t1 = (t0 + PROJ_BLOCK).min(steps);
+            par_each(&mut groups, |_, (run, state, buf)| {
+                let n = run.n;
+                run.run(seq, state, t0, t1, None, |t, st| {
+                    let j = t - t0;
+                    for lane in 0..n {
+                        let y = &mut buf[(j * n + lane) * h..(j * n + lane + 1) * h];
+                        y.copy_from_slice(&st[lane * s..lane * s + h]);
+                    }
+                    Ok(())
+                })
+            })?;
+            for (run, _, buf) in &groups {
+                let n = run.n;
+                for t in t0..t1 {
+                    let j = t - t0;
+                    let dst = (t * batch + run.b0) * h;
+                    out[dst..dst + n * h].copy_from_slice(&buf[j * n * h..(j + 1) * n * h]);
                 }
             }
         }

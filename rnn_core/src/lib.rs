@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod adjoint;
+mod batch;
 pub mod bptt;
 pub mod cells;
 pub mod error;

@@ -324,3 +324,56 @@ fn settle_levels<F: Real>(tiny: f64, min_normal: f64) {
         }
     }
 }
+
+/// The batched product equals one `gemv` per lane bit for bit, at every level, for
+/// awkward sizes, lane counts (the 4-, 2- and 1-lane groups), strides and a shared
+/// bias; and the plain reference to rounding.
+#[test]
+fn gemm_equals_one_gemv_per_lane() {
+    gemm_levels::<f32>(1e-5);
+    gemm_levels::<f64>(1e-13);
+}
+
+fn gemm_levels<F: Real>(tol: f64) {
+    use rnn_core::kernels::{gemm_at, Lanes};
+    let c = |v: f64| F::from_f64(v);
+    let bits = |v: &[F]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<_>>();
+    let mut rng = Rng::new(11);
+    for level in LEVELS.into_iter().filter(|l| supported(*l)) {
+        for &rows in &[1usize, 7, 33, 100, 129, 257] {
+            for &cols in &[1usize, 3, 16, 100, 129] {
+                let w: Vec<F> = rng.vec(rows * cols, 1.0).into_iter().map(c).collect();
+                let p = Packed::new(&w, rows, cols);
+                for n in [1usize, 2, 3, 4, 5, 7, 9] {
+                    for shared in [false, true] {
+                        let (ldx, ldy) = (cols + 3, rows + 1);
+                        let ldb = if shared { 0 } else { rows + 2 };
+                        let x: Vec<F> = rng.vec(n * ldx, 1.0).into_iter().map(c).collect();
+                        let bias: Vec<F> =
+                            rng.vec(n * ldb + rows, 1.0).into_iter().map(c).collect();
+                        let mut y = vec![c(7.0); n * ldy];
+                        let lanes = Lanes { n, ldx, ldb, ldy };
+                        gemm_at(level, &p, &x, &bias, &mut y, lanes);
+                        for b in 0..n {
+                            let (xb, bb) = (&x[b * ldx..b * ldx + cols], &bias[b * ldb..]);
+                            let mut one = vec![F::ZERO; rows];
+                            gemv_at(level, &p, xb, bb, &mut one);
+                            let got = &y[b * ldy..b * ldy + rows];
+                            assert_eq!(bits(got), bits(&one), "{level:?} {rows}x{cols} n={n}");
+                            let mut want = vec![F::ZERO; rows];
+                            reference::gemv(&w, cols, xb, &bb[..rows], &mut want);
+                            for r in 0..rows {
+                                let (g, e) = (got[r].to_f64(), want[r].to_f64());
+                                assert!((g - e).abs() <= tol * (cols as f64 + e.abs()));
+                            }
+                            // The gap between lanes of y is left alone.
+                            assert!(y[b * ldy + rows..(b + 1) * ldy]
+                                .iter()
+                                .all(|v| *v == c(7.0)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -70,6 +70,9 @@ impl<F: Real> SplitStep<F> for Gru<F> {
     ) {
         pointwise(n, xp, prod, st, rec, next);
     }
+    fn xp_adjoint_in_scratch(&self) -> bool {
+        true
+    }
     fn vjp_units(
         &self,
         n: usize,

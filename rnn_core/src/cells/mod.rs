@@ -102,6 +102,13 @@ pub trait SplitStep<F: Real>: Sync {
         next: &mut [F],
         rec: &mut [F],
     );
+    /// Where [`SplitStep::vjp_units`] leaves the adjoint of the projection `xp` (what
+    /// the gradients of `W_ih` and `b_ih` are made of): `false` (default) when it is
+    /// `gprod` itself, `true` when it is the first `G n` entries of `scratch` (GRU,
+    /// whose recurrent `n` product is multiplied by `r`, so the two adjoints differ).
+    fn xp_adjoint_in_scratch(&self) -> bool {
+        false
+    }
     /// The reverse step of `n` own units from their adjoint `g` (laid out like `st`):
     /// `gprod`, the adjoint of the own product rows (the team multiplies it by
     /// `W_hh^T`), `direct` (see [`SplitStep::has_direct`]) and `g_rest`, the own units'

@@ -162,3 +162,135 @@ simd_kernel! {
         }
     }
 }
+
+/// Where the lanes of a [`gemm`] live: lane `b` of `x` starts at `b * ldx`, its bias at
+/// `b * ldb` (`ldb = 0`: one bias for every lane) and its result at `b * ldy`.
+#[derive(Clone, Copy, Debug)]
+pub struct Lanes {
+    /// Number of lanes.
+    pub n: usize,
+    /// Stride between the lanes of `x`.
+    pub ldx: usize,
+    /// Stride between the lanes' biases (0: shared).
+    pub ldb: usize,
+    /// Stride between the lanes of `y`.
+    pub ldy: usize,
+}
+
+/// Rows `j0..j0 + valid` of one panel for lanes `l0..l0 + N`, in `B` register lanes
+/// each: every column of the panel is loaded once for the `N` lanes. Each
+/// `(row, lane)` accumulates from its bias over the columns in order, exactly as
+/// [`block`] does, so the result is the same bits as `N` calls of [`gemv`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn block_lanes<F: Real, L: Level, const B: usize, const N: usize>(
+    panel: &[F],
+    nb: usize,
+    (r0, j0, valid): (usize, usize, usize),
+    cols: usize,
+    x: &[F],
+    bias: &[F],
+    y: &mut [F],
+    (l0, lanes): (usize, Lanes),
+) {
+    let mut acc = [[F::ZERO; B]; N];
+    let mut xs: [&[F]; N] = [&[]; N];
+    for n in 0..N {
+        let b = (l0 + n) * lanes.ldb + r0 + j0;
+        acc[n][..valid].copy_from_slice(&bias[b..b + valid]);
+        let at = (l0 + n) * lanes.ldx;
+        xs[n] = &x[at..at + cols];
+    }
+    for k in 0..cols {
+        let col = &panel[k * nb + j0..k * nb + j0 + B];
+        for n in 0..N {
+            let xk = xs[n][k];
+            for j in 0..B {
+                acc[n][j] = fmadd::<F, L>(col[j], xk, acc[n][j]);
+            }
+        }
+    }
+    for n in 0..N {
+        let at = (l0 + n) * lanes.ldy + r0 + j0;
+        y[at..at + valid].copy_from_slice(&acc[n][..valid]);
+    }
+}
+
+/// One strip of `B` rows (`valid` of them real) for every lane, four lanes at a time.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn strip_lanes<F: Real, L: Level, const B: usize>(
+    panel: &[F],
+    nb: usize,
+    rows: (usize, usize, usize),
+    cols: usize,
+    x: &[F],
+    bias: &[F],
+    y: &mut [F],
+    lanes: Lanes,
+) {
+    let mut l0 = 0;
+    while l0 + 4 <= lanes.n {
+        block_lanes::<F, L, B, 4>(panel, nb, rows, cols, x, bias, y, (l0, lanes));
+        l0 += 4;
+    }
+    if l0 + 2 <= lanes.n {
+        block_lanes::<F, L, B, 2>(panel, nb, rows, cols, x, bias, y, (l0, lanes));
+        l0 += 2;
+    }
+    if l0 < lanes.n {
+        block_lanes::<F, L, B, 1>(panel, nb, rows, cols, x, bias, y, (l0, lanes));
+    }
+}
+
+/// Every panel of `A` for every lane, in strips of `B` rows (two registers of the
+/// level: with four lanes, eight accumulators), then 8, then one last `TAIL` strip.
+#[inline(always)]
+fn panels_lanes<F: Real, L: Level, const B: usize>(
+    a: &Packed<F>,
+    x: &[F],
+    bias: &[F],
+    y: &mut [F],
+    lanes: Lanes,
+) {
+    let (rows, cols) = (a.rows, a.cols);
+    let mut r0 = 0;
+    while r0 < rows {
+        let nb = a.block.min(rows - r0);
+        let panel = &a.data[r0 * cols..];
+        let mut j0 = 0;
+        while j0 + B <= nb {
+            strip_lanes::<F, L, B>(panel, nb, (r0, j0, B), cols, x, bias, y, lanes);
+            j0 += B;
+        }
+        while j0 + 8 <= nb {
+            strip_lanes::<F, L, 8>(panel, nb, (r0, j0, 8), cols, x, bias, y, lanes);
+            j0 += 8;
+        }
+        if j0 < nb {
+            let rest = (r0, j0, nb - j0);
+            strip_lanes::<F, L, TAIL>(panel, nb, rest, cols, x, bias, y, lanes);
+        }
+        r0 += nb;
+    }
+}
+
+simd_kernel! {
+    /// `y[b][r] = bias[b][r] + sum_k A[r, k] x[b][k]` for every lane `b` of `lanes`
+    /// (the recurrent product of a whole batch in one pass over `A`): the same bits
+    /// as one [`gemv`] per lane at the same level, with each weight read once for up
+    /// to four lanes.
+    pub fn gemm, gemm_at<F, L>(a: &Packed<F>, x: &[F], bias: &[F], y: &mut [F], lanes: Lanes) {
+        if lanes.n == 0 || a.rows == 0 {
+            return;
+        }
+        debug_assert!(x.len() >= (lanes.n - 1) * lanes.ldx + a.cols);
+        debug_assert!(bias.len() >= (lanes.n - 1) * lanes.ldb + a.rows);
+        debug_assert!(y.len() >= (lanes.n - 1) * lanes.ldy + a.rows);
+        match block_rows(L::ISA, std::mem::size_of::<F>()) / 4 {
+            32 => panels_lanes::<F, L, 32>(a, x, bias, y, lanes),
+            16 => panels_lanes::<F, L, 16>(a, x, bias, y, lanes),
+            _ => panels_lanes::<F, L, 8>(a, x, bias, y, lanes),
+        }
+    }
+}

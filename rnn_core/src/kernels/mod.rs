@@ -17,7 +17,7 @@ pub mod reference;
 
 pub use act::{sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at};
 pub use dispatch::{isa, supported, Isa};
-pub use gemv::{block_rows, gemv, gemv_at, Packed};
+pub use gemv::{block_rows, gemm, gemm_at, gemv, gemv_at, Lanes, Packed};
 
 use dispatch::fmadd;
 
