@@ -377,3 +377,37 @@ fn gemm_levels<F: Real>(tol: f64) {
         }
     }
 }
+
+/// The vectorised `exp` and `expm1` of non-positive arguments (the decays of diagonal
+/// recurrences) against the standard library, at every level.
+#[test]
+fn exp_and_expm1_of_nonpositive_arguments() {
+    use rnn_core::kernels::{exp_nonpos_inplace_at, expm1_nonpos_inplace_at};
+    for level in LEVELS.into_iter().filter(|l| supported(*l)) {
+        for &n in &SIZES {
+            let xs: Vec<f64> = (0..n)
+                .map(|k| -(k as f64) * 37.0 / n as f64 - 1e-9)
+                .collect();
+            let mut a = xs.clone();
+            exp_nonpos_inplace_at(level, &mut a);
+            let mut b = xs.clone();
+            expm1_nonpos_inplace_at(level, &mut b);
+            let mut a32: Vec<f32> = xs.iter().map(|v| *v as f32).collect();
+            exp_nonpos_inplace_at(level, &mut a32);
+            for k in 0..n {
+                let (e, m) = (xs[k].exp(), xs[k].exp_m1());
+                assert!(
+                    (a[k] - e).abs() <= 4.0 * f64::EPSILON * e,
+                    "{level:?} exp {}",
+                    xs[k]
+                );
+                assert!(
+                    (b[k] - m).abs() <= 4.0 * f64::EPSILON * m.abs(),
+                    "{level:?} expm1"
+                );
+                let e32 = (xs[k] as f32 as f64).exp();
+                assert!((a32[k] as f64 - e32).abs() <= 4.0 * f32::EPSILON as f64 * e32);
+            }
+        }
+    }
+}

@@ -21,7 +21,7 @@
 
 use super::{Cell, Params, Weights};
 use crate::error::{check_finite, Error, Result};
-use crate::kernels::sigmoid_inplace;
+use crate::kernels::{exp_nonpos_inplace, expm1_nonpos_inplace, sigmoid_inplace};
 use crate::Real;
 
 /// The fixed scale `c = 8` of `log a = -c gate_a softplus(a_param)`.
@@ -158,11 +158,19 @@ impl<F: Real> Cell<F> for RgLru<F> {
         // gates = [gate_a, gate_x] for now; rewritten to [k_a, k_lam] below.
         gates.copy_from_slice(&xp[..2 * h]);
         sigmoid_inplace(gates);
+        // a = exp(log a) into ra and beta = sqrt(1 - a^2) = sqrt(-expm1(2 log a)) into
+        // k_x (log a <= 0), vectorised over the units before the elementwise update.
+        for j in 0..h {
+            let log_a = self.log_a_scale[j] * gates[j];
+            ra[j] = log_a;
+            k_x[j] = log_a + log_a;
+        }
+        exp_nonpos_inplace(ra);
+        expm1_nonpos_inplace(k_x);
         for j in 0..h {
             let (ga, gx, x) = (gates[j], gates[h + j], xp[2 * h + j]);
-            let log_a = self.log_a_scale[j] * ga;
-            let a = log_a.exp();
-            let beta = F::from_f64((-(2.0 * log_a.to_f64()).exp_m1()).sqrt());
+            let a = ra[j];
+            let beta = (-k_x[j]).max(F::ZERO).sqrt();
             let hp = s_prev[j];
             s_next[j] = a * hp + beta * (gx * x);
             // p = d h_t / d log a; the sqrt term's limit is 0 where beta rounds to 0.

@@ -25,6 +25,7 @@
 
 use super::{Cell, Params, Weights};
 use crate::error::{check_finite, Error, Result};
+use crate::kernels::exp_nonpos_inplace;
 use crate::Real;
 
 /// `ln(1 + e^z) = max(z, 0) + ln(1 + e^{-|z|})`, without overflow or cancellation.
@@ -164,25 +165,40 @@ impl<F: Real> Ssm<F> {
         rc: &SsmRec<'_, F>,
         s_prev: &[F],
         g: &[F],
-        mut g_prev: Option<&mut [F]>,
+        g_prev: Option<&mut [F]>,
         gz: &mut [F],
+        decay: &mut [F],
     ) {
         let n = self.n;
+        let decays = &mut *decay;
+        self.decays(rc.delta_t, decays);
         for dd in 0..self.d {
-            let (dt, ud) = (rc.delta_t[dd], rc.u[dd]);
+            let ud = rc.u[dd];
             let mut g_delta = F::ZERO;
             for k in 0..n {
                 let j = dd * n + k;
-                let ad = self.a[j];
-                let decay = (dt * ad).exp();
                 let gj = g[j];
-                g_delta += gj * (ad * decay * s_prev[j] + rc.b[k] * ud);
-                if let Some(gp) = g_prev.as_deref_mut() {
-                    gp[j] = decay * gj;
-                }
+                g_delta += gj * (self.a[j] * decays[j] * s_prev[j] + rc.b[k] * ud);
             }
             gz[dd] = g_delta * rc.sig[dd];
         }
+        if let Some(gp) = g_prev {
+            for ((p, d), gj) in gp.iter_mut().zip(decays.iter()).zip(g) {
+                *p = *d * *gj;
+            }
+        }
+    }
+
+    /// `out[d N + n] = exp(Delta[d] A[d, n])` for every state entry (vectorised).
+    fn decays(&self, delta_t: &[F], out: &mut [F]) {
+        let n = self.n;
+        for (dd, row) in out[..self.d * n].chunks_exact_mut(n).enumerate() {
+            let dt = delta_t[dd];
+            for (o, ad) in row.iter_mut().zip(&self.a[dd * n..(dd + 1) * n]) {
+                *o = dt * *ad;
+            }
+        }
+        exp_nonpos_inplace(&mut out[..self.d * n]);
     }
 }
 
@@ -229,7 +245,8 @@ impl<F: Real> Cell<F> for Ssm<F> {
     }
     /// `dL/dz` (`D`) in [`Cell::vjp`].
     fn scratch_dim(&self) -> usize {
-        self.d
+        // dL/dz (D) and the decays exp(Delta A) (D N).
+        self.d + self.d * self.n
     }
     fn weights(&self) -> &Weights<F> {
         &self.w
@@ -255,10 +272,14 @@ impl<F: Real> Cell<F> for Ssm<F> {
             let dt = F::from_f64(softplus(zf));
             delta_t[dd] = dt;
             sig[dd] = F::from_f64(sigmoid(zf));
-            let du = dt * u[dd];
+        }
+        // The decays exp(Delta A), vectorised over the whole state, then the update.
+        self.decays(delta_t, s_next);
+        for dd in 0..d {
+            let du = delta_t[dd] * u[dd];
             for k in 0..n {
                 let j = dd * n + k;
-                s_next[j] = (dt * self.a[j]).exp() * s_prev[j] + du * b[k];
+                s_next[j] = s_next[j] * s_prev[j] + du * b[k];
             }
         }
     }
@@ -276,8 +297,8 @@ impl<F: Real> Cell<F> for Ssm<F> {
     ) {
         let (d, n, r) = (self.d, self.n, self.r);
         let rc = self.rec_parts(rec);
-        let gz = &mut scratch[..d];
-        self.reverse_core(&rc, s_prev, g_next, Some(g_prev), gz);
+        let (gz, decay) = scratch.split_at_mut(d);
+        self.reverse_core(&rc, s_prev, g_next, Some(g_prev), gz, decay);
         g_xp[..r + 2 * n + d].fill(F::ZERO);
         let (g_low, rest) = g_xp.split_at_mut(r);
         let (g_b, rest) = rest.split_at_mut(n);
@@ -300,13 +321,9 @@ impl<F: Real> Cell<F> for Ssm<F> {
 
     /// `u_next = exp(Delta A) u_prev`.
     fn jvp(&self, rec: &[F], _s_prev: &[F], u_prev: &[F], u_next: &mut [F], _scratch: &mut [F]) {
-        let n = self.n;
-        for dd in 0..self.d {
-            let dt = rec[dd];
-            for k in 0..n {
-                let j = dd * n + k;
-                u_next[j] = (dt * self.a[j]).exp() * u_prev[j];
-            }
+        self.decays(&rec[..self.d], u_next);
+        for (o, v) in u_next[..self.d * self.n].iter_mut().zip(u_prev) {
+            *o *= *v;
         }
     }
 
@@ -391,8 +408,8 @@ impl<F: Real> Cell<F> for Ssm<F> {
                 }
             }
         }
-        let gz = &mut scratch[..d];
-        self.reverse_core(&rc, s_prev, g_next, None, gz);
+        let (gz, decay) = scratch.split_at_mut(d);
+        self.reverse_core(&rc, s_prev, g_next, None, gz, decay);
         for dd in 0..d {
             let gzd = gz[dd];
             a_dtb[dd] += gzd;

@@ -86,6 +86,21 @@ simd_kernel! {
     }
 }
 
+simd_kernel! {
+    /// In-place `exp(x)` for `x <= 0` (the decays `exp(Delta A)` of diagonal recurrences),
+    /// within a few ulp; arguments below the normal range give its edge.
+    pub fn exp_nonpos_inplace, exp_nonpos_inplace_at<F, L>(a: &mut [F]) {
+        map(a, exp_nonpos::<F>)
+    }
+}
+
+simd_kernel! {
+    /// In-place `expm1(x)` for `x <= 0`, within a few ulp (no cancellation near 0).
+    pub fn expm1_nonpos_inplace, expm1_nonpos_inplace_at<F, L>(a: &mut [F]) {
+        map(a, expm1_nonpos::<F>)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,10 @@ mod act;
 mod gemv;
 pub mod reference;
 
-pub use act::{sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at};
+pub use act::{
+    exp_nonpos_inplace, exp_nonpos_inplace_at, expm1_nonpos_inplace, expm1_nonpos_inplace_at,
+    sigmoid_inplace, sigmoid_inplace_at, tanh_inplace, tanh_inplace_at,
+};
 pub use dispatch::{isa, supported, Isa};
 pub use gemv::{block_rows, gemm, gemm_at, gemv, gemv_at, Lanes, Packed};
 
