@@ -78,8 +78,11 @@ def tangents(
     x: npt.NDArray[Any],
     s0: npt.NDArray[Any],
     u: npt.NDArray[Any],
+    dx: npt.NDArray[Any],
     at: list[int] | None,
     out: npt.NDArray[np.float64],
+    dx_scale: npt.NDArray[np.float64] | None = None,
+    scales: npt.NDArray[np.float64] | None = None,
 ) -> None: ...
 def sensitivity(
     spec: dict[str, Any],

@@ -263,6 +263,7 @@ def jvp(
     u: Any,
     h0: Any = None,
     *,
+    dx: Any = None,
     at: Sequence[int] | None = None,
     out: np.ndarray | None = None,
 ) -> JVP:
@@ -270,10 +271,12 @@ def jvp(
     norms are :func:`longdep.sensitivity`).
 
     ``u`` is ``(S,)`` or ``(B, S)``, a perturbation of the initial state (LSTM: ``(h, c)``
-    concatenated). ``at=`` keeps chosen steps; ``out=`` may be a float64 array or
-    ``np.memmap`` ``(rows, B, S)`` written as the pass goes (memory O(S) per lane beyond
-    it). Float64 values: 0 where a tangent has vanished below float64, an error where one
-    grows beyond it. Tangents of the inputs (``dx``) are not available yet.
+    concatenated; ``None`` or zeros for none). ``dx``, with the shape of ``x``, adds a
+    tangent of the inputs: ``u_t = (d s_t / d s_init) u + sum_{k <= t} (d s_t / d x_k) dx_k``.
+    ``at=`` keeps chosen steps; ``out=`` may be a float64 array or ``np.memmap``
+    ``(rows, B, S)`` written as the pass goes (memory O(S) per lane beyond it). Float64
+    values: 0 where a tangent has vanished below float64, an error where one grows
+    beyond it.
 
     >>> import numpy as np, longdep as ld
     >>> cell = ld.Elman(np.ones((1, 1)), 0.5 * np.eye(1), nonlinearity="linear")
@@ -285,11 +288,22 @@ def jvp(
     t, b, _ = arr.shape
     s0 = _initial_state(cell, h0, b, dtype, two_d)
     s = cell.state_size
+    if u is None:
+        u = np.zeros((b, s) if not two_d else s, dtype)
     uu = _rows("u", u, b, s, dtype, two_d, "initial-state perturbation")
+    if dx is None:
+        dxx = np.empty(0, dtype)
+    else:
+        dxx = as_float_array("dx", dx, dtype=dtype)
+        if dxx.shape != np.shape(x):
+            raise ShapeError(
+                f"dx must have the shape of x {shape_str(np.shape(x))}; got {shape_str(dxx.shape)}"
+            )
+        dxx = np.ascontiguousarray(dxx.reshape(arr.shape))
     steps = _steps(at, t)
     rows = t if steps is None else len(steps)
     state = _target("out", out, (rows, b, s), two_d)
-    _core.tangents(cell.spec(dtype), arr, s0, uu, steps, state)
+    _core.tangents(cell.spec(dtype), arr, s0, uu, dxx, steps, state)
     shape = cell.state_shape
     if len(cell.state_parts) == 1 and len(shape) > 1:
         h = state.reshape(rows, b, *shape)

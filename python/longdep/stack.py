@@ -38,6 +38,7 @@ from .core import (
     _initial_state,
     _memory_budget,
     _prepare_x,
+    _rows,
     _threads,
 )
 from .errors import ArgumentError, NumericsError, ShapeError
@@ -574,12 +575,100 @@ class Stack:
             return out
         return result
 
-    def sensitivity(self, x: Any, u: Any, h0: Any = None, **kwargs: Any) -> np.ndarray:
-        """Not available for stacks yet: raises ArgumentError (use :meth:`grad_norms`)."""
-        raise ArgumentError(
-            "sensitivity (forward-mode tangents) is not available for a Stack; use "
-            "grad_norms or vjp, or run sensitivity on one layer"
-        )
+    def sensitivity(
+        self,
+        x: Any,
+        u: Any,
+        h0: Any = None,
+        *,
+        log: bool = False,
+        part: str = "state",
+        threads: int | None = None,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    ) -> np.ndarray:
+        """Forward mode through the stack: ``(T, B, L)`` (``(T, L)`` for 2-D x) of
+        ``||u^l_t||``, the tangent of layer ``l``'s state after step ``t`` carried from a
+        perturbation ``u`` of the initial states. Layer ``l+1`` receives layer ``l``'s
+        output tangent as an input tangent at every step (``ld.jvp(..., dx=)``).
+
+        ``u`` is a list with one entry per layer, each ``(S_l,)``, ``(B, S_l)`` or
+        ``None`` (no perturbation of that layer); a single array perturbs the bottom
+        layer only. ``part="hidden"`` reports the outputs' part of each state (LSTM:
+        ``h`` without ``c``). Every tangent is carried as a direction and a log-size, so
+        the norms stay exact far below the smallest float, and the pass runs in chunks
+        of steps (memory ``O(chunk * B * sum S_l)`` whatever T is; ``memory_budget``
+        sets the chunk). Layers below the top must output their hidden state (no output
+        map).
+        """
+        log = require_bool("log", log)
+        part = choice("part", part, ("state", "hidden"))
+        budget = _memory_budget(memory_budget)
+        n_threads = _threads(threads)
+        mapped = [k for k, c in enumerate(self.layers[:-1]) if getattr(c, "output_map", False)]
+        if mapped:
+            raise ArgumentError(
+                f"sensitivity through a stack needs every layer below the top to output its "
+                f"state; layer {mapped[0]} ({type(self.layers[mapped[0]]).__name__}) has an "
+                f"output map"
+            )
+        arr, dtype, two_d = _prepare_x(self.layers[0], x)
+        t, b, _ = arr.shape
+        n = self.num_layers
+        states = self._states(h0, b, dtype, two_d)
+        if not isinstance(u, list):
+            u = [u] + [None] * (n - 1)
+        if len(u) != n:
+            raise ArgumentError(
+                f"u must be a list of {n} perturbations (one per layer, None for none); "
+                f"got {len(u)}"
+            )
+        f64 = np.dtype(np.float64)
+        tans = [
+            np.zeros((b, c.state_size))
+            if ul is None
+            else _rows(
+                f"u[{k}]", ul, b, c.state_size, f64, two_d, "initial-state perturbation"
+            ).copy()
+            for k, (c, ul) in enumerate(zip(self.layers, u, strict=True))
+        ]
+        # Each layer's tangent is carried as a direction (unit norm, or 0) and a log-size
+        # per lane: the core writes them so, and takes the layer below's the same way.
+        offset = []
+        for tan in tans:
+            size = np.linalg.norm(tan, axis=1)
+            live = size > 0
+            tan[live] /= size[live, None]
+            with np.errstate(divide="ignore"):
+                offset.append(np.log(size))
+        res = np.empty((t, b, n))
+        k_len = self._chunk(t, b, budget, False)
+        for a in range(0, t, k_len):
+            xin = arr[a : a + k_len]
+            below: tuple[np.ndarray, np.ndarray] | None = None
+            for layer, cell in enumerate(self.layers):
+                k = xin.shape[0]
+                out = np.empty((k, b, cell.state_size))
+                scales = np.empty((k, b))
+                base = np.where(np.isfinite(offset[layer]), offset[layer], 0.0)
+                u_l = np.ascontiguousarray(tans[layer], dtype)
+                if below is None:
+                    dxx, dsc = np.empty(0, dtype), None
+                else:
+                    dxx = np.ascontiguousarray(below[0], dtype)
+                    dsc = np.ascontiguousarray(below[1] - base)
+                spec = cell.spec(dtype)
+                _core.tangents(spec, xin, states[layer], u_l, dxx, None, out, dsc, scales)
+                scales += base
+                keep = cell.hidden_size if part == "hidden" else cell.state_size
+                with np.errstate(divide="ignore"):
+                    sizes = np.log(np.linalg.norm(out[..., :keep], axis=-1))
+                res[a : a + k, :, layer] = sizes + scales
+                tans[layer], offset[layer] = out[-1].copy(), scales[-1].copy()
+                below = (out[..., : cell.hidden_size], scales)
+                xin, states[layer] = self._run(cell, xin, states[layer], dtype, n_threads)
+        if not log:
+            _exp_inplace(res)
+        return res[:, 0] if two_d else res
 
     def vjp(
         self,

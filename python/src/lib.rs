@@ -572,25 +572,49 @@ fn sensitivity_impl<'py, F: Held>(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn tangents_impl<'py, F: Held>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: PyReadonlyArrayDyn<'py, F>,
     s0: PyReadonlyArrayDyn<'py, F>,
     u: PyReadonlyArrayDyn<'py, F>,
+    dx: PyReadonlyArrayDyn<'py, F>,
     at: Option<Vec<usize>>,
     out: Bound<'py, PyArrayDyn<f64>>,
+    (dx_scale, scales): (
+        Option<PyReadonlyArrayDyn<'py, f64>>,
+        Option<Bound<'py, PyArrayDyn<f64>>>,
+    ),
 ) -> PyResult<()> {
     let cell = cell_of::<F>(spec)?;
     let (t, b, i) = seq_dims(x.shape())?;
     let (xs, s0s, us) = (slice("x", &x)?, slice("h0", &s0)?, slice("u", &u)?);
+    let dxs = slice("dx", &dx)?;
+    let dx_scale = match dx_scale.as_ref() {
+        Some(a) => Some(slice("dx_scale", a)?),
+        None => None,
+    };
+    // An empty dx: no input tangent.
+    let input = (!dxs.is_empty()).then_some(rnn_core::InputTangent {
+        dx: dxs,
+        log_scale: dx_scale,
+    });
     let mut o = writeable("out", &out)?;
     let dst = slice_mut("out", &mut o)?;
+    let mut sc = match scales.as_ref() {
+        Some(a) => Some(writeable("scales", a)?),
+        None => None,
+    };
+    let sc = match sc.as_mut() {
+        Some(a) => Some(slice_mut("scales", a)?),
+        None => None,
+    };
     let cell = cell.as_ref();
     let at = at.as_deref();
     compute(py, move |cancel| {
         let seq = Seq::new(xs, t, b, i)?.with_cancel(cancel);
-        rnn_core::tangents(cell, &seq, s0s, us, at, dst)
+        rnn_core::tangents(cell, &seq, s0s, us, input, at, dst, sc)
     })
 }
 
@@ -635,18 +659,23 @@ macro_rules! dispatch {
 /// Forward-mode tangents `(d s_t / d s_init) u` as float64 `(rows, B, S)` into `out`
 /// (`at` the kept steps; None: every step).
 #[pyfunction]
-#[pyo3(signature = (spec, x, s0, u, at, out))]
+#[pyo3(signature = (spec, x, s0, u, dx, at, out, dx_scale=None, scales=None))]
+#[allow(clippy::too_many_arguments)]
 fn tangents<'py>(
     py: Python<'py>,
     spec: &Bound<'py, PyDict>,
     x: Bound<'py, PyAny>,
     s0: Bound<'py, PyAny>,
     u: Bound<'py, PyAny>,
+    dx: Bound<'py, PyAny>,
     at: Option<Vec<usize>>,
     out: Bound<'py, PyArrayDyn<f64>>,
+    dx_scale: Option<PyReadonlyArrayDyn<'py, f64>>,
+    scales: Option<Bound<'py, PyArrayDyn<f64>>>,
 ) -> PyResult<()> {
-    dispatch!(py, x, [s0, u], |xa, s0a, ua| tangents_impl(
-        py, spec, xa, s0a, ua, at, out
+    let extra = (dx_scale, scales);
+    dispatch!(py, x, [s0, u, dx], |xa, s0a, ua, dxa| tangents_impl(
+        py, spec, xa, s0a, ua, dxa, at, out, extra
     ))
 }
 

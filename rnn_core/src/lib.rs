@@ -33,7 +33,7 @@ pub use cells::{
 };
 pub use error::{Error, Result};
 pub use forward::{forward, forward_states};
-pub use jvp::{sensitivity, tangents, Part};
+pub use jvp::{sensitivity, tangents, InputTangent, Part};
 pub use lyapunov::{jacobian_norms, lyapunov_spectrum, Spectrum};
 pub use real::Real;
 pub use seq::Seq;

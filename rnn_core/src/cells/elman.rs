@@ -335,10 +335,23 @@ impl<F: Real> Cell<F> for Elman<F> {
     }
 
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
-        let _ = s_prev;
+        let zeros = &self.w.zeros[..self.w.hidden()];
+        self.jvp_xp(rec, s_prev, u_prev, zeros, u_next, scratch);
+    }
+
+    /// The projection enters beside the product: `d(pre) = W_hh u + dxp`.
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        _s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    ) {
         let h = self.w.hidden();
         let da = &mut scratch[..h];
-        gemv(&self.w.p_hh, &u_prev[..h], &self.w.zeros[..h], da);
+        gemv(&self.w.p_hh, &u_prev[..h], &dxp[..h], da);
         if let Some(ln) = &self.ln {
             ln_jacobian(&rec[h..2 * h], rec[2 * h], da);
             for j in 0..h {

@@ -164,6 +164,20 @@ impl<F: Real> Cell<F> for Gru<F> {
     }
 
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
+        let zeros = &self.w.zeros[..3 * self.w.hidden()];
+        self.jvp_xp(rec, s_prev, u_prev, zeros, u_next, scratch);
+    }
+
+    /// `r = sigmoid(xp_r + (W h)_r)`, `z` alike, `n = tanh(xp_n + r (W_hn h + b_hn))`.
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    ) {
         let h = self.w.hidden();
         let (r, z, n, hn) = (
             &rec[..h],
@@ -174,9 +188,9 @@ impl<F: Real> Cell<F> for Gru<F> {
         let dhh = &mut scratch[..3 * h];
         gemv(&self.w.p_hh, &u_prev[..h], &self.w.zeros[..3 * h], dhh);
         for j in 0..h {
-            let dr = dsig(r[j]) * dhh[j];
-            let dz = dsig(z[j]) * dhh[h + j];
-            let dn = dtanh(n[j]) * (r[j] * dhh[2 * h + j] + dr * hn[j]);
+            let dr = dsig(r[j]) * (dhh[j] + dxp[j]);
+            let dz = dsig(z[j]) * (dhh[h + j] + dxp[h + j]);
+            let dn = dtanh(n[j]) * (dxp[2 * h + j] + r[j] * dhh[2 * h + j] + dr * hn[j]);
             u_next[j] = (F::ONE - z[j]) * dn + dz * (s_prev[j] - n[j]) + z[j] * u_prev[j];
         }
     }

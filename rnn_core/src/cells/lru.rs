@@ -168,4 +168,17 @@ impl<F: Real> Cell<F> for Lru<F> {
             ni[j] = a * ui[j] + b * ur[j];
         }
     }
+
+    /// Each entry of `xp` reaches one unit: see [`super::diagonal_jvp_xp`].
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    ) {
+        super::diagonal_jvp_xp(self, (rec, s_prev), u_prev, dxp, u_next, scratch);
+    }
 }

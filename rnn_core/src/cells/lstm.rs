@@ -145,6 +145,20 @@ impl<F: Real> Cell<F> for Lstm<F> {
     }
 
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
+        let zeros = &self.w.zeros[..4 * self.w.hidden()];
+        self.jvp_xp(rec, s_prev, u_prev, zeros, u_next, scratch);
+    }
+
+    /// The projection enters beside the product: `d(pre) = W_hh u_h + dxp`.
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    ) {
         let h = self.w.hidden();
         let (gi, gf, gg, go) = (
             &rec[..h],
@@ -155,7 +169,7 @@ impl<F: Real> Cell<F> for Lstm<F> {
         let tc = &rec[4 * h..5 * h];
         let c_prev = &s_prev[h..2 * h];
         let da = &mut scratch[..4 * h];
-        gemv(&self.w.p_hh, &u_prev[..h], &self.w.zeros[..4 * h], da);
+        gemv(&self.w.p_hh, &u_prev[..h], &dxp[..4 * h], da);
         let uc = &u_prev[h..2 * h];
         let (uh_next, uc_next) = u_next.split_at_mut(h);
         for j in 0..h {

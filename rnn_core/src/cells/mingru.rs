@@ -100,6 +100,19 @@ impl<F: Real> Cell<F> for MinGru<F> {
         }
     }
 
+    /// Each entry of `xp` reaches one unit: see [`super::diagonal_jvp_xp`].
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    ) {
+        super::diagonal_jvp_xp(self, (rec, s_prev), u_prev, dxp, u_next, scratch);
+    }
+
     /// Layout `[W_ih (2H x I) | b_ih (2H)]`.
     fn param_len(&self) -> usize {
         self.w.rows() * (self.w.input() + 1)

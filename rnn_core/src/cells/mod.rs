@@ -189,6 +189,20 @@ pub trait Cell<F: Real>: Send + Sync {
     fn memory_adjoint(&self, _rec: &[F], _g: &[F], _out: &mut [F]) {}
     /// Forward mode: `u_next = J_s u_prev`, with `J_s = d s_next / d s_prev`.
     fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]);
+    /// Forward mode with a tangent of the step's input projection as well:
+    /// `u_next = J_s u_prev + (d s_next / d xp) dxp`, where `dxp = W_ih dx` for a tangent
+    /// `dx` of the input (`G*H` values). This carries a perturbation of the inputs, and
+    /// of a lower layer's outputs through a stack.
+    #[allow(clippy::too_many_arguments)]
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    );
 
     /// Length of the output `y_t` (default [`Cell::hidden`]: `y_t = s_t[..H]`).
     fn output_dim(&self) -> usize {
@@ -255,6 +269,30 @@ pub trait Cell<F: Real>: Send + Sync {
             g_xp,
             acc,
         );
+    }
+}
+
+/// [`Cell::jvp_xp`] of a cell in which entry `i` of `xp` reaches only entry `i mod S`
+/// of the new state (the diagonal recurrences: minGRU, minLSTM, RG-LRU, LRU). That
+/// part of the Jacobian is diagonal per block of `xp`, so one reverse step with a unit
+/// adjoint of every state entry reads it off: `g_xp[q S + j] = d s_next[j] / d xp[q S + j]`.
+pub(crate) fn diagonal_jvp_xp<F: Real, C: Cell<F> + ?Sized>(
+    cell: &C,
+    (rec, s_prev): (&[F], &[F]),
+    u_prev: &[F],
+    dxp: &[F],
+    u_next: &mut [F],
+    scratch: &mut [F],
+) {
+    let (s, gh) = (cell.state_dim(), cell.proj_dim());
+    debug_assert!(gh % s == 0);
+    cell.jvp(rec, s_prev, u_prev, u_next, scratch);
+    let ones = vec![F::ONE; s];
+    let mut g_prev = vec![F::ZERO; s];
+    let mut k = vec![F::ZERO; gh];
+    cell.vjp(rec, s_prev, &ones, &mut g_prev, &mut k, scratch);
+    for (i, (ki, di)) in k.iter().zip(&dxp[..gh]).enumerate() {
+        u_next[i % s] += *ki * *di;
     }
 }
 

@@ -218,6 +218,19 @@ impl<F: Real> Cell<F> for RgLru<F> {
         }
     }
 
+    /// Each entry of `xp` reaches one unit: see [`super::diagonal_jvp_xp`].
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    ) {
+        super::diagonal_jvp_xp(self, (rec, s_prev), u_prev, dxp, u_next, scratch);
+    }
+
     /// Layout `[weight_a (H x H) | bias_a (H) | weight_x (H x H) | bias_x (H) | a_param (H)]`.
     fn param_len(&self) -> usize {
         let h = self.w.hidden();

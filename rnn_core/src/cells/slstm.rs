@@ -217,13 +217,27 @@ impl<F: Real> Cell<F> for Slstm<F> {
     /// `d c_t = d f' c_{t-1} + f' u_c + d i' tanh z_r + i' (1 - tanh^2 z_r) d_z`,
     /// `d n_t = d f' n_{t-1} + f' u_n + d i'`,
     /// `d h_t = (c_t / n_t) o (1 - o) d_o + (o / n_t) (d c_t - (c_t / n_t) d n_t)`.
-    fn jvp(&self, rec: &[F], _s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
+    fn jvp(&self, rec: &[F], s_prev: &[F], u_prev: &[F], u_next: &mut [F], scratch: &mut [F]) {
+        let zeros = &self.w.zeros[..4 * self.w.hidden()];
+        self.jvp_xp(rec, s_prev, u_prev, zeros, u_next, scratch);
+    }
+
+    /// The projection enters beside the product: `d[i_r f_r z_r o_r] = R u_h + dxp`.
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        _s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    ) {
         let h = self.w.hidden();
         let (og, tz, sfn) = (&rec[..h], &rec[h..2 * h], &rec[2 * h..3 * h]);
         let (e, branch) = (&rec[3 * h..4 * h], &rec[4 * h..5 * h]);
         let (c_prev, n_prev) = (&rec[5 * h..6 * h], &rec[6 * h..7 * h]);
         let d = &mut scratch[..4 * h];
-        gemv(&self.w.p_hh, &u_prev[..h], &self.w.zeros[..4 * h], d);
+        gemv(&self.w.p_hh, &u_prev[..h], &dxp[..4 * h], d);
         let (uc, un, um) = (
             &u_prev[h..2 * h],
             &u_prev[2 * h..3 * h],

@@ -327,6 +327,40 @@ impl<F: Real> Cell<F> for Ssm<F> {
         }
     }
 
+    /// With `xp = [delta | B | C | u]`: `dDelta[d] = sigmoid(z[d]) dt_proj_weight[d] . ddelta`
+    /// and `ds[d, n] = a u_prev + (A a h_{t-1} + B[n] u[d]) dDelta[d] + Delta[d] (du[d] B[n]
+    /// + u[d] dB[n])`, with `a = exp(Delta A)` (`C` only reaches the output).
+    fn jvp_xp(
+        &self,
+        rec: &[F],
+        s_prev: &[F],
+        u_prev: &[F],
+        dxp: &[F],
+        u_next: &mut [F],
+        scratch: &mut [F],
+    ) {
+        let (d, n, r) = (self.d, self.n, self.r);
+        let rc = self.rec_parts(rec);
+        let (dlow, db, du) = (&dxp[..r], &dxp[r..r + n], &dxp[r + 2 * n..r + 2 * n + d]);
+        let decay = &mut scratch[..d * n];
+        self.decays(rc.delta_t, decay);
+        for dd in 0..d {
+            let mut dz = F::ZERO;
+            for (w, l) in self.dt_w[dd * r..(dd + 1) * r].iter().zip(dlow) {
+                dz += *w * *l;
+            }
+            let ddelta = rc.sig[dd] * dz;
+            let (dt, ud) = (rc.delta_t[dd], rc.u[dd]);
+            for k in 0..n {
+                let j = dd * n + k;
+                let e = decay[j];
+                u_next[j] = e * u_prev[j]
+                    + (self.a[j] * e * s_prev[j] + rc.b[k] * ud) * ddelta
+                    + dt * (du[dd] * rc.b[k] + ud * db[k]);
+            }
+        }
+    }
+
     /// `D`, the output `y_t`.
     fn output_dim(&self) -> usize {
         self.d
