@@ -7,7 +7,7 @@ than ``--case-seconds`` per run. Results go to ``<out>/<date>.json`` (every raw 
 and ``<out>/<date>.md`` (the tables). See benches/README.md.
 
     python benches/bench_core.py --quick      # smoke test, < 2 min
-    python benches/bench_core.py --full       # the whole benchmark, ~25 min on 2 cores
+    python benches/bench_core.py --full       # the whole benchmark, ~30 min on 2 cores
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.metadata
+import itertools
 import json
 import math
 import os
@@ -30,12 +31,13 @@ from typing import Any
 import numpy as np
 
 CELLS = {"elman": 1, "lstm": 4, "gru": 3}
-TOOLS = ["longdep", "longdep_1t", "numpy", "jax", "torch_loop", "torch_fused"]
+TOOLS = ["longdep", "longdep_1t", "numpy", "jax", "jax_hand", "torch_loop", "torch_fused"]
 TOOL_NAMES = {
     "longdep": "longdep",
     "longdep_1t": "longdep 1 thread",
     "numpy": "NumPy loop",
     "jax": "JAX scan+vjp",
+    "jax_hand": "JAX hand-derived step",
     "torch_loop": "torch cell loop",
     "torch_fused": "torch fused",
 }
@@ -77,7 +79,7 @@ def longdep_plan(cell: str, h: int, b: int, t: int, dtype: str, threads: int | N
     as longdep itself decides (rnn_core::bptt::plan_segment, rnn_core::split::parts_for)."""
     import longdep as ld
 
-    c = longdep_cell(cell, h)
+    c = modern_cell(cell, h, input_size_of(cell, h, 1)) if cell in DIAG else longdep_cell(cell, h)
     spec, double = c.spec(np.dtype(dtype)), dtype == "float64"
     parts = ld._core.split_parts(spec, b, t, threads, double)
     running = 1 if parts > 1 else max(1, min(threads or (os.cpu_count() or 1), b))
@@ -268,6 +270,296 @@ def jax_functions(p: dict[str, Any], cell: str):
     return jax.jit(fwd), jax.jit(grad), jnp.asarray(p["x"])
 
 
+# --------------------------------------------------------------------------- diagonal cells
+
+# The 2023-2025 cells: h_t = a_t * h_{t-1} + b_t, with a_t and b_t functions of x_t alone.
+DIAG = ["mingru", "minlstm", "rglru", "ssm", "lru"]
+CELL_NAMES = {
+    "elman": "Elman",
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "mingru": "minGRU",
+    "minlstm": "minLSTM",
+    "rglru": "RG-LRU",
+    "ssm": "selective SSM",
+    "lru": "LRU",
+}
+# Cells whose input is the hidden vector itself (I = H).
+INPUT_IS_HIDDEN = ("rglru", "ssm")
+
+
+def input_size_of(cell: str, h: int, i: int) -> int:
+    return h if cell in INPUT_IS_HIDDEN else i
+
+
+def modern_cell(cell: str, h: int, i: int):
+    """A longdep cell of that kind with hidden size h, its paper's initialisation
+    (as benches/bench_cells.py builds them; LRU: h/2 complex units = h reals)."""
+    import longdep as ld
+
+    if cell == "mingru":
+        return ld.MinGRU.random(h, i, seed=SEED)
+    if cell == "minlstm":
+        return ld.MinLSTM.random(h, i, seed=SEED)
+    if cell == "rglru":
+        return ld.RGLRU.random(h, seed=SEED)
+    if cell == "ssm":
+        return ld.SelectiveSSM.random(h, seed=SEED)
+    if cell == "lru":
+        return ld.LRU.random(h // 2, i, seed=SEED)
+    raise ValueError(cell)
+
+
+def make_modern_problem(cell: str, h: int, b: int, i: int, t: int, dtype: str) -> dict[str, Any]:
+    """The cell's arrays as the core sees them (cast to dtype), input and loss weights."""
+    f = np.dtype(dtype)
+    i = input_size_of(cell, h, i)
+    c = modern_cell(cell, h, i)
+    params = {k: np.asarray(a) for k, a in c.spec(f).items() if isinstance(a, np.ndarray)}
+    x = np.random.default_rng(SEED + 1).standard_normal((t, b, i), dtype=f)
+    v = np.random.default_rng(SEED).standard_normal((b, c.hidden_size)).astype(f)
+    return {"cell": c, "params": params, "x": x, "v": v, "state_size": c.state_size}
+
+
+def _softplus(a: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, a).astype(a.dtype)
+
+
+def diag_coeffs(p: dict[str, Any], cell: str, xc: np.ndarray):
+    """(a, b, C) of h_t = a_t h_{t-1} + b_t for a chunk of inputs (n, B, I), vectorised
+    over the chunk; C is the SSM's readout (None for the others)."""
+    q = p["params"]
+    if cell in ("mingru", "minlstm"):
+        pr = xc @ q["weight_ih"].T + q["bias_ih"]
+        hd = pr.shape[-1] // (2 if cell == "mingru" else 3)
+        if cell == "mingru":
+            z = _sig(pr[..., :hd])
+            return 1.0 - z, z * pr[..., hd:], None
+        f, ig = _sig(pr[..., :hd]), _sig(pr[..., hd : 2 * hd])
+        s = f + ig
+        return f / s, ig / s * pr[..., 2 * hd :], None
+    if cell == "rglru":
+        ga = _sig(xc @ q["weight_a"].T + q["bias_a"])
+        gx = _sig(xc @ q["weight_x"].T + q["bias_x"])
+        log_a = -8.0 * ga * _softplus(q["a_param"])
+        return np.exp(log_a), np.sqrt(-np.expm1(2.0 * log_a)) * gx * xc, None
+    if cell == "lru":
+        bx = xc @ q["weight_ih"].T
+        u = bx.shape[-1] // 2
+        lam = q["lambda_re"] + 1j * q["lambda_im"]
+        return np.broadcast_to(lam, (xc.shape[0], 1, u)), bx[..., :u] + 1j * bx[..., u:], None
+    if cell == "ssm":
+        r, n = q["dt_proj_weight"].shape[1], q["A_log"].shape[1]
+        pr = xc @ q["x_proj_weight"].T
+        delta = _softplus(pr[..., :r] @ q["dt_proj_weight"].T + q["dt_proj_bias"])
+        bt, ct = pr[..., r : r + n], pr[..., r + n :]
+        a = np.exp(delta[..., None] * -np.exp(q["A_log"]))
+        return a, (delta * xc)[..., None] * bt[..., None, :], ct
+    raise ValueError(cell)
+
+
+def _chunk_for(p: dict[str, Any]) -> int:
+    b = p["x"].shape[1]
+    return max(1, 2**21 // (b * p["state_size"]))
+
+
+def numpy_diag_forward(p: dict[str, Any], cell: str) -> np.ndarray:
+    """Every output y_t (h_t; the SSM's C_t h_t + D u_t; the LRU's [Re h, Im h])."""
+    x = p["x"]
+    t_len, b, _ = x.shape
+    out = np.empty((t_len, b, p["v"].shape[1]), dtype=x.dtype)
+    chunk = _chunk_for(p)
+    h = None
+    for t0 in range(0, t_len, chunk):
+        a, bb, ct = diag_coeffs(p, cell, x[t0 : t0 + chunk])
+        if h is None:
+            h = np.zeros_like(bb[0])
+        for j in range(bb.shape[0]):
+            h = a[j] * h + bb[j]
+            if cell == "ssm":
+                out[t0 + j] = (h @ ct[j][:, :, None])[..., 0] + p["params"]["D"] * x[t0 + j]
+            elif cell == "lru":
+                u = h.shape[-1]
+                out[t0 + j, :, :u] = h.real
+                out[t0 + j, :, u:] = h.imag
+            else:
+                out[t0 + j] = h
+    return out
+
+
+def _lane_norm(g: np.ndarray) -> np.ndarray:
+    axes = tuple(range(1, g.ndim))
+    if np.iscomplexobj(g):
+        return np.sqrt(np.sum(g.real * g.real + g.imag * g.imag, axis=axes))
+    return np.sqrt(np.sum(g * g, axis=axes))
+
+
+def numpy_diag_grad_norms(p: dict[str, Any], cell: str) -> np.ndarray:
+    """The forward pass, then ln ||dL/dh_t|| for L = sum_b v_b . y_{T-1,b}: the adjoint
+    through diag(a_t) (the LRU: conj(lambda)), renormalised every step."""
+    numpy_diag_forward(p, cell)
+    x, v = p["x"], p["v"]
+    t_len, b, _ = x.shape
+    logn = np.empty((t_len, b))
+    if cell == "ssm":
+        _, _, ct = diag_coeffs(p, cell, x[t_len - 1 :])
+        g = v[:, :, None] * ct[0][:, None, :]
+    elif cell == "lru":
+        u = v.shape[1] // 2
+        g = v[:, :u] + 1j * v[:, u:]
+    else:
+        g = v.copy()
+    n = _lane_norm(g)
+    shape = (b,) + (1,) * (g.ndim - 1)
+    acc = np.log(n)
+    g = g / n.reshape(shape)
+    logn[t_len - 1] = acc
+    chunk = _chunk_for(p)
+    for t1 in range(t_len, 1, -chunk):
+        t0 = max(1, t1 - chunk)
+        a, _, _ = diag_coeffs(p, cell, x[t0:t1])
+        if cell == "lru":
+            a = np.conj(a)
+        for t in range(t1 - 1, t0 - 1, -1):
+            g = a[t - t0] * g
+            n = _lane_norm(g)
+            acc = acc + np.log(n)
+            g = g / n.reshape(shape)
+            logn[t - 1] = acc
+    return logn
+
+
+def jax_diag_functions(p: dict[str, Any], cell: str):
+    """(forward, per-step grad norms) for a diagonal cell, written from its equations:
+    everything that depends on x alone computed for all t at once, then a lax.scan of
+    h = a * h + b (the SSM forms exp(Delta A) inside the scan, as Mamba's reference scan)."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    if p["x"].dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)
+    q = {k: jnp.asarray(a) for k, a in p["params"].items()}
+    v = jnp.asarray(p["v"])
+    b = v.shape[0]
+    dtype = p["x"].dtype
+    sig, sp = jax.nn.sigmoid, jax.nn.softplus
+
+    def pre(x):
+        if cell in ("mingru", "minlstm"):
+            pr = x @ q["weight_ih"].T + q["bias_ih"]
+            hd = pr.shape[-1] // (2 if cell == "mingru" else 3)
+            if cell == "mingru":
+                z = sig(pr[..., :hd])
+                return (1.0 - z, z * pr[..., hd:])
+            f, ig = sig(pr[..., :hd]), sig(pr[..., hd : 2 * hd])
+            return (f / (f + ig), ig / (f + ig) * pr[..., 2 * hd :])
+        if cell == "rglru":
+            ga = sig(x @ q["weight_a"].T + q["bias_a"])
+            gx = sig(x @ q["weight_x"].T + q["bias_x"])
+            log_a = -8.0 * ga * sp(q["a_param"])
+            return (jnp.exp(log_a), jnp.sqrt(-jnp.expm1(2.0 * log_a)) * gx * x)
+        if cell == "lru":
+            bx = x @ q["weight_ih"].T
+            u = bx.shape[-1] // 2
+            return (bx[..., :u], bx[..., u:])
+        r, n = q["dt_proj_weight"].shape[1], q["A_log"].shape[1]
+        pr = x @ q["x_proj_weight"].T
+        delta = sp(pr[..., :r] @ q["dt_proj_weight"].T + q["dt_proj_bias"])
+        return (delta, pr[..., r : r + n], pr[..., r + n :], x)
+
+    a_ssm = -jnp.exp(q["A_log"]) if cell == "ssm" else None
+
+    def step(s, xs):
+        if cell == "lru":
+            (hr, hi), (br, bi) = s, xs
+            lr, li = q["lambda_re"], q["lambda_im"]
+            return (lr * hr - li * hi + br, li * hr + lr * hi + bi)
+        if cell == "ssm":
+            delta, bt, _, u = xs
+            return jnp.exp(delta[..., None] * a_ssm) * s + (delta * u)[..., None] * bt[:, None, :]
+        a, bb = xs
+        return a * s + bb
+
+    def out(s, xs):
+        if cell == "lru":
+            return jnp.concatenate(s, axis=-1)
+        if cell == "ssm":
+            _, _, ct, u = xs
+            return jnp.einsum("bdn,bn->bd", s, ct) + q["D"] * u
+        return s
+
+    def s0():
+        if cell == "lru":
+            z = jnp.zeros((b, v.shape[1] // 2), dtype)
+            return (z, z)
+        if cell == "ssm":
+            return jnp.zeros((b, *q["A_log"].shape), dtype)
+        return jnp.zeros((b, v.shape[1]), dtype)
+
+    def fwd(x):
+        def body(s, xs_t):
+            s = step(s, xs_t)
+            return s, out(s, xs_t)
+
+        return lax.scan(body, s0(), pre(x))[1]
+
+    def grad(x):
+        xs = pre(x)
+        t_len = x.shape[0]
+
+        def last_out(eps):
+            # h_t + eps_t: the cotangent of eps_t is the total dL/dh_t.
+            def body(s, inp):
+                xs_t, e_t = inp
+                s = jax.tree_util.tree_map(jnp.add, step(s, xs_t), e_t)
+                return s, None
+
+            s_last = lax.scan(body, s0(), (xs, eps))[0]
+            return out(s_last, jax.tree_util.tree_map(lambda a: a[-1], xs))
+
+        eps = jax.tree_util.tree_map(lambda z: jnp.zeros((t_len, *z.shape), dtype), s0())
+        _, pullback = jax.vjp(last_out, eps)
+        (adj,) = pullback(v)
+        sq = [jnp.sum(a * a, axis=tuple(range(2, a.ndim))) for a in jax.tree_util.tree_leaves(adj)]
+        return jnp.sqrt(sum(sq))
+
+    return jax.jit(fwd), jax.jit(grad), jnp.asarray(p["x"])
+
+
+def jax_elman_hand(p: dict[str, Any]):
+    """Elman's per-step ||dL/dh_t|| the way an expert writes it in JAX: a forward scan
+    that keeps h, then a reverse scan of the hand-derived step g <- (g * (1 - h^2)) @ W_hh
+    (no generic vjp)."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    if p["x"].dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)
+    w_ih, w_hh = jnp.asarray(p["w_ih"]), jnp.asarray(p["w_hh"])
+    bias = jnp.asarray(p["b_ih"] + p["b_hh"])
+    v = jnp.asarray(p["v"])
+
+    def grad(x):
+        xp = x @ w_ih.T + bias
+
+        def fbody(h, xp_t):
+            h = jnp.tanh(xp_t + h @ w_hh.T)
+            return h, h
+
+        _, hs = lax.scan(fbody, jnp.zeros_like(v), xp)
+
+        def rbody(g, h_t):
+            g = (g * (1.0 - h_t * h_t)) @ w_hh
+            return g, jnp.sqrt(jnp.sum(g * g, axis=-1))
+
+        _, norms = lax.scan(rbody, v, hs[1:], reverse=True)
+        return jnp.concatenate([norms, jnp.sqrt(jnp.sum(v * v, axis=-1))[None]], axis=0)
+
+    return jax.jit(grad), jnp.asarray(p["x"])
+
+
 # --------------------------------------------------------------------------- PyTorch
 
 
@@ -432,28 +724,41 @@ def emit(obj: dict[str, Any]) -> None:
 def child_case(spec: dict[str, Any]) -> None:
     tool, cell, h, b, i, t, dtype = (spec[k] for k in ("tool", "cell", "H", "B", "I", "T", "dtype"))
     max_reps, rep_budget = spec["max_reps"], spec["rep_budget"]
-    p = make_problem(cell, h, b, i, t, dtype)
+    diag = cell in DIAG
+    p = (make_modern_problem if diag else make_problem)(cell, h, b, i, t, dtype)
     compile_s: dict[str, float] = {}
     block = lambda r: r  # noqa: E731
     if tool in ("longdep", "longdep_1t"):
         import longdep as ld
 
-        cls = {"elman": ld.Elman, "lstm": ld.LSTM, "gru": ld.GRU}[cell]
-        c = cls(p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
+        if diag:
+            c = p["cell"]
+        else:
+            cls = {"elman": ld.Elman, "lstm": ld.LSTM, "gru": ld.GRU}[cell]
+            c = cls(p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
         x, v = p["x"], p["v"]
         threads = 1 if tool == "longdep_1t" else spec.get("threads")
         fns = {
             "fwd": lambda: ld.forward(c, x, threads=threads),
             "grad": lambda: ld.grad_norms(c, x, v, log=True, threads=threads),
         }
+    elif tool == "numpy" and diag:
+        fns = {
+            "fwd": lambda: numpy_diag_forward(p, cell),
+            "grad": lambda: numpy_diag_grad_norms(p, cell),
+        }
     elif tool == "numpy":
         fns = {
             "fwd": lambda: numpy_forward(p, cell)[0],
             "grad": lambda: numpy_grad_norms(p, cell),
         }
-    elif tool == "jax":
-        fwd_j, grad_j, xj = jax_functions(p, cell)
-        jitted = {"fwd": fwd_j, "grad": grad_j}
+    elif tool in ("jax", "jax_hand"):
+        if tool == "jax_hand":
+            grad_j, xj = jax_elman_hand(p)
+            jitted = {"grad": grad_j}
+        else:
+            fwd_j, grad_j, xj = (jax_diag_functions if diag else jax_functions)(p, cell)
+            jitted = {"fwd": fwd_j, "grad": grad_j}
         fns = {}
         for mode in spec["modes"]:
             t0 = time.perf_counter()
@@ -512,10 +817,33 @@ def child_parity(spec: dict[str, Any]) -> None:
             fw["torch_loop"] = lambda f_t=f_t: f_t().numpy()
             f_f, _ = torch_runners(p, cell, fused=True)
             fw["torch_fused"] = lambda f_f=f_f: f_f().numpy()
+        if have("jax") and cell == "elman":
+            g_h, xh = jax_elman_hand(p)
+            others["jax_hand"] = lambda g_h=g_h, xh=xh: np.log(np.asarray(g_h(xh)))
         for name, fn in others.items():
             res[name] = {"grad_max_abs_log_diff": float(np.max(np.abs(fn() - ref)))}
         for name, fn in fw.items():
             res.setdefault(name, {})["fwd_max_abs_diff"] = float(np.max(np.abs(fn() - href)))
+        out[cell] = {"T": t, "log_norm_range": [float(ref.min()), float(ref.max())], **res}
+    for cell in DIAG:
+        p = make_modern_problem(cell, h, b, i, t, "float64")
+        c = p["cell"]
+        ref = ld.grad_norms(c, p["x"], p["v"], log=True)
+        href = ld.forward(c, p["x"])
+        res = {
+            "numpy": {
+                "grad_max_abs_log_diff": float(
+                    np.max(np.abs(numpy_diag_grad_norms(p, cell) - ref))
+                ),
+                "fwd_max_abs_diff": float(np.max(np.abs(numpy_diag_forward(p, cell) - href))),
+            }
+        }
+        if have("jax"):
+            f_j, g_j, xj = jax_diag_functions(p, cell)
+            res["jax"] = {
+                "grad_max_abs_log_diff": float(np.max(np.abs(np.log(np.asarray(g_j(xj))) - ref))),
+                "fwd_max_abs_diff": float(np.max(np.abs(np.asarray(f_j(xj)) - href))),
+            }
         out[cell] = {"T": t, "log_norm_range": [float(ref.min()), float(ref.max())], **res}
     emit({"status": "ok", "parity": out})
 
@@ -528,6 +856,8 @@ def child_bound(spec: dict[str, Any]) -> None:
         for h in spec["Hs"]:
             for dtype in spec["dtypes"]:
                 d = dtype == "float64"
+                # About 0.1 s a timing at large H (2000 reps of a 128 x 128 gemv).
+                spec = {**spec, "reps": max(20, min(2000, int(2000 * 128 * 128 / (g * h * h))))}
                 fwd = min(
                     ld._core.gemv_seconds(g * h, h, reps=spec["reps"], double=d) for _ in range(3)
                 )
@@ -556,6 +886,58 @@ def child_bound(spec: dict[str, Any]) -> None:
                     }
                 )
     emit({"status": "ok", "bound": rows})
+
+
+def _best_of(fn, seconds: float, min_reps: int = 3, max_reps: int = 200) -> tuple[float, int]:
+    fn()  # warm-up
+    best, reps, start = float("inf"), 0, time.perf_counter()
+    while reps < min_reps or (time.perf_counter() - start < seconds and reps < max_reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+        reps += 1
+    return best, reps
+
+
+def child_peak(spec: dict[str, Any]) -> None:
+    """FMA peak as a BLAS gemm reaches it: n x n by n x n, 2 n^3 flops; the parent sets
+    OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS in this child's environment."""
+    n, res = spec["n"], {}
+    rng = np.random.default_rng(SEED)
+    for dtype in spec["dtypes"]:
+        a = rng.standard_normal((n, n)).astype(dtype)
+        bm = rng.standard_normal((n, n)).astype(dtype)
+        c = np.empty_like(a)
+        best, reps = _best_of(lambda a=a, bm=bm, c=c: np.matmul(a, bm, out=c), spec["seconds"])
+        res[dtype] = {"gflops": 2 * n**3 / best / 1e9, "best_s": best, "reps": reps}
+    emit({"status": "ok", "threads": spec["threads"], "n": n, "peak": res})
+
+
+def child_bandwidth(spec: dict[str, Any]) -> None:
+    """Memory bandwidth: a large copy (bytes read + written) and a large sum (bytes read),
+    on 1 thread and on k threads each taking a slice (NumPy releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    n = int(spec["mb"] * MB // 8)
+    src = np.ones(n)
+    dst = np.empty_like(src)
+    dst.fill(0.0)
+    res = {}
+    for k in spec["threads"]:
+        bounds = np.linspace(0, n, k + 1).astype(int)
+        slices = [slice(int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)]
+        with ThreadPoolExecutor(k) as pool:
+
+            def copy(pool=pool, slices=slices):
+                list(pool.map(lambda s: np.copyto(dst[s], src[s]), slices))
+
+            def total(pool=pool, slices=slices):
+                return sum(pool.map(lambda s: float(src[s].sum()), slices))
+
+            tc, _ = _best_of(copy, spec["seconds"], max_reps=20)
+            ts, _ = _best_of(total, spec["seconds"], max_reps=20)
+        res[str(k)] = {"copy_gbs": 2 * src.nbytes / tc / 1e9, "read_gbs": src.nbytes / ts / 1e9}
+    emit({"status": "ok", "mb": spec["mb"], "bandwidth": res})
 
 
 def child_threads(spec: dict[str, Any]) -> None:
@@ -636,11 +1018,18 @@ class Runner:
         self.cap_mb = args.max_rss_gb * 1024
         self.log_lines = 0
 
-    def run_child(self, kind: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def run_child(
+        self, kind: str, spec: dict[str, Any], timeout: float, env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """Run one child; its RESULT lines, and how it ended (ok / OOM / timeout / error)."""
         cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, json.dumps(spec)]
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            env={**os.environ, **env} if env else None,
         )
         lines: list[dict[str, Any]] = []
         err: list[str] = []
@@ -714,6 +1103,7 @@ def est_mem_mb(tool: str, mode: str, cell: str, h: int, b: int, t: int, dtype: s
     if mode == "fwd":
         return n * h * (1 + (g if tool == "jax" else 0))
     per = {"numpy": {"elman": h, "lstm": 6 * h, "gru": 5 * h}[cell], "jax": 2 * g * h + 2 * h}
+    per["jax_hand"] = 2 * h
     per |= {"torch_loop": 4 * g * h, "torch_fused": g * h + 2 * h}
     return n * per[tool]
 
@@ -764,6 +1154,13 @@ def bench_case(
     out["modes_result"] = per_mode
     if tool in ("longdep", "longdep_1t"):
         out.update(longdep_plan(cell, h, b, t, dtype, 1 if tool == "longdep_1t" else None))
+        cores = os.cpu_count() or 1
+        threads = 1 if tool == "longdep_1t" else cores
+        out["threads_used"] = (
+            out["split_parts"] if out["split_parts"] > 1 else max(1, min(threads, b))
+        )
+    else:
+        out["threads_used"] = os.cpu_count() or 1
     ok = {m: v for m, v in per_mode.items() if v.get("status") == "ok"}
     bits = [f"{m} {v['us_per_step']:.3g} us/step {v['peak_rss_mb']:.0f} MB" for m, v in ok.items()]
     bad = [f"{m} {v['status']}" for m, v in per_mode.items() if v.get("status") != "ok"]
@@ -868,12 +1265,115 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+# Per-step work of a case, for the fraction of the machine's bound.
+def step_work(cell: str, h: int, b: int, i: int, mode: str, itemsize: int) -> dict[str, float]:
+    """flops and bytes per time step for the whole batch.
+
+    Dense cells: the recurrent product 2 G H H B (forward; twice that for forward + grad:
+    W h forward, W^T g in reverse) plus the input projection 2 G H I B; bytes: W_hh read
+    once per pass when it does not fit in one core's L2 (else 0: it stays in cache).
+    Diagonal cells: their input projections (flops), and x_t read plus y_t written per
+    pass (bytes), one pass forward, two for forward + grad (the reverse pass streams the
+    per-step coefficients back)."""
+    passes = 1 if mode == "fwd" else 2
+    i = input_size_of(cell, h, i)
+    if cell in CELLS:
+        g = CELLS[cell]
+        w_bytes = g * h * h * itemsize
+        streamed = w_bytes if w_bytes > l2_bytes() else 0
+        return {
+            "flops": 2.0 * g * h * h * b * passes + 2.0 * g * h * i * b,
+            "bytes": float(streamed * passes),
+        }
+    if cell == "ssm":
+        r, n = math.ceil(h / 32), 16
+        flops = 2.0 * (r + 2 * n) * h * b + 2.0 * h * r * b + 6.0 * h * n * b
+    else:
+        g = {"mingru": 2, "minlstm": 3, "rglru": 2, "lru": 1}[cell]
+        flops = 2.0 * g * h * i * b
+    return {"flops": flops, "bytes": float(itemsize * b * (i + h) * passes)}
+
+
+def l2_bytes() -> int:
+    try:
+        txt = Path("/sys/devices/system/cpu/cpu0/cache/index2/size").read_text().strip()
+        mult = {"K": 2**10, "M": 2**20}.get(txt[-1], 1)
+        return int(txt.rstrip("KM")) * mult
+    except (OSError, ValueError):
+        return 2**20
+
+
+# Rough speeds for picking T (not results): per-step floor (µs) and sustained GFLOP/s.
+COMPILED_FLOOR_US, LOOP_FLOOR_US, ASSUMED_GFLOPS = 2.0, 40.0, 20.0
+
+
+def est_us(tool: str, cell: str, h: int, b: int, i: int, dtype: str) -> float:
+    """A pessimistic guess of µs per step (forward + grad), only to pick T."""
+    w = step_work(cell, h, b, i, "grad", np.dtype(dtype).itemsize)
+    floor = LOOP_FLOOR_US if tool in ("numpy", "torch_loop") else COMPILED_FLOOR_US
+    if cell == "ssm":
+        floor *= 1 + b / 4  # (B, D, N) elementwise work every step
+    return max(floor, w["flops"] / (ASSUMED_GFLOPS * 1e3), w["bytes"] / 5e3)
+
+
+def nice_floor(x: float) -> int:
+    e = 10 ** math.floor(math.log10(max(x, 1.0)))
+    return int(max(m * e for m in (1, 2, 5) if m * e <= max(x, 1.0)))
+
+
+def grid_t(pl: dict[str, Any], tool: str, cell: str, h: int, b: int, dtype: str, i: int) -> int:
+    """T for one grid case: a run of about `run_s` at the guessed speed, within
+    [T_min, T_max] and a memory estimate. longdep and JAX share one T (both amortise a
+    per-call cost); the loops, whose cost per step does not depend on T, their own."""
+    loop = tool in ("numpy", "torch_loop")
+    group = "numpy" if loop else "jax"
+    t = pl["grid_run_s"] * 1e6 / est_us(group, cell, h, b, i, dtype)
+    t_max = pl["grid_T_max_loop"] if loop else pl["grid_T_max"]
+    t = min(max(t, pl["grid_T_min"]), t_max)
+    if cell in CELLS:  # what JAX's reverse scan holds (the largest of the peers)
+        per_step = est_mem_mb("jax", "grad", cell, h, b, 1, dtype)
+        t = min(t, max(pl["grid_T_min"], 1024 / per_step))
+    return nice_floor(t)
+
+
+def grid_rows(pl: dict[str, Any]) -> list[tuple[str, int, int, str]]:
+    rows = []
+    for spec in pl["grid_sets"]:
+        for cell in spec["cells"]:
+            for h in spec["Hs"]:
+                for b in spec["Bs"]:
+                    for dtype in spec["dtypes"]:
+                        rows.append((cell, h, b, dtype))
+    return rows
+
+
+def tools_for(cell: str, tools: list[str], pl: dict[str, Any]) -> list[str]:
+    """The tools a grid row runs: no torch for the diagonal cells (not written), the
+    hand-derived JAX step for Elman only."""
+    out = [t for t in tools if t not in pl.get("grid_skip_tools", [])]
+    if cell in DIAG:
+        out = [t for t in out if t not in ("torch_loop", "torch_fused", "jax_hand")]
+    elif cell != "elman":
+        out = [t for t in out if t != "jax_hand"]
+    return out
+
+
 def plan(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         return {
-            "grid": {"cells": ["elman", "lstm"], "Hs": [64], "Bs": [1], "dtypes": ["float32"]},
-            "grid_T": 2000,
-            "grid_T_by_tool": {"torch_loop": 1000},
+            "grid_sets": [
+                {"cells": ["elman", "lstm"], "Hs": [64], "Bs": [1, 16], "dtypes": ["float32"]},
+                {"cells": ["elman"], "Hs": [64], "Bs": [1], "dtypes": ["float64"]},
+                {"cells": DIAG, "Hs": [64], "Bs": [1], "dtypes": ["float32"]},
+                {"cells": ["mingru"], "Hs": [64], "Bs": [16], "dtypes": ["float32"]},
+            ],
+            "grid_skip_tools": ["longdep_1t", "torch_fused"],
+            "grid_run_s": 0.02,
+            "grid_T_min": 50,
+            "grid_T_max": 2000,
+            "grid_T_max_loop": 500,
+            "peak": {"n": 768, "seconds": 0.3},
+            "bandwidth": {"mb": 64, "seconds": 0.3},
             "ladder": {"cells": ["elman"], "H": 128, "B": 1, "dtype": "float32"},
             "ladder_T": [1000, 10000],
             "ladder_T_extra": {},
@@ -883,18 +1383,21 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         }
     cells = list(CELLS)
     return {
-        "grid": {
-            "cells": cells,
-            "Hs": [64, 128, 256],
-            "Bs": [1, 16],
-            "dtypes": ["float32", "float64"],
-        },
-        "grid_T": args.grid_t,
-        # A loop's cost per step does not depend on T (no per-call compile or dispatch to
-        # amortise, unlike JAX and longdep); a shorter T keeps the full run near 25 min.
-        "grid_T_by_tool": {
-            t: min(args.grid_t, 2000) for t in ("numpy", "torch_loop", "torch_fused")
-        },
+        "grid_sets": [
+            {"cells": cells, "Hs": [128, 256, 1024], "Bs": [1, 16, 64], "dtypes": ["float32"]},
+            {"cells": cells, "Hs": [128, 256], "Bs": [1, 16], "dtypes": ["float64"]},
+            {"cells": DIAG, "Hs": [128], "Bs": [1, 16], "dtypes": ["float32"]},
+        ],
+        "grid_skip_tools": [],
+        # T per case: about grid_run_s a run at a pessimistic guessed speed (est_us),
+        # within [grid_T_min, grid_T_max]; the loops' cost per step does not depend on T
+        # (no per-call compile or dispatch to amortise), so they stop at a shorter T.
+        "grid_run_s": args.grid_run_s,
+        "grid_T_min": 50,
+        "grid_T_max": args.grid_t,
+        "grid_T_max_loop": min(args.grid_t, 2000),
+        "peak": {"n": 1536, "seconds": 1.5},
+        "bandwidth": {"mb": 512, "seconds": 1.5},
         "ladder": {"cells": cells, "H": 128, "B": 1, "dtype": "float32"},
         "ladder_T": [10**3, 10**4, 10**5, 10**6],
         # One more rung for the Elman headline: where the peers run out of memory.
@@ -916,6 +1419,7 @@ def tools_available() -> dict[str, bool]:
         "longdep_1t": True,
         "numpy": True,
         "jax": have("jax"),
+        "jax_hand": have("jax"),
         "torch_loop": have("torch"),
         "torch_fused": have("torch"),
     }
@@ -924,6 +1428,7 @@ def tools_available() -> dict[str, bool]:
 def main_parent(args: argparse.Namespace) -> None:
     r = Runner(args)
     pl = plan(args)
+    pl["grid_rows"] = [list(x) for x in grid_rows(pl)]
     avail = tools_available()
     tools = [t for t in TOOLS if avail[t] and (not args.tools or t in args.tools)]
     started = time.time()
@@ -946,20 +1451,33 @@ def main_parent(args: argparse.Namespace) -> None:
     r.say(json.dumps(report["parity"], indent=1))
 
     r.say("== machine bound (Rust SIMD gemv alone) ==")
-    hs = sorted(set(pl["grid"]["Hs"]) | {pl["ladder"]["H"], pl["threads"]["H"]})
-    bd = r.run_child(
-        "bound", {"Hs": hs, "dtypes": pl["grid"]["dtypes"], "reps": 2000}, args.timeout
-    )
+    rows = [x for x in grid_rows(pl) if x[0] in CELLS]
+    hs = sorted({x[1] for x in rows} | {pl["ladder"]["H"], pl["threads"]["H"]})
+    dts = sorted({x[3] for x in rows})
+    bd = r.run_child("bound", {"Hs": hs, "dtypes": dts, "reps": 2000}, args.timeout)
     report["bound"] = bd["results"][0]["bound"] if bd["results"] else []
     for row in report["bound"]:
         r.say(f"  {row}")
+
+    r.say("== machine: FMA peak (NumPy gemm) and memory bandwidth, each in its own child ==")
+    cores = os.cpu_count() or 1
+    report["peak"] = {}
+    for k in sorted({1, cores}):
+        env = {v: str(k) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+        spec = {**pl["peak"], "dtypes": ["float32", "float64"], "threads": k}
+        res = r.run_child("peak", spec, args.timeout, env=env)
+        report["peak"][str(k)] = res["results"][0]["peak"] if res["results"] else {}
+        r.say(f"  gemm {pl['peak']['n']}, {k} thread(s): {report['peak'][str(k)]}")
+    res = r.run_child("bandwidth", {**pl["bandwidth"], "threads": sorted({1, cores})}, args.timeout)
+    report["bandwidth"] = res["results"][0]["bandwidth"] if res["results"] else {}
+    r.say(f"  bandwidth ({pl['bandwidth']['mb']} MB arrays): {report['bandwidth']}")
 
     r.say("== ladder (T up to what each tool holds) ==")
     lad = pl["ladder"]
     report["ladder"] = []
     for cell in lad["cells"]:
         ts = pl["ladder_T"] + pl["ladder_T_extra"].get(cell, [])
-        for tool in tools:
+        for tool in (t for t in tools if t != "jax_hand"):
             report["ladder"] += ladder(r, tool, cell, lad["H"], lad["B"], lad["dtype"], ts)
 
     r.say("== threads (longdep, B = 16, threads=1 vs 2) ==")
@@ -1008,23 +1526,13 @@ def main_parent(args: argparse.Namespace) -> None:
         else:
             r.say(f"  {cell} {what} T={t}: {res['ended']} {res['stderr_tail'][-300:]}")
 
-    r.say("== grid (every config at one T) ==")
+    r.say("== grid (every config, T per case) ==")
     report["grid"] = []
-    gr = pl["grid"]
-    have_rows = {
-        (x["tool"], x["cell"], x["H"], x["B"], x["dtype"], x["T"]) for x in report["ladder"]
-    }
-    for cell in gr["cells"]:
-        for h in gr["Hs"]:
-            for b in gr["Bs"]:
-                for dtype in gr["dtypes"]:
-                    for tool in tools:
-                        t_grid = pl["grid_T_by_tool"].get(tool, pl["grid_T"])
-                        if (tool, cell, h, b, dtype, t_grid) in have_rows:
-                            continue
-                        report["grid"].append(
-                            bench_case(r, tool, cell, h, b, t_grid, dtype, list(MODES), grid=True)
-                        )
+    for cell, h, b, dtype in grid_rows(pl):
+        for tool in tools_for(cell, tools, pl):
+            t_grid = grid_t(pl, tool, cell, h, b, dtype, args.input_size)
+            modes = ["grad"] if tool == "jax_hand" else list(MODES)
+            report["grid"].append(bench_case(r, tool, cell, h, b, t_grid, dtype, modes, grid=True))
 
     report["load_avg_end"] = os.getloadavg()
     report["wall_s"] = time.time() - started
@@ -1252,48 +1760,288 @@ def render_markdown(rep: dict[str, Any]) -> str:
         "too); “longdep 1 thread” is `threads=1`.\n"
     )
 
-    # ---- grid
-    tg = rep["plan"]["grid_T"]
-    by_tool = rep["plan"].get("grid_T_by_tool", {})
-    other = "".join(f", {TOOL_NAMES[k]} at T = {v:.0e}" for k, v in by_tool.items())
-    w(f"## All configurations at T = {tg:.0e}{other}: µs per time step\n")
-    head = ["cell", "H", "B", "dtype", "mode", *[TOOL_NAMES[t] for t in tools], "bound"]
-    ratios = [f"{TOOL_NAMES[t]}/ld" for t in tools if t not in ("longdep", "torch_fused")]
-    head += [*ratios, "ld/bound", "JAX compile s"]
-    w("| " + " | ".join(head) + " |")
-    w("|" + "---|" * len(head))
-    gr = rep["plan"]["grid"]
-    for cell in gr["cells"]:
-        for h in gr["Hs"]:
-            for b in gr["Bs"]:
-                for dtype in gr["dtypes"]:
-                    for mode in MODES:
-                        vals = {
-                            t: mode_res(idx, t, cell, h, b, dtype, by_tool.get(t, tg), mode)
-                            for t in tools
-                        }
-                        ld_us = us_of(vals["longdep"])
-                        bnd = ld_bound(rep, idx, "longdep", cell, h, b, dtype, tg, mode)
-                        line = [cell, str(h), str(b), dtype, mode]
-                        line += [cell_status(vals[t]) for t in tools]
-                        line.append(fmt_us(bnd))
-                        line += [
-                            ratio(us_of(vals[t]), ld_us)
-                            for t in tools
-                            if t not in ("longdep", "torch_fused")
-                        ]
-                        line.append(ratio(ld_us, bnd))
-                        jc = (vals.get("jax") or {}).get("compile_s")
-                        line.append(f"{jc:.2f}" if jc else "–")
-                        w("| " + " | ".join(line) + " |")
+    # ---- machine and grid
+    rows_g = rep.get("grid", [])
+    gidx = {(x["tool"], x["cell"], x["H"], x["B"], x["dtype"]): x for x in rows_g}
+    cores = m.get("cores") or 1
+    w("## The machine's bounds, measured in this run\n")
+    w("| reference | 1 thread | all threads |")
+    w("|---|---|---|")
+    pk, bw = rep.get("peak", {}), rep.get("bandwidth", {})
+    for dt_ in ("float32", "float64"):
+        vals = [pk.get(k, {}).get(dt_, {}).get("gflops") for k in ("1", str(cores))]
+        w(
+            f"| FMA peak, {dt_} (NumPy gemm) GFLOP/s | "
+            + " | ".join(f"{v:.1f}" if v else "–" for v in vals)
+            + " |"
+        )
+    for what, key in (("copy (read + write)", "copy_gbs"), ("sum (read)", "read_gbs")):
+        vals = [bw.get(k, {}).get(key) for k in ("1", str(cores))]
+        w(
+            f"| memory bandwidth, {what} GB/s | "
+            + " | ".join(f"{v:.1f}" if v else "–" for v in vals)
+            + " |"
+        )
     w("")
     w(
-        "bound: the Rust SIMD matrix-vector kernel alone (`ld._core.gemv_seconds`), "
-        "every product the method needs per step — forward: W_hh·h (G·H × H); grad: "
-        "W_hh·h + W_hhᵀ·g (+ one more W_hh·h when longdep checkpoints) — times B "
-        "(one lane at a time on one core; longdep runs the B lanes on both cores; for a "
-        "split single sequence, one thread's share: G·H/2 × H forward, H × G·H/2 reverse).\n"
+        f"gemm: {rep['plan'].get('peak', {}).get('n')}² matrices, best of the repetitions, in a child "
+        "with OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = the thread count; "
+        f"bandwidth: {rep['plan'].get('bandwidth', {}).get('mb')} MB float64 arrays, one slice per thread. "
+        "A case on k threads is compared with min(k × the 1-thread figure, the all-threads figure).\n"
     )
+
+    def peak_of(dtype: str, k: int) -> float | None:
+        one = pk.get("1", {}).get(dtype, {}).get("gflops")
+        top = pk.get(str(cores), {}).get(dtype, {}).get("gflops")
+        if one is None or top is None:
+            return None
+        return min(top, k * one) if k < cores else top
+
+    def bw_of(k: int) -> float | None:
+        one, top = bw.get("1", {}).get("copy_gbs"), bw.get(str(cores), {}).get("copy_gbs")
+        if one is None or top is None:
+            return None
+        return min(top, k * one) if k < cores else top
+
+    def fractions(tool: str, cell: str, h: int, b: int, dtype: str, mode: str) -> dict[str, Any]:
+        row = gidx.get((tool, cell, h, b, dtype))
+        us = us_of(row["modes_result"].get(mode)) if row else None
+        if us is None or row is None:
+            return {}
+        k = row.get("threads_used", cores)
+        wk = step_work(cell, h, b, rep["options"]["input_size"], mode, np.dtype(dtype).itemsize)
+        gf, gb = wk["flops"] / us / 1e3, wk["bytes"] / us / 1e3
+        pkv, bwv = peak_of(dtype, k), bw_of(k)
+        t_f = wk["flops"] / (pkv * 1e3) if pkv else 0.0
+        t_b = wk["bytes"] / (bwv * 1e3) if bwv else 0.0
+        return {
+            "threads": k,
+            "gflops": gf,
+            "pct_peak": 100 * gf / pkv if pkv else None,
+            "gbs": gb,
+            "pct_bw": 100 * gb / bwv if bwv and wk["bytes"] else None,
+            "limit": "bytes" if t_b > t_f else "flops",
+            "pct_roof": 100 * max(t_f, t_b) / us if (pkv or bwv) else None,
+        }
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{x:.0f} %" if x >= 10 else f"{x:.1f} %"
+
+    gtools = [t for t in tools if any(x["tool"] == t for x in rows_g)]
+    peers = [t for t in gtools if t not in ("longdep", "longdep_1t", "torch_fused")]
+    w("## All configurations: µs per time step (the whole batch)\n")
+    w(
+        "T per case: longdep and JAX share one T, chosen so a run takes about "
+        f"{rep['plan'].get('grid_run_s')} s at a pessimistic guessed speed "
+        f"(between {rep['plan'].get('grid_T_min')} and {rep['plan'].get('grid_T_max')}); "
+        f"the loops stop at T = {rep['plan'].get('grid_T_max_loop')} (their cost per step "
+        "does not depend on T). “X/ld” = X's time over longdep's (> 1: longdep faster). "
+        "The diagonal cells (minGRU … LRU) have no torch version here; “JAX hand-derived "
+        "step” is written for Elman only (grad).\n"
+    )
+    head = ["cell", "H", "B", "dtype", "mode", "T ld/JAX", "T loop"]
+    head += [TOOL_NAMES[t] for t in gtools] + [f"{TOOL_NAMES[t]}/ld" for t in peers]
+    head += ["gemv bound", "ld/bound", "JAX compile s"]
+    w("| " + " | ".join(head) + " |")
+    w("|" + "---|" * len(head))
+    rows_plan = [tuple(x) for x in rep["plan"].get("grid_rows", [])]
+    for cell, h, b, dtype in rows_plan:
+        for mode in MODES:
+            vals = {
+                t: (
+                    gidx[(t, cell, h, b, dtype)]["modes_result"].get(mode)
+                    if (t, cell, h, b, dtype) in gidx
+                    else None
+                )
+                for t in gtools
+            }
+            if not any(vals.values()):
+                continue
+            ld_us = us_of(vals.get("longdep"))
+            t_ld = gidx.get(("longdep", cell, h, b, dtype), {}).get("T")
+            t_lp = gidx.get(("numpy", cell, h, b, dtype), {}).get("T")
+            bnd = None
+            if cell in CELLS and ("longdep", cell, h, b, dtype) in gidx:
+                lr = gidx[("longdep", cell, h, b, dtype)]
+                bb = bound_us(
+                    rep,
+                    cell,
+                    h,
+                    dtype,
+                    mode,
+                    lr.get("checkpointed", False),
+                    lr.get("split_parts", 1) > 1,
+                )
+                bnd = bb * b if bb is not None else None
+            line = [
+                CELL_NAMES.get(cell, cell),
+                str(h),
+                str(b),
+                dtype,
+                mode,
+                str(t_ld or "–"),
+                str(t_lp or "–"),
+            ]
+            line += [cell_status(vals[t]) if vals[t] else "–" for t in gtools]
+            line += [ratio(us_of(vals[t]), ld_us) for t in peers]
+            line += [fmt_us(bnd), ratio(ld_us, bnd)]
+            jc = (vals.get("jax") or {}).get("compile_s")
+            line.append(f"{jc:.2f}" if jc else "–")
+            w("| " + " | ".join(line) + " |")
+    w("")
+    w(
+        "gemv bound: the Rust SIMD matrix-vector kernel alone (`ld._core.gemv_seconds`), every "
+        "product a step needs (forward W_hh·h; grad + W_hhᵀ·g, + another W_hh·h when longdep "
+        "checkpoints) times B; one thread's share when longdep splits a single sequence.\n"
+    )
+
+    w("## Fraction of the machine's bound (longdep, default threads; JAX on all threads)\n")
+    w(
+        "Work per step for the whole batch: dense cells 2·G·H²·B flops for the recurrent "
+        "product (twice for forward + grad) + 2·G·H·I·B for the input projection, and W_hh "
+        f"streamed once per pass when it exceeds one core's L2 ({l2_bytes() // 1024} KiB); "
+        "diagonal cells their input projections in flops and x_t read + y_t written per pass "
+        "in bytes (forward one pass, forward + grad two). “% of roofline” = max(flops / peak, "
+        "bytes / bandwidth) / time, with the peak and bandwidth of the threads the case uses.\n"
+    )
+    head = [
+        "cell",
+        "H",
+        "B",
+        "dtype",
+        "mode",
+        "threads",
+        "GFLOP/s",
+        "% FMA peak",
+        "GB/s",
+        "% bandwidth",
+        "limit",
+        "% of roofline",
+        "JAX % FMA peak",
+        "JAX % of roofline",
+    ]
+    w("| " + " | ".join(head) + " |")
+    w("|" + "---|" * len(head))
+    for cell, h, b, dtype in rows_plan:
+        for mode in MODES:
+            f = fractions("longdep", cell, h, b, dtype, mode)
+            if not f:
+                continue
+            fj = fractions("jax", cell, h, b, dtype, mode)
+            w(
+                f"| {CELL_NAMES.get(cell, cell)} | {h} | {b} | {dtype} | {mode} | {f['threads']} | "
+                f"{f['gflops']:.1f} | {pct(f['pct_peak'])} | {f['gbs']:.2f} | {pct(f['pct_bw'])} | "
+                f"{f['limit']} | {pct(f['pct_roof'])} | {pct(fj.get('pct_peak'))} | {pct(fj.get('pct_roof'))} |"
+            )
+    w("")
+
+    # ---- issue 17 targets, computed from the rows above
+    w("## Targets (issue 17), from the measurements above\n")
+    w("| target | row | measured | goal | met |")
+    w("|---|---|---|---|---|")
+    tally: dict[str, list[bool]] = {}
+
+    def target(
+        name: str, label: str, val: float | None, txt: str, goal: str, ok: bool | None
+    ) -> None:
+        met = "–" if ok is None else ("yes" if ok else "no")
+        if ok is not None:
+            tally.setdefault(name, []).append(ok)
+        w(f"| {name} | {label} | {txt if val is not None else '–'} | {goal} | {met} |")
+
+    for cell, h, b, dtype in rows_plan:
+        for mode in MODES:
+            lab = f"{CELL_NAMES.get(cell, cell)} H {h} B {b} {dtype} {mode}"
+            ld_us = us_of(
+                (gidx.get(("longdep", cell, h, b, dtype)) or {}).get("modes_result", {}).get(mode)
+            )
+            j_us = us_of(
+                (gidx.get(("jax", cell, h, b, dtype)) or {}).get("modes_result", {}).get(mode)
+            )
+            if ld_us and j_us:
+                r_ = j_us / ld_us
+                target("≥ 3× JAX", lab, r_, f"{r_:.2f}×", "≥ 3×", r_ >= 3)
+    for cell, h, b, dtype in rows_plan:
+        if cell not in CELLS or b < 16 or h < 128:
+            continue
+        for mode in MODES:
+            f = fractions("longdep", cell, h, b, dtype, mode)
+            if f.get("pct_peak") is not None:
+                target(
+                    "≥ 50 % of FMA peak",
+                    f"{CELL_NAMES[cell]} H {h} B {b} {dtype} {mode}",
+                    f["pct_peak"],
+                    pct(f["pct_peak"]),
+                    "≥ 50 %",
+                    f["pct_peak"] >= 50,
+                )
+    for cell, h, b, dtype in rows_plan:
+        if cell not in ("elman", "lstm") or b != 1:
+            continue
+        lr = gidx.get(("longdep", cell, h, b, dtype))
+        ld_us = us_of(lr["modes_result"].get("grad")) if lr else None
+        bb = bound_us(rep, cell, h, dtype, "grad", bool(lr and lr.get("checkpointed")), True)
+        if ld_us and bb:
+            target(
+                "B = 1: within 1.3× of the two-core product bound",
+                f"{CELL_NAMES[cell]} H {h} {dtype} grad",
+                ld_us / bb,
+                f"{ld_us / bb:.2f}× ({fmt_us(ld_us)} vs {fmt_us(bb)} µs)",
+                "≤ 1.3×",
+                ld_us / bb <= 1.3,
+            )
+        if cell == "elman":
+            jh = us_of(
+                (gidx.get(("jax_hand", cell, h, b, dtype)) or {})
+                .get("modes_result", {})
+                .get("grad")
+            )
+            if ld_us and jh:
+                target(
+                    "B = 1: ≥ 3× the hand-derived JAX step",
+                    f"Elman H {h} {dtype} grad",
+                    jh / ld_us,
+                    f"{jh / ld_us:.2f}×",
+                    "≥ 3×",
+                    jh / ld_us >= 3,
+                )
+    for cell in rep["plan"]["ladder"]["cells"]:
+        for mode in MODES:
+            us = [
+                us_of(x["modes_result"].get(mode))
+                for x in rep.get("ladder", [])
+                if x["tool"] == "longdep" and x["cell"] == cell
+            ]
+            us = [u for u in us if u]
+            if len(us) >= 2:
+                spread = max(us) / min(us)
+                ts_ = [
+                    x["T"] for x in rep["ladder"] if x["tool"] == "longdep" and x["cell"] == cell
+                ]
+                target(
+                    "cost of T: µs/step constant within 1.3×",
+                    f"{CELL_NAMES[cell]} {mode}, T = {min(ts_):.0e} … {max(ts_):.0e}",
+                    spread,
+                    f"max/min {spread:.2f}×",
+                    "≤ 1.3×",
+                    spread <= 1.3,
+                )
+    for row in rep.get("longmem", []):
+        res = row["result"]
+        if res.get("status") == "ok":
+            gib = res["peak_minus_io_mb"] / 1024
+            target(
+                "memory: peak − input − output",
+                f"{row['cell']} {row['what']} T = {row['T']:.0e}",
+                gib,
+                f"{gib:.3f} GiB",
+                "< 1 GiB",
+                gib < 1,
+            )
+    w("")
+    for name, oks in tally.items():
+        w(f"- {name}: {sum(oks)} of {len(oks)} rows met.")
+    w("")
 
     # ---- threads
     if rep.get("threads"):
@@ -1378,7 +2126,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=30.0,
         help="skip a larger T when one run is predicted to take longer",
     )
-    ap.add_argument("--grid-t", type=int, default=10**4, help="T of the all-config grid")
+    ap.add_argument("--grid-t", type=int, default=10**4, help="largest T of a grid case")
+    ap.add_argument(
+        "--grid-run-s", type=float, default=0.3, help="seconds a grid run aims at (sets T)"
+    )
     ap.add_argument("--target-t", type=int, default=10**5, help="T the targets are read at")
     ap.add_argument("--input-size", type=int, default=1, help="I (pixel-by-pixel style: 1)")
     ap.add_argument("--tools", nargs="*", choices=TOOLS, help="restrict to these tools")
@@ -1402,6 +2153,8 @@ def main() -> None:
             "bound": child_bound,
             "threads": child_threads,
             "longmem": child_longmem,
+            "peak": child_peak,
+            "bandwidth": child_bandwidth,
         }[kind](spec)
         return
     args = parse_args()

@@ -46,6 +46,7 @@ PAGES = {
     "landscape": (2, "参数全景"),
     "your_model": (0, "你的模型"),
     "training": (0, "训练实验室"),
+    "hear": (2, "听见"),
 }
 
 

@@ -58,6 +58,14 @@ def _horizon(tr: i18n.Translator, m: dict, T: int = T) -> str:
     return tr("m_horizon_beyond", T=T)
 
 
+def _horizon_short(tr: i18n.Translator, m: dict, T: int = T) -> str:
+    """The horizon metric's value (its label says "steps"; an exploding gradient's growth
+    is in a caption below it)."""
+    if math.isfinite(m["memory_horizon"]):
+        return tr("m_hz_value", v=m["memory_horizon"])
+    return tr("m_hz_none") if m["regime"] == "exploding" else tr("m_hz_beyond", T=T)
+
+
 def _markdowns(at: AppTest) -> list[str]:
     return [el.value for el in at.markdown]
 
@@ -91,7 +99,7 @@ def test_gru_explanation_shows_the_computed_gate_and_decay_in_both_languages(lan
     assert expected in _markdowns(at)
     assert f"{gru['decay_rate']:+.3g}" in expected and f"{z:.3f}" in expected
     assert _metric(at, tr("p3_gru_z")) == f"{z:.3f}"
-    assert _metric(at, tr("m_horizon")) == _horizon(tr, gru)
+    assert _metric(at, tr("m_horizon_steps")) == _horizon_short(tr, gru)
     header = [s.value for s in at.subheader]
     assert tr("p3_gru_header") in header
 
@@ -108,7 +116,7 @@ def test_chrono_switch_shows_the_library_rate_and_horizon_of_the_chrono_gru(lang
     z, ln_z = _gru_gate_numpy(cell, data.inputs(T, SEED))
     assert z > 0.9  # chrono init moves the gate towards "keep"
     assert _metric(at, tr("m_rate")) == tr("m_rate_value", v=want["decay_rate"]) != before
-    assert _metric(at, tr("m_horizon")) == _horizon(tr, want)
+    assert _metric(at, tr("m_horizon_steps")) == _horizon_short(tr, want)
     assert _metric(at, tr("p3_gru_z")) == f"{z:.3f}"
     # the table and the chart follow the switch
     table = at.dataframe[0].value
@@ -155,9 +163,11 @@ def test_decay_page_exploding_gradient_reports_growth_not_a_horizon():
     cell = ld.init.elman(64, rho=2.0, input_scale=0.1, seed=0)
     lib = _library_metrics(cell, T=10_000)
     assert lib["regime"] == want["regime"] == "exploding"
-    horizon = _metric(at, tr("m_horizon"))
+    horizon = _metric(at, tr("m_horizon_steps"))
     assert "∞" not in horizon
-    assert horizon == tr("m_horizon_grows", n=math.log(10) / lib["decay_rate"])
+    assert horizon == tr("m_hz_none")
+    growth = tr("m_hz_grows", n=math.log(10) / lib["decay_rate"])
+    assert growth in [c.value for c in at.caption]
     assert tr("m_horizon_grows_note") in [c.value for c in at.caption]
 
 

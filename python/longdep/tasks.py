@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import ArgumentError
 
-__all__ = ["AddingTask", "CopyTask", "SubjectTask", "Task", "make_task"]
+__all__ = ["AddingTask", "CopyTask", "PronounTask", "SubjectTask", "Task", "make_task"]
 
 
 def _softmax_ce(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray, float]:
@@ -195,11 +195,96 @@ class SubjectTask(Task):
         return loss, dy, acc
 
 
-_TASKS: dict[str, type[Task]] = {"adding": AddingTask, "copy": CopyTask, "subject": SubjectTask}
+@dataclass
+class PronounTask(Task):
+    """Who is "he"? :class:`SubjectTask` with the pronoun inside the sentence.
+
+    A sentence of ``length`` words: filler words (``n_distractors`` symbols), one name
+    (one of ``n_subjects``) at a position ``n`` in ``[0, max_lead]``, more filler, the
+    pronoun at a position ``p`` with ``p - n`` in ``[min_gap, length - 1 - n]``, and
+    filler after it. The answer, read from the output at the pronoun with
+    cross-entropy, is the name: "Zhang San borrowed a book ...; he ..." asks the model
+    at "he" who borrowed it. Unlike :class:`SubjectTask` the pronoun is not the last
+    word and the distance varies, so a model cannot count steps; the words after it
+    have no loss. Token ids: names ``0 .. S-1``, filler ``S .. S+D-1``, the pronoun
+    ``S+D`` (the inputs are one-hot). The memoryless baseline is ``ln(n_subjects)``.
+
+    ``sample`` returns the one-hot inputs and ``(name, name_at, pronoun_at)``, three
+    ``(B,)`` integer arrays; :meth:`tokens` gives the token ids of a batch.
+
+    >>> import numpy as np
+    >>> t = PronounTask(12, n_subjects=4, n_distractors=8, min_gap=3, max_lead=2)
+    >>> x, (name, n, p) = t.sample(2, np.random.default_rng(0))
+    >>> bool(np.all(t.tokens(x)[n, [0, 1]] == name) and np.all(p - n >= 3))
+    True
+    """
+
+    n_subjects: int = 8
+    n_distractors: int = 16
+    min_gap: int = 2
+    max_lead: int = 0
+    name: str = field(init=False, default="pronoun")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.input_size = self.n_subjects + self.n_distractors + 1
+        self.output_size = self.n_subjects
+        for what, val, low in (("min_gap", self.min_gap, 1), ("max_lead", self.max_lead, 0)):
+            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < low:
+                raise ArgumentError(f"{what} must be an integer >= {low}; got {val!r}")
+        if self.max_lead + self.min_gap > self.length - 1:
+            raise ArgumentError(
+                f"max_lead + min_gap must be at most length - 1 = {self.length - 1} so that "
+                f"the pronoun fits; got {self.max_lead} + {self.min_gap}"
+            )
+
+    @property
+    def baseline(self) -> float:
+        return math.log(self.n_subjects)
+
+    @property
+    def pronoun(self) -> int:
+        """The pronoun's token id (after the names and the filler words)."""
+        return self.n_subjects + self.n_distractors
+
+    def tokens(self, x: np.ndarray) -> np.ndarray:
+        """Token ids ``(T, B)`` of one-hot inputs ``x`` ``(T, B, I)``."""
+        return np.asarray(x).argmax(axis=-1)
+
+    def sample(
+        self, batch: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        T, S, D = self.steps, self.n_subjects, self.n_distractors
+        b = np.arange(batch)
+        name = rng.integers(0, S, size=batch)
+        name_at = rng.integers(0, self.max_lead + 1, size=batch)
+        pronoun_at = name_at + rng.integers(self.min_gap, T - name_at, size=batch)
+        tokens = S + rng.integers(0, D, size=(T, batch))
+        tokens[name_at, b] = name
+        tokens[pronoun_at, b] = S + D
+        return np.eye(S + D + 1)[tokens], (name, name_at, pronoun_at)
+
+    def loss(
+        self, y: np.ndarray, target: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> tuple[float, np.ndarray, float]:
+        name, _, pronoun_at = target
+        b = np.arange(len(name))
+        loss, grad, acc = _softmax_ce(y[pronoun_at, b], name)
+        dy = np.zeros_like(y)
+        dy[pronoun_at, b] = grad / len(name)
+        return loss, dy, acc
+
+
+_TASKS: dict[str, type[Task]] = {
+    "adding": AddingTask,
+    "copy": CopyTask,
+    "subject": SubjectTask,
+    "pronoun": PronounTask,
+}
 
 
 def make_task(name: str, length: int, **kwargs: Any) -> Task:
-    """A task by name: ``"adding"``, ``"copy"`` or ``"subject"``."""
+    """A task by name: ``"adding"``, ``"copy"``, ``"subject"`` or ``"pronoun"``."""
     if name not in _TASKS:
         raise ArgumentError(
             f"task must be one of {', '.join(repr(k) for k in _TASKS)}; got {name!r}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from longdep.dashboard import i18n
+from longdep.dashboard import i18n, urlstate
 from longdep.dashboard.session import watch_session
 
 VIEWS = Path(__file__).resolve().parent / "views"
@@ -20,6 +20,7 @@ PAGES = (
     ("landscape", "nav_landscape", ":material/grid_on:"),
     ("your_model", "nav_your_model", ":material/upload_file:"),
     ("training", "nav_training", ":material/model_training:"),
+    ("hear", "nav_hear", ":material/hearing:"),
 )
 #: Internal ``url_path`` of the default page. Streamlit serves the default page at ``/``
 #: and reports its ``url_path`` as ``""`` whatever was passed, so ``url_path="problem"``
@@ -58,7 +59,12 @@ def main() -> None:
     page = st.navigation(navigation_pages(tr))
     i18n.language_selector(lang)
     st.sidebar.caption(tr("sidebar_about"))
-    page.run()
+    urlstate.begin()
+    try:
+        page.run()
+    finally:  # also after st.stop(): the address bar holds what the page shows
+        urlstate.sync()
+    urlstate.link_box(tr("url_link"), tr("url_link_help"), page.url_path)
 
 
 if __name__ == "__main__":

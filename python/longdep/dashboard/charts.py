@@ -25,12 +25,15 @@ __all__ = [
     "decade_ticks",
     "decay_chart",
     "heatmap_chart",
+    "layer_map_chart",
     "layered_curves_chart",
     "log10_axis",
     "log_ticks",
     "lyapunov_chart",
     "sci_from_log10",
+    "share_bar_chart",
     "telephone_chart",
+    "token_heatmap_chart",
     "training_chart",
     "with_log10",
 ]
@@ -140,6 +143,25 @@ def _max_distance(data: pd.DataFrame) -> float:
     return float(data["distance"].max()) if len(data) else 1.0
 
 
+def legend_columns(names: Sequence[object]) -> alt.ExprRef:
+    """As many legend columns as fit the chart's width (a Vega expression of ``width``),
+    so that a legend below the plot wraps on a phone instead of running off its edge:
+    a column is as wide as the longest name (about 7 px a character) plus its symbol."""
+    longest = max((len(str(n)) for n in names), default=1)
+    column_px = 7 * longest + 45
+    return alt.ExprRef(f"max(1, min({max(1, len(names))}, floor(width / {column_px})))")
+
+
+def y_range_scale(data: pd.DataFrame, y_decades: float | None) -> alt.Scale:
+    """The log10 y scale: all the data, or only the ``y_decades`` decades below the
+    highest point (whole decades), so that curves which span thousands of decades do not
+    merge into one band. Lines are clipped at the bottom edge."""
+    if not y_decades or not len(data):
+        return alt.Scale(zero=False)
+    top = math.ceil(float(data["log10"].max()) + 1e-9)
+    return alt.Scale(zero=False, domain=[top - float(y_decades), top], nice=False)
+
+
 def decay_chart(
     curve: pd.DataFrame,
     *,
@@ -150,12 +172,13 @@ def decay_chart(
     threshold_label: str = "",
     log_x: bool = False,
     height: int = 380,
+    y_decades: float | None = None,
 ) -> alt.LayerChart:
     """Gradient norm against distance: the measured curve(s) and an optional theory overlay.
 
     ``curve`` and ``theory`` have columns ``name``, ``distance``, ``log_norm`` (natural
     log). The theory is drawn dashed. ``threshold_log10`` adds a horizontal rule (the
-    memory-horizon threshold).
+    memory-horizon threshold). ``y_decades`` clamps the y range (:func:`y_range_scale`).
     """
     frames = [with_log10(curve).assign(kind="measured")]
     if theory is not None and len(theory):
@@ -175,7 +198,7 @@ def decay_chart(
     )
     base = alt.Chart(data).encode(
         x=_distance_x(x_title, log_x, _max_distance(data)),
-        y=alt.Y("log10:Q", axis=log10_axis(y_title), scale=alt.Scale(zero=False)),
+        y=alt.Y("log10:Q", axis=log10_axis(y_title), scale=y_range_scale(data, y_decades)),
         color=color,
         strokeDash=alt.StrokeDash(
             "kind:N",
@@ -194,7 +217,7 @@ def decay_chart(
         rule = alt.Chart(
             pd.DataFrame({"log10": [threshold_log10], "label": [threshold_label]})
         ).encode(y="log10:Q", tooltip=alt.Tooltip("label:N", title=""))
-        layers.append(rule.mark_rule(color="#888", strokeDash=[2, 3]))
+        layers.append(rule.mark_rule(color="#888", strokeDash=[2, 3], clip=True))
     return alt.LayerChart(layer=layers).properties(height=height)
 
 
@@ -207,11 +230,13 @@ def layered_curves_chart(
     threshold_label: str = "",
     log_x: bool = False,
     height: int = 440,
+    y_decades: float | None = None,
 ) -> alt.LayerChart:
     """Many cells on one chart; clicking a legend entry highlights that cell.
 
     ``curves`` has columns ``name``, ``distance``, ``log_norm``. The legend is bound to
-    a point selection on ``name`` (shift-click adds more names).
+    a point selection on ``name`` (shift-click adds more names). ``y_decades`` clamps
+    the y range (:func:`y_range_scale`).
     """
     data = with_log10(curves)
     if log_x:
@@ -220,7 +245,7 @@ def layered_curves_chart(
     # Below the chart, so a phone's narrow screen keeps the plot's whole width.
     legend = alt.Legend(
         orient="bottom",
-        columns=2 if max((len(str(n)) for n in names), default=0) > 28 else 4,
+        columns=legend_columns(names),
         labelLimit=600,
         symbolStrokeWidth=3,
         symbolType="stroke",
@@ -229,7 +254,7 @@ def layered_curves_chart(
     select = alt.selection_point(fields=["name"], bind="legend", name="pick")
     base = alt.Chart(data).encode(
         x=_distance_x(x_title, log_x, _max_distance(data)),
-        y=alt.Y("log10:Q", axis=log10_axis(y_title), scale=alt.Scale(zero=False)),
+        y=alt.Y("log10:Q", axis=log10_axis(y_title), scale=y_range_scale(data, y_decades)),
         color=alt.Color(
             "name:N",
             title=None,
@@ -260,8 +285,11 @@ def layered_curves_chart(
         rule = alt.Chart(
             pd.DataFrame({"log10": [threshold_log10], "label": [threshold_label]})
         ).encode(y="log10:Q", tooltip=alt.Tooltip("label:N", title=""))
-        layers.append(rule.mark_rule(color="#888", strokeDash=[2, 3]))
-    return alt.LayerChart(layer=layers).properties(height=height)
+        layers.append(rule.mark_rule(color="#888", strokeDash=[2, 3], clip=True))
+    # The plot keeps its height and the legend grows below it ("fit-x"): on a phone the
+    # legend wraps into more rows (legend_columns) instead of squeezing the plot.
+    autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return alt.LayerChart(layer=layers).properties(height=height, autosize=autosize)
 
 
 def rate_bar_chart(
@@ -643,7 +671,11 @@ def training_chart(
         sort=names,
         scale=alt.Scale(domain=names, scheme="tableau10" if len(names) <= 10 else "tableau20"),
         legend=alt.Legend(
-            orient="bottom", labelLimit=400, symbolStrokeWidth=3, symbolOpacity=1, columns=4
+            orient="bottom",
+            labelLimit=400,
+            symbolStrokeWidth=3,
+            symbolOpacity=1,
+            columns=legend_columns(names),
         ),
     )
     x = alt.X(
@@ -704,4 +736,182 @@ def training_chart(
                         **style,
                     ).encode(y=alt.value(4 + 16 * i), text="label:N")
                 )  # fmt: skip
-    return alt.LayerChart(layer=layers).properties(height=height)
+    autosize = alt.AutoSizeParams(type="fit-x", contains="padding")  # legend below the plot
+    return alt.LayerChart(layer=layers).properties(height=height, autosize=autosize)
+
+
+# -- hear page: connectivity over the words of a sentence ------------------------------------
+
+
+def _word_axis(words: Sequence[str], title: str, angle: int) -> alt.Axis:
+    """An axis of word positions 0..T-1 labelled with the words themselves (a word may
+    repeat, so the positions are the values and the words only their labels)."""
+    import json
+
+    return alt.Axis(
+        title=title,
+        labelExpr=f"{json.dumps(list(words), ensure_ascii=False)}[datum.value]",
+        labelAngle=angle,
+        labelOverlap=False,
+    )
+
+
+def token_heatmap_chart(
+    C: np.ndarray,
+    words: Sequence[str],
+    *,
+    row: int,
+    column: int,
+    x_title: str,
+    y_title: str,
+    color_title: str,
+    height: int = 460,
+) -> alt.LayerChart:
+    """Connectivity ``C[t, k]`` over the words of one sentence: a cell per output word
+    ``t`` (rows) and input word ``k <= t`` (columns), coloured by its share of its row,
+    ``C[t, k] / sum_k C[t, k]`` ("where word t listens"). Row ``row`` (the pronoun) is
+    outlined in red and its cell in column ``column`` (the name) ringed in black."""
+    values = np.asarray(C, dtype=float)
+    T = len(words)
+    if values.shape != (T, T):
+        raise ValueError(f"C must have shape ({T}, {T}) for {T} words; got {values.shape}")
+    t, k = np.tril_indices(T)
+    totals = values.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(totals[t] > 0, values[t, k] / totals[t], 0.0)
+    frame = pd.DataFrame(
+        {
+            "t": t,
+            "k": k,
+            "share": share,
+            "value": values[t, k],
+            "word_t": [words[int(i)] for i in t],
+            "word_k": [words[int(i)] for i in k],
+        }
+    )
+    positions = list(range(T))
+    x = alt.X("k:O", scale=alt.Scale(domain=positions), axis=_word_axis(words, x_title, -50))
+    y = alt.Y("t:O", scale=alt.Scale(domain=positions), axis=_word_axis(words, y_title, 0))
+    tooltip = [
+        alt.Tooltip("word_t:N", title=y_title),
+        alt.Tooltip("word_k:N", title=x_title),
+        alt.Tooltip("share:Q", title=color_title, format=".1%"),
+        alt.Tooltip("value:Q", title="‖∂h_t/∂x_k‖", format=".3g"),
+    ]
+    cells = (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "share:Q",
+                title=color_title,
+                scale=alt.Scale(type="sqrt", domain=[0, 1], range=["#ffffff", "#08306b"]),
+                legend=alt.Legend(format="~%", orient="right"),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    on_row = frame[frame["t"] == row]
+    outline = (
+        alt.Chart(on_row)
+        .mark_rect(fill=None, stroke="#d62728", strokeWidth=2.5)
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    ring = (
+        alt.Chart(on_row[on_row["k"] == column])
+        .mark_rect(fill=None, stroke="black", strokeWidth=3.5)
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    return alt.LayerChart(layer=[cells, outline, ring]).properties(height=height)
+
+
+def share_bar_chart(shares: pd.DataFrame, *, x_title: str, height: int = 220) -> alt.Chart:
+    """One bar per model: ``shares`` has columns ``name`` and ``share`` (0..1), shown in
+    the frame's order with the percentage at the end of each bar."""
+    base = alt.Chart(shares).encode(
+        y=alt.Y("name:N", sort=list(shares["name"]), title=None, axis=alt.Axis(labelLimit=300)),
+        x=alt.X(
+            "share:Q",
+            title=x_title,
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="~%", values=[0, 0.25, 0.5, 0.75, 1]),
+        ),
+        tooltip=[
+            alt.Tooltip("name:N", title=""),
+            alt.Tooltip("share:Q", title=x_title, format=".1%"),
+        ],
+    )
+    bars = base.mark_bar(color=OKABE_ITO[5])
+    labels = base.mark_text(align="left", dx=4, fontSize=12).encode(
+        text=alt.Text("share:Q", format=".1%")
+    )
+    return (bars + labels).properties(height=height)
+
+
+# -- your model: the depth x time map of a stack ----------------------------------------------
+
+
+def layer_map_chart(
+    log10: np.ndarray,
+    distance: Sequence[float],
+    layers: Sequence[str],
+    *,
+    x_title: str,
+    y_title: str,
+    color_title: str,
+    height: int | None = None,
+) -> alt.Chart:
+    """The depth x time decay map: one row per layer (``layers``, bottom first, drawn with
+    the bottom layer at the bottom), one cell per distance from the loss, coloured by
+    ``log10[l, j]`` = log10 of that layer's gradient norm, the legend as powers of ten.
+    Columns are the exact values at ``distance`` (no averaging): the cell of column ``j``
+    spans the midpoints to its neighbours."""
+    grid = np.asarray(log10, dtype=float)
+    xs = np.asarray(distance, dtype=float)
+    if grid.shape != (len(layers), len(xs)):
+        raise ValueError(
+            f"log10 must have shape (len(layers), len(distance)) = ({len(layers)}, {len(xs)}); "
+            f"got {grid.shape}"
+        )
+    x0, x1 = _edges(xs, False)
+    jj, ii = np.meshgrid(np.arange(len(xs)), np.arange(len(layers)))
+    frame = pd.DataFrame(
+        {
+            "distance": xs[jj.ravel()],
+            "x0": x0[jj.ravel()],
+            "x1": x1[jj.ravel()],
+            "layer": [layers[int(i)] for i in ii.ravel()],
+            "log10": grid.ravel(),
+        }
+    )
+    frame = frame[np.isfinite(frame["log10"])]
+    legend: Any = alt.Legend(labelExpr=LOG10_LABEL_EXPR)
+    if len(frame):
+        lo, hi = math.ceil(frame["log10"].min() - 1e-9), math.floor(frame["log10"].max() + 1e-9)
+        if lo <= hi:  # whole decades, at most about seven of them
+            step = max(1, math.ceil((hi - lo) / 6))
+            legend = alt.Legend(labelExpr=LOG10_LABEL_EXPR, values=list(range(lo, hi + 1, step)))
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X(
+                "x0:Q",
+                title=x_title,
+                scale=alt.Scale(domain=[float(x0[0]), float(x1[-1])], nice=False, zero=False),
+            ),
+            x2="x1:Q",
+            y=alt.Y("layer:O", title=y_title, sort=list(layers)[::-1]),
+            color=alt.Color(
+                "log10:Q", title=color_title, scale=alt.Scale(scheme="viridis"), legend=legend
+            ),
+            tooltip=[
+                alt.Tooltip("layer:O", title=y_title),
+                alt.Tooltip("distance:Q", title=x_title, format=",d"),
+                alt.Tooltip("log10:Q", title=color_title, format=".3g"),
+            ],
+        )
+        .properties(height=height or max(160, 60 * len(layers)))
+    )

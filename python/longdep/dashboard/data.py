@@ -497,6 +497,58 @@ def upload_curve(
     }
 
 
+#: Distances from the loss at which the depth x time map of an uploaded model is drawn.
+MAP_COLUMNS = 100
+
+
+def upload_inputs(T: int, I: int, input_scale: float, seed: int) -> np.ndarray:
+    """The driving sequence of the "Your model" page: ``(T, I)`` i.i.d. N(0, input_scale^2)."""
+    return input_scale * np.random.default_rng([seed, 7919]).normal(size=(T, I))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def upload_map(
+    digest: str,
+    name: str,
+    nonlinearity: str,
+    T: int,
+    input_scale: float,
+    seed: int,
+    _model: Any,
+) -> dict[str, Any]:
+    """The depth x time decay map of an uploaded model (``_model``: an ``ld.Stack``, or an
+    ``ld.Bidirectional`` whose cells are then measured one by one, each on inputs of its own
+    size): ``log10`` ``(L, n)`` of ``||dL/dh^l_t||`` at ``distance`` (``n`` <= MAP_COLUMNS
+    exact values, evenly spaced from 0 to ``T - 1``, not averages), ``layers`` (their
+    places, bottom first), per-layer ``metrics`` and ``seconds``. ``L = v . h^top_{T-1}``
+    with a unit ``v``; for a stack the gradient of every layer flows through the layers
+    above (``ld.Stack.grad_norms``)."""
+    t0 = time.perf_counter()
+    places = [where for where, _ in uploads.model_layers(_model)]
+    try:
+        if isinstance(_model, ld.Stack):
+            x = upload_inputs(T, _model.input_size, input_scale, seed)
+            H = _model.hidden_size
+            g = _model.grad_norms(x, np.full(H, 1.0 / math.sqrt(H)), log=True)[::-1]
+        else:
+            curves = [
+                _by_distance(c, upload_inputs(T, c.input_size, input_scale, seed))
+                for _, c in uploads.model_layers(_model)
+            ]
+            g = np.stack(curves, axis=1)
+    except ld.NumericsError as exc:
+        return {"error": str(exc)}
+    distance = np.unique(np.linspace(0, T - 1, min(T, MAP_COLUMNS)).round().astype(int))
+    return {
+        "error": None,
+        "distance": distance,
+        "log10": (g[distance] / math.log(10.0)).T,
+        "layers": places,
+        "metrics": [_metrics(np.ascontiguousarray(g[:, k])) for k in range(g.shape[1])],
+        "seconds": time.perf_counter() - t0,
+    }
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def sweep_dir(path: str, stamp: tuple[tuple[str, int], ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A results folder read by ``uploads.read_sweep_dir``; ``stamp`` (file names and

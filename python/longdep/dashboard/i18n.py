@@ -72,6 +72,84 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "computing": {"en": "Computing…", "zh": "计算中…"},
     "seconds": {"en": "{s:.2f} s", "zh": "{s:.2f} 秒"},
+    # urlstate / export -------------------------------------------------------------------
+    "url_link": {"en": "Link to this view", "zh": "本视图的链接"},
+    "url_link_help": {
+        "en": "This address opens this page with every control as it is now, in this language. "
+        "Copy it with the button at the right of the box.",
+        "zh": "打开这个地址，会以当前语言显示本页，所有控件保持现在的取值。点击框右侧的按钮即可复制。",
+    },
+    "ctl_y_decades": {"en": "Range of the y axis", "zh": "纵轴范围"},
+    "ctl_y_decades_help": {
+        "en": "Curves that span thousands of decades merge into one band. Showing only the top "
+        "decades, counted down from the highest point, keeps their differences visible; "
+        "curves that fall lower leave the chart at its bottom edge.",
+        "zh": "跨越成千上万个数量级的曲线会挤成一条带。只显示从最高点往下的若干个数量级，"
+        "曲线之间的差别就看得清；降得更低的曲线从图的下边缘离开。",
+    },
+    "y_all": {"en": "all decades", "zh": "全部数量级"},
+    "y_top": {"en": "top {n:,} decades", "zh": "最高的 {n:,} 个数量级"},
+    "dl_csv": {"en": "Data (CSV)", "zh": "数据（CSV）"},
+    "dl_csv_help": {
+        "en": "The plotted points: one row per point, norms as log10 and as natural logs.",
+        "zh": "图中画出的点：每个点一行，范数同时给出 log10 与自然对数。",
+    },
+    "dl_json": {"en": "Settings (JSON)", "zh": "设置（JSON）"},
+    "dl_json_help": {
+        "en": "Every setting of this view, to reproduce or compare the run.",
+        "zh": "本视图的全部设置，用于复现或比较。",
+    },
+    "dl_png": {"en": "Chart (PNG)", "zh": "图表（PNG）"},
+    "dl_svg": {"en": "Chart (SVG)", "zh": "图表（SVG）"},
+    "m_horizon_steps": {"en": "Memory horizon (steps)", "zh": "记忆视界（步）"},
+    "clip_col_what": {"en": "quantity", "zh": "量"},
+    "m_hz_value": {"en": "{v:,.0f}", "zh": "{v:,.0f}"},
+    "m_hz_beyond": {"en": "> {T:,}", "zh": "> {T:,}"},
+    "m_hz_inf": {"en": "> T", "zh": "> T"},
+    "m_hz_none": {"en": "none", "zh": "无"},
+    "m_hz_grows": {
+        "en": "Memory horizon “none”: the gradient grows, ×10 every {n:,.0f} steps.",
+        "zh": "记忆视界为“无”：梯度在增长，每 {n:,.0f} 步 ×10。",
+    },
+    "desc_decay": {
+        "en": "Line chart, gradient norm (log scale) against distance from the loss, up to "
+        "{T:,} steps: {name} changes by {rate:+.3g} decades per step; memory horizon {horizon}.",
+        "zh": "折线图：梯度范数（对数刻度）随与损失的距离变化，最远 {T:,} 步：{name} 每步变化 "
+        "{rate:+.3g} 个数量级；记忆视界 {horizon}。",
+    },
+    "desc_remedies": {
+        "en": "Line chart, gradient norm (log scale) of {n} cells against distance, up to {T:,} "
+        "steps. Fastest decay: {fast} ({fast_rate:+.3g} decades per step); slowest: {slow} "
+        "({slow_rate:+.3g} decades per step).",
+        "zh": "折线图：{n} 种单元的梯度范数（对数刻度）随距离变化，最远 {T:,} 步。衰减最快：{fast}"
+        "（每步 {fast_rate:+.3g} 个数量级）；最慢：{slow}（每步 {slow_rate:+.3g} 个数量级）。",
+    },
+    "desc_rates": {
+        "en": "Bar chart, decay rate of {n} cells in decades per step, from {fast} "
+        "({fast_rate:+.3g}) to {slow} ({slow_rate:+.3g}).",
+        "zh": "条形图：{n} 种单元的衰减率（数量级/步），从 {fast}（{fast_rate:+.3g}）到 {slow}"
+        "（{slow_rate:+.3g}）。",
+    },
+    "desc_telephone": {
+        "en": "Line chart, share of the first person's message (log scale) after each of {n} "
+        "people: {parts}.",
+        "zh": "折线图：第一个人的消息在 {n} 个人之后还剩的比例（对数刻度）：{parts}。",
+    },
+    "desc_heatmap": {
+        "en": "Heatmap of {q} over {x} ({nx} values) and {y} ({ny} values); {share} of the "
+        "grid has an exploding gradient.",
+        "zh": "热力图：{q}，横轴 {x}（{nx} 个取值），纵轴 {y}（{ny} 个取值）；网格中有 {share} "
+        "的点梯度爆炸。",
+    },
+    "desc_lyapunov": {
+        "en": "Bar chart of the {k} largest Lyapunov exponents; the largest is {l1:+.3g} nats "
+        "per step ({phase}).",
+        "zh": "条形图：最大的 {k} 个李雅普诺夫指数；最大者为每步 {l1:+.3g} 奈特（{phase}）。",
+    },
+    "desc_training": {
+        "en": "Line chart, {what}, of {n} runs over {steps} training steps; at the end: {finals}.",
+        "zh": "折线图：{n} 个训练运行的{what}，共 {steps} 步；最后：{finals}。",
+    },
     # -- shared controls, axes and metrics ------------------------------------------------
     "ctl_cell": {"en": "Cell", "zh": "单元类型"},
     "ctl_nonlinearity": {"en": "Nonlinearity φ", "zh": "非线性函数 φ"},
@@ -382,13 +460,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "these settings. The library says: {msg}",
         "zh": "前向计算超出了浮点数范围，这组参数无法画出曲线。程序库的提示：{msg}",
     },
-    "p2_heavy": {
-        "en": "These settings need about {s:.0f} s of computation (H² × T work per pass). "
-        "Press the button to run them; smaller H or T stay interactive.",
-        "zh": "这组参数大约需要计算 {s:.0f} 秒（每次计算量约为 H² × T）。点击按钮开始计算；"
-        "较小的 H 或 T 可以保持实时交互。",
-    },
-    "p2_heavy_go": {"en": "Compute", "zh": "开始计算"},
     "p2_slow": {
         "en": "Long sequences with large H take a second or two; results are cached, so "
         "going back to earlier settings is instant.",
@@ -748,9 +819,11 @@ STRINGS: dict[str, dict[str, str]] = {
     # -- page 5: your model ----------------------------------------------------------------
     "p5_title": {"en": "Your model", "zh": "你的模型"},
     "p5_intro": {
-        "en": "Load the weights of a trained single-layer RNN, LSTM or GRU and measure how "
-        "its gradient decays, or open the results of a batch sweep.",
-        "zh": "加载训练好的单层 RNN、LSTM 或 GRU 的权重，测量它的梯度如何衰减；或者打开批量扫描的结果。",
+        "en": "Load the weights of a trained RNN, LSTM or GRU (any number of layers) or of a "
+        "2023–2025 cell and measure how the gradient decays in every layer, or open the "
+        "results of a batch sweep.",
+        "zh": "加载训练好的 RNN、LSTM 或 GRU（任意层数）或 2023–2025 年新单元的权重，"
+        "测量每一层的梯度如何衰减；或者打开批量扫描的结果。",
     },
     "p5_tab_weights": {"en": "Weights (.npz / .safetensors)", "zh": "权重（.npz / .safetensors）"},
     "p5_tab_sweep": {"en": "Sweep results (Parquet)", "zh": "扫描结果（Parquet）"},
@@ -1205,6 +1278,52 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No summary.csv next to the histories.",
         "zh": "训练记录旁边没有 summary.csv。",
     },
+    # budget (cost estimate, queue) ---------------------------------------------------------
+    "budget_confirm": {
+        "en": "These settings need about {s:.0f} s of computation and {mem} of memory, "
+        "estimated before computing (the work grows as H² × T × the number of cells). "
+        "Press the button to run them; smaller settings stay interactive.",
+        "zh": "这组参数估计需要约 {s:.0f} 秒的计算和 {mem} 内存（计算前估算；计算量随 "
+        "H² × T × 单元数增长）。点击按钮开始计算；较小的参数可以保持实时交互。",
+    },
+    "budget_go": {"en": "Compute", "zh": "开始计算"},
+    "budget_refuse_time": {
+        "en": "Not computed: these settings need about {s:.0f} s of computation ({mem} of "
+        "memory), estimated before computing from H² × T × the number of cells. This server "
+        "allows at most {cap:.0f} s per request, so that every visitor still gets answers.",
+        "zh": "未计算：这组参数估计需要约 {s:.0f} 秒的计算（{mem} 内存），由 H² × T × 单元数"
+        "在计算前估算。本服务器每次请求最多允许 {cap:.0f} 秒，以便每位访问者都能得到响应。",
+    },
+    "budget_refuse_memory": {
+        "en": "Not computed: these settings need about {mem} of memory (the input sequence, "
+        "the curves and the stored steps of the backward pass), estimated before computing. "
+        "This server allows at most {cap} per request.",
+        "zh": "未计算：这组参数估计需要约 {mem} 内存（输入序列、曲线以及反向传播保存的各步），"
+        "这是计算前的估算。本服务器每次请求最多允许 {cap}。",
+    },
+    "budget_lower_decay": {
+        "en": "Lower H or T, or turn float64 off.",
+        "zh": "请减小 H 或 T，或者关闭 float64。",
+    },
+    "budget_lower_grid": {
+        "en": "Use fewer grid points, a smaller H or a shorter T.",
+        "zh": "请减少网格点数、减小 H 或缩短 T。",
+    },
+    "budget_lower_remedies": {"en": "Lower H or T.", "zh": "请减小 H 或 T。"},
+    "budget_lower_upload": {
+        "en": "Use a shorter T: H and the input size come from the file.",
+        "zh": "请缩短 T：H 和输入维度由文件决定。",
+    },
+    "budget_lower_train": {
+        "en": "Choose fewer models or steps, a smaller H or a shorter T.",
+        "zh": "请选择更少的模型或训练步数、更小的 H 或更短的 T。",
+    },
+    "budget_queue": {
+        "en": "Waiting: {pos} in line for a computation slot (this server runs {slots} heavy "
+        "computations at once; the others wait their turn).",
+        "zh": "排队中：第 {pos} 位，正在等待计算槽（本服务器同时运行 {slots} 个繁重计算，"
+        "其余的依次等待）。",
+    },
     # -- validation errors (page 5) --------------------------------------------------------
     "err_empty": {"en": "'{file}' is empty.", "zh": "“{file}” 是空文件。"},
     "err_too_large": {
@@ -1420,6 +1539,165 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_csv": {
         "en": "'{file}' is not a readable CSV file.",
         "zh": "“{file}” 不是可读取的 CSV 文件。",
+    },
+    # hear page -------------------------------------------------------------------------
+    "nav_hear": {"en": "Which words are heard?", "zh": "还听得见哪些词？"},
+    "p7_title": {
+        "en": "Which words does the model still hear?",
+        "zh": "模型还能“听见”哪些词？",
+    },
+    "p7_intro": {
+        "en": "Who is “he”? To answer, a model reading the sentence word by word must still "
+        "hold the name when it reaches the pronoun, many words later. Five small models were "
+        "trained here, in a few seconds, on made-up sentences in which a pronoun refers to a "
+        "name further back. Now they read the sentence below, and we measure exactly how much "
+        "each word still reaches each later word.",
+        "zh": "“他”是谁？模型逐词阅读句子，读到代词时，必须还记得很多个词之前出现的名字才能回答。"
+        "这里用几秒钟训练了五个小模型，训练数据是自动生成的句子：句中的代词指向前面的某个名字。"
+        "现在让它们读下面这句话，并精确测量每个词还能在多大程度上影响后面的词。",
+    },
+    "p7_extra": {
+        "en": "Extra words between the name and the pronoun",
+        "zh": "在名字和代词之间再插入的词数",
+    },
+    "p7_extra_help": {
+        "en": "Inserts words before the pronoun, so that it stands further from the name.",
+        "zh": "在代词前插入词语，让代词离名字更远。",
+    },
+    "p7_seed": {"en": "Training seed", "zh": "训练随机种子"},
+    "p7_seed_help": {
+        "en": "Another seed trains the five models again from a different start (a few seconds).",
+        "zh": "换一个种子，就从另一个起点重新训练这五个模型（需要几秒钟）。",
+    },
+    "p7_training": {
+        "en": "Training the five models (a few seconds, once)…",
+        "zh": "正在训练五个模型（只需几秒钟，仅训练一次）……",
+    },
+    "p7_model_rnn": {"en": "vanilla RNN", "zh": "普通 RNN"},
+    "p7_model_lstm": {"en": "LSTM", "zh": "LSTM"},
+    "p7_model_gru": {"en": "GRU", "zh": "GRU"},
+    "p7_model_mingru": {"en": "minGRU (2024)", "zh": "minGRU（2024 年）"},
+    "p7_model_attention": {"en": "attention", "zh": "自注意力"},
+    "p7_share_header": {
+        "en": "How much of “{pronoun}” still comes from “{name}”?",
+        "zh": "“{pronoun}”里还有多少来自“{name}”？",
+    },
+    "p7_share_axis": {
+        "en": "share of what “{pronoun}” depends on that is “{name}”",
+        "zh": "“{pronoun}”所依赖的内容中“{name}”所占的比例",
+    },
+    "p7_metric_help": {
+        "en": "The connectivity ‖∂h_t/∂x_k‖ of the pronoun's row (t = “{pronoun}”) on the name "
+        "(k = “{name}”), divided by the sum of that row over all words up to the pronoun.",
+        "zh": "代词所在行（t = “{pronoun}”）在名字（k = “{name}”）上的连通度 ‖∂h_t/∂x_k‖，"
+        "除以这一行从句首到代词的所有词的连通度之和。",
+    },
+    "p7_answer": {
+        "en": "answers “{name}”: {p}",
+        "zh": "回答“{name}”的概率：{p}",
+    },
+    "p7_summary": {
+        "en": "“{pronoun}” is {distance} words after “{name}”. Here “{pronoun}” hears “{name}” "
+        "most clearly in **{best}** ({best_share} of what it depends on) and least in "
+        "**{worst}** ({worst_share}). A model that listened to all {n} words up to "
+        "“{pronoun}” equally would give each {even}.",
+        "zh": "“{pronoun}”在“{name}”之后 {distance} 个词。在这里，“{pronoun}”最清楚地“听见”"
+        "“{name}”的是 **{best}**（占它所依赖内容的 {best_share}），最弱的是 **{worst}**"
+        "（{worst_share}）。如果模型对到“{pronoun}”为止的 {n} 个词一视同仁，每个词会各占 {even}。",
+    },
+    "p7_map_header": {
+        "en": "Which word listens to which: the connectivity map",
+        "zh": "哪个词在听哪个词：连通度图",
+    },
+    "p7_model": {"en": "Model", "zh": "模型"},
+    "p7_axis_k": {"en": "word read earlier (k)", "zh": "先前读到的词（k）"},
+    "p7_axis_t": {"en": "where the model is now (t)", "zh": "模型当前所在的词（t）"},
+    "p7_color": {"en": "share of the row", "zh": "占该行的比例"},
+    "p7_map_caption": {
+        "en": "Each row is a moment while reading; each square in it, a word read so far. A "
+        "darker square: that word still shapes the model's memory more. The red row is "
+        "“{pronoun}”, the square with the black frame is “{name}”. Each row adds up to 100 %.",
+        "zh": "每一行是阅读过程中的一个时刻；行中的每个方块是到那时为止读过的一个词。方块越深，"
+        "说明那个词对模型记忆的影响越大。红框的一行是“{pronoun}”，黑框的方块是“{name}”。"
+        "每一行加起来是 100 %。",
+    },
+    "p7_teacher_header": {"en": "How to read this in class", "zh": "课堂上怎么讲"},
+    "p7_teacher": {
+        "en": "- **The question.** To know who “{pronoun}” is, the model must still carry "
+        "“{name}” when it reaches “{pronoun}”. The number above says how much of what the model "
+        "holds at “{pronoun}” still comes from “{name}”.\n"
+        "- **Vanilla RNN.** Every word passes its memory on through one multiplication. Over "
+        "many words this fades like a whispered message in the telephone game: the row of "
+        "“{pronoun}” is dark only near the diagonal, and “{name}” is almost white.\n"
+        "- **LSTM, GRU and minGRU.** Gates let the model keep a note and decide when to "
+        "overwrite it, so the name can travel further. The share is usually larger, and it "
+        "falls more slowly when you insert more words with the slider.\n"
+        "- **Attention.** At “{pronoun}” it can look back at every word directly, with no chain "
+        "in between: in the telephone game, everyone hears the original message.\n"
+        "- **What is measured.** The exact sensitivity ‖∂h_t/∂x_k‖ of the model's state at "
+        "word t to word k (the “connectivity”, Madsen 2019), not a guess. The small line under "
+        "each number is what the model answers: how sure it is that “{pronoun}” means “{name}”.",
+        "zh": "- **问题。** 要知道“{pronoun}”是谁，模型读到“{pronoun}”时必须还带着“{name}”。"
+        "上面的数字表示：模型在“{pronoun}”处的记忆中，还有多少来自“{name}”。\n"
+        "- **普通 RNN。** 每读一个词，记忆都要经过一次矩阵乘法才能传下去。经过很多个词之后，"
+        "信息就像“传话游戏”里悄悄传递的话一样逐渐消失：“{pronoun}”那一行只有对角线附近是深色，"
+        "“{name}”几乎是白色。\n"
+        "- **LSTM、GRU 和 minGRU。** 门控让模型可以把信息记下来，并决定什么时候覆盖它，"
+        "所以名字能传得更远。它们的比例通常更大，用滑块插入更多词时下降得也更慢。\n"
+        "- **自注意力。** 在“{pronoun}”处它可以直接回看每一个词，中间没有传递链条："
+        "就像传话游戏里每个人都能听到原话。\n"
+        "- **测量的是什么。** 模型在第 t 个词处的状态对第 k 个词的精确敏感度 ‖∂h_t/∂x_k‖"
+        "（即“连通度”，Madsen 2019），而不是估计。每个数字下面的小字是模型的回答："
+        "它有多确定“{pronoun}”指的是“{name}”。",
+    },
+    "p7_how": {
+        "en": "Each model: hidden size {H}, {steps} Adam steps on generated sentences of {length} "
+        "words (a name among the first few words, the pronoun 2 to {gap} words later, the "
+        "answer read at the pronoun). No external data.",
+        "zh": "每个模型：隐藏维度 {H}，在自动生成的 {length} 词句子上用 Adam 训练 {steps} 步"
+        "（名字出现在前几个词中，代词在它之后 2 到 {gap} 个词处，在代词处读出答案）。"
+        "不使用任何外部数据。",
+    },
+    # your model layers -----------------------------------------------------------------
+    "p5_kind_stack": {
+        "en": "a stack of {n} {kind} layers",
+        "zh": "{n} 层堆叠的 {kind}",
+    },
+    "p5_kind_bidir": {
+        "en": "a bidirectional {kind} with {n} layers",
+        "zh": "{n} 层双向 {kind}",
+    },
+    "p5_found_many": {
+        "en": "Found {n} recurrent models in the file; each one's decay is drawn below.",
+        "zh": "在文件中找到 {n} 个循环模型；下面分别画出每个模型的梯度衰减。",
+    },
+    "p5_col_name": {"en": "name in the file", "zh": "文件中的名称"},
+    "p5_col_kind": {"en": "kind", "zh": "类型"},
+    "p5_col_layers": {"en": "recurrent layers", "zh": "循环层数"},
+    "p5_models_shown": {"en": "Models shown", "zh": "显示的模型"},
+    "p5_map_layer": {"en": "layer", "zh": "层"},
+    "p5_map_caption_stack": {
+        "en": "The depth × time map: each row is one layer (l0 at the bottom reads the input), "
+        "each column a distance from the loss on the top layer's last output. The colour is "
+        "‖∂L/∂h^l_t‖ on a log scale, through every path (the layer's own recurrence and every "
+        "layer above it), as ld.Stack.grad_norms computes it.",
+        "zh": "深度 × 时间图：每一行是一层（最下面的 l0 读取输入），每一列是到损失的距离，"
+        "损失取在最上层的最后一个输出上。颜色表示 ‖∂L/∂h^l_t‖（对数刻度），包含所有路径"
+        "（本层自身的循环以及上面的每一层），与 ld.Stack.grad_norms 的计算一致。",
+    },
+    "p5_map_caption_bidir": {
+        "en": "Each row is one cell of the bidirectional model (l0 forward, l0_reverse "
+        "backward, …), measured on its own: its gradient norm ‖∂L/∂h_t‖ on a log scale, "
+        "against the distance from a loss on its last output.",
+        "zh": "每一行是双向模型中的一个单元（l0 为正向，l0_reverse 为反向，……），单独测量："
+        "颜色表示它的梯度范数 ‖∂L/∂h_t‖（对数刻度），横轴是到其最后一个输出上的损失的距离。",
+    },
+    "err_load": {
+        "en": "The recurrent layers in this file cannot be put together: for example stacked "
+        "layers whose sizes do not chain, a layer with a missing direction, or an LSTM with "
+        "proj_size. Its tensors: {names}",
+        "zh": "无法把这个文件中的循环层组合成模型：例如堆叠的各层尺寸对不上、某一层缺少一个方向，"
+        "或者 LSTM 使用了 proj_size。文件中的张量：{names}",
     },
 }
 

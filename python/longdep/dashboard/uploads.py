@@ -49,6 +49,8 @@ __all__ = [
     "find_models",
     "find_named",
     "folder_stamp",
+    "load_models",
+    "model_layers",
     "read_safetensors",
     "read_sweep",
     "read_sweep_dir",
@@ -582,6 +584,72 @@ def build_named(tensors: dict[str, np.ndarray], named: Named) -> ld.RecurrentCel
         ) from None
     _check_sizes(named.label, int(cell.hidden_size), int(cell.input_size))
     return cell
+
+
+# -- every recurrent layer, as ld.load finds it (issue 13) ----------------------------------
+
+#: What :func:`load_models` returns per name.
+Model = ld.RecurrentCell | ld.Stack | ld.Bidirectional
+
+
+def model_layers(model: Model) -> list[tuple[str, ld.RecurrentCell]]:
+    """The cells of a model with their place, bottom first: ``("l0", cell)`` ... for a
+    stack, ``("l0", f), ("l0_reverse", b)`` ... for a bidirectional model, ``("", cell)``
+    for a single cell."""
+    if isinstance(model, ld.Bidirectional):
+        out = []
+        for k, (f, b) in enumerate(model.pairs):
+            for suffix, half in (("", f), ("_reverse", b)):
+                cells = list(half) if isinstance(half, ld.Stack) else [half]
+                out += [(f"l{k}{suffix}" if len(cells) == 1 else f"l{k}.{j}{suffix}", c)
+                        for j, c in enumerate(cells)]  # fmt: skip
+        return out
+    if isinstance(model, ld.Stack):
+        return [(f"l{k}", c) for k, c in enumerate(model)]
+    return [("", model)]
+
+
+def _first_loaded(tensors: dict[str, np.ndarray], nonlinearity: str) -> dict[str, Model]:
+    """``ld.load`` of the tensors; arrays that fit several 2023–2025 kinds (a minGRU's
+    and a minLSTM's names are the same) are read as the first kind, in catalogue order,
+    that builds."""
+    try:
+        return ld.load(tensors, nonlinearity=nonlinearity)
+    except ld.LongdepError:
+        for kind in dict.fromkeys(n.kind for n in find_named(tensors)):
+            try:
+                return ld.load(tensors, nonlinearity=nonlinearity, kind=kind)
+            except ld.LongdepError:
+                continue
+        raise
+
+
+def load_models(tensors: dict[str, np.ndarray], *, nonlinearity: str = "tanh") -> dict[str, Model]:
+    """Every recurrent layer of an uploaded file as :func:`longdep.load` finds it:
+    ``{name: cell | Stack | Bidirectional}`` (torch RNN/LSTM/GRU of any depth, their
+    ``*Cell`` modules, the 2023–2025 kinds, mamba_ssm mixers).
+
+    ``tensors`` come from :func:`read_weights`, so their sizes were bounded and nothing was
+    unpickled before ``ld.load`` sees them. When ``ld.load`` cannot map the file, the
+    page's own per-layer checks (:func:`find_models`, :func:`build_cell`,
+    :func:`build_named`) name the problem in the user's language; what only ``ld.load``
+    rejects (stacked layers whose sizes do not chain, an LSTM with ``proj_size`` ...) is
+    ``err_load``. Every cell found must be finite and within :data:`MAX_H` and
+    :data:`MAX_I`."""
+    try:
+        found = _first_loaded(tensors, nonlinearity)
+    except ld.LongdepError:
+        for entry in find_models(tensors):
+            if isinstance(entry, Named):
+                build_named(tensors, entry)
+            else:
+                build_cell(tensors, entry, nonlinearity=nonlinearity)
+        raise UploadError("err_load", names=_cut(", ".join(sorted(tensors)))) from None
+    for name, model in found.items():
+        for where, cell in model_layers(model):
+            label = f"{name} {where}".strip()
+            _check_sizes(label, int(cell.hidden_size), int(cell.input_size))
+    return found
 
 
 def example_npz(H: int = 32, I: int = 4, seed: int = 0) -> bytes:

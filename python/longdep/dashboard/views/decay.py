@@ -7,8 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-import longdep as ld
-from longdep.dashboard import charts, data, i18n
+from longdep.dashboard import budget, charts, data, export, i18n, urlstate
 from longdep.dashboard.views import remedies
 
 H_CHOICES = (8, 16, 32, 64, 128, 256, 512)
@@ -21,36 +20,10 @@ RADIUS = {
 }
 
 
-#: Above this estimate the page asks before computing, so sliders stay responsive.
-HEAVY_SECONDS = 4.0
-
-
-def estimated_seconds(kind: str, H: int, T: int, float64: bool) -> float:
-    """Rough BPTT time from per-step costs measured on this 2-core machine (float32):
-    0.1 us + gates * (0.015 H + 7e-5 H^2) us for a dense recurrence, 0.1 + 0.004 S us
-    for a diagonal one (state size S, the cell class's ``state_size_for``); float64 ~3.5x."""
-    cls = ld.kinds.cell_class(kind)
-    if cls.diagonal:
-        per_step = 0.1 + 0.004 * cls.state_size_for(H) / 2
-    else:
-        per_step = 0.1 + cls.gates * (0.015 * H + 7e-5 * H * H)
-    return per_step * 1e-6 * T * (3.5 if float64 else 1.0)
-
-
 def confirmed(tr: i18n.Translator, opts: dict) -> bool:
-    """True unless the settings are heavy and the user has not asked to compute them."""
-    est = estimated_seconds(opts["kind"], opts["H"], opts["T"], opts["float64"])
-    if est <= HEAVY_SECONDS:
-        return True
-    approved = st.session_state.setdefault("p2_approved", set())
-    key = tuple(sorted(opts.items()))
-    if key in approved:
-        return True
-    st.info(tr("p2_heavy", s=est), icon=":material/hourglass_top:")
-    if st.button(tr("p2_heavy_go"), key="p2_go", type="primary"):
-        approved.add(key)
-        return True
-    return False
+    """True unless the settings are over the server's budget (refused, saying why) or
+    heavy and not yet confirmed (see ``budget.allowed``)."""
+    return budget.allowed(tr, budget.decay_cost(opts), "p2", opts, "budget_lower_decay")
 
 
 def format_steps(t: int) -> str:
@@ -65,8 +38,11 @@ def metric_row(tr: i18n.Translator, metrics: dict, seconds: float, T: int | None
     rate, horizon, regime = metrics["decay_rate"], metrics["memory_horizon"], metrics["regime"]
     cols = st.columns(4)
     cols[0].metric(tr("m_rate"), tr("m_rate_value", v=rate), help=tr("m_rate_help"))
-    horizon_text = remedies.horizon_text(tr, horizon, regime, rate, T)
-    cols[1].metric(tr("m_horizon"), horizon_text, help=tr("m_horizon_help"))
+    horizon_text = remedies.horizon_text(tr, horizon, regime, rate, T, short=True)
+    cols[1].metric(tr("m_horizon_steps"), horizon_text, help=tr("m_horizon_help"))
+    growth = remedies.growth_caption(tr, horizon, regime, rate)
+    if growth:
+        cols[1].caption(growth)
     cols[2].metric(tr("m_regime"), tr(f"regime_{regime}"), help=tr("m_regime_help"))
     cols[3].metric(tr("m_time"), tr("seconds", s=seconds))
     st.caption(tr("p2_units", r=rate, d=rate / math.log(10)))
@@ -77,13 +53,15 @@ def metric_row(tr: i18n.Translator, metrics: dict, seconds: float, T: int | None
 
 def controls(tr: i18n.Translator) -> dict:
     kind = st.selectbox(
-        tr("ctl_cell"), data.CELL_KINDS, format_func=lambda k: tr(f"cell_{k}"), key="p2_kind"
-    )
+        tr("ctl_cell"), data.CELL_KINDS, format_func=lambda k: tr(f"cell_{k}"), key="p2_kind",
+        index=urlstate.index("p2_kind", data.CELL_KINDS),
+    )  # fmt: skip
     elman = kind == "elman"
     nonlinearity = st.selectbox(
         tr("ctl_nonlinearity"),
         ("tanh", "relu", "linear"),
         format_func=lambda k: tr(f"nl_{k}"),
+        index=urlstate.index("p2_nl", ("tanh", "relu", "linear")),
         key="p2_nl",
         disabled=not elman,
     )
@@ -91,25 +69,36 @@ def controls(tr: i18n.Translator) -> dict:
         tr("ctl_init"),
         ("normal", "orthogonal", "identity"),
         format_func=lambda k: tr(f"init_{k}"),
+        index=urlstate.index("p2_init", ("normal", "orthogonal", "identity")),
         key="p2_init",
         disabled=not elman,
     )
-    H = st.select_slider(tr("ctl_H"), H_CHOICES, value=64, key="p2_H")
-    T = st.select_slider(
-        tr("ctl_T"), data.T_CHOICES, value=10_000, format_func=format_steps, key="p2_T"
+    H = st.select_slider(
+        tr("ctl_H"), H_CHOICES, value=urlstate.choice("p2_H", H_CHOICES, 64), key="p2_H"
     )
+    T = st.select_slider(
+        tr("ctl_T"), data.T_CHOICES, value=urlstate.choice("p2_T", data.T_CHOICES, 10_000),
+        format_func=format_steps, key="p2_T",
+    )  # fmt: skip
     radius = 1.0
     if kind in RADIUS:  # the 2023–2025 kinds run with their papers' initialisation
         label, lo, hi, step, default = RADIUS[kind]
-        radius = st.slider(tr(label), lo, hi, default, step, key=f"p2_radius_{kind}")
+        key = f"p2_radius_{kind}"
+        radius = st.slider(
+            tr(label), lo, hi, urlstate.number(key, lo, hi, default, step), step, key=key
+        )
     else:
         st.caption(tr("p2_paper_init"))
     input_scale = st.slider(
-        tr("ctl_input_scale"), 0.0, 3.0, 0.1, 0.05, key="p2_input", disabled=kind == "lru"
+        tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p2_input", 0.0, 3.0, 0.1, 0.05),
+        0.05, key="p2_input", disabled=kind == "lru",
+    )  # fmt: skip
+    seed = st.number_input(
+        tr("ctl_seed"), 0, 1_000_000, urlstate.number("p2_seed", 0, 1_000_000, 0), key="p2_seed"
     )
-    seed = st.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p2_seed")
-    float64 = st.checkbox(tr("ctl_float64"), False, key="p2_f64")
-    log_x = st.toggle(tr("ctl_log_x"), False, key="p2_logx")
+    float64 = st.checkbox(tr("ctl_float64"), urlstate.flag("p2_f64", False), key="p2_f64")
+    log_x = st.toggle(tr("ctl_log_x"), urlstate.flag("p2_logx", False), key="p2_logx")
+    y_decades = remedies.y_range_control(tr, "p2_ydec")
     return {
         "kind": kind,
         "nonlinearity": nonlinearity if elman else "tanh",
@@ -121,6 +110,7 @@ def controls(tr: i18n.Translator) -> dict:
         "seed": int(seed),
         "float64": bool(float64),
         "log_x": bool(log_x),
+        "y_decades": y_decades,
     }
 
 
@@ -132,10 +122,11 @@ def render() -> None:
     with left, st.container(border=True):
         opts = controls(tr)
     log_x = opts.pop("log_x")
+    y_decades = opts.pop("y_decades")
     with right:
         if not confirmed(tr, opts):
             return
-        with st.spinner(tr("computing")):
+        with budget.queued(tr, budget.decay_cost(opts)), st.spinner(tr("computing")):
             res = data.decay(**opts)
         if res["error"]:
             st.warning(tr("p2_overflow", msg=res["error"]), icon=":material/warning:")
@@ -157,8 +148,26 @@ def render() -> None:
             threshold_log10=math.log10(data.HORIZON_THRESHOLD),
             threshold_label=tr("threshold"),
             log_x=log_x,
+            y_decades=y_decades,
         )
-        st.altair_chart(chart, width="stretch")
+        m = res["metrics"]
+        horizon = remedies.horizon_text(
+            tr, m["memory_horizon"], m["regime"], m["decay_rate"], opts["T"]
+        )
+        frames = [curve.assign(kind="measured")]
+        if theory is not None:
+            frames.append(theory.assign(kind="theory"))
+        export.show_chart(
+            chart,
+            description=tr(
+                "desc_decay", T=opts["T"], name=tr(f"cell_{opts['kind']}"),
+                rate=m["decay_rate"] / math.log(10), horizon=horizon,
+            ),
+            name=f"decay-{opts['kind']}",
+            frame=charts.with_log10(pd.concat(frames, ignore_index=True)),
+            settings={**opts, "log_x": log_x, "y_decades": y_decades},
+            page="decay",
+        )  # fmt: skip
         metric_row(tr, res["metrics"], res["seconds"], opts["T"])
         st.caption(tr("p2_caption") if theory is not None else tr("p2_no_theory"))
         if opts["T"] >= 200_000:

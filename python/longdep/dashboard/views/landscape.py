@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from longdep.dashboard import charts, data, i18n
+from longdep.dashboard import budget, charts, data, i18n, urlstate
 
 MODES = ("gain_input", "radius_H")
 #: Above this decay rate (nats/step) a gradient explodes (``ld.regime``'s tolerance).
@@ -23,21 +23,26 @@ def lyapunov_section(
     xs, ys = list(res["x"]), list(res["y"])
     a, b, c = st.columns(3)
     xv = a.select_slider(
-        tr("p4_lyap_point_x"), xs, value=xs[len(xs) // 2], format_func=lambda v: f"{v:.3g}",
-        key=f"p4_lx_{mode}",
+        tr("p4_lyap_point_x"), xs, value=urlstate.choice(f"p4_lx_{mode}", xs, xs[len(xs) // 2]),
+        format_func=lambda v: f"{v:.3g}", key=f"p4_lx_{mode}",
     )  # fmt: skip
     yv = b.select_slider(
-        tr("p4_lyap_point_y"), ys, value=ys[len(ys) // 2], format_func=lambda v: f"{v:.3g}",
-        key=f"p4_ly_{mode}",
+        tr("p4_lyap_point_y"), ys, value=urlstate.choice(f"p4_ly_{mode}", ys, ys[len(ys) // 2]),
+        format_func=lambda v: f"{v:.3g}", key=f"p4_ly_{mode}",
     )  # fmt: skip
     size = int(yv) if mode == "radius_H" else H
-    k = c.slider(tr("p4_lyap_k"), 1, min(size, 32), min(size, 16), key="p4_k")
-    with st.spinner(tr("computing")):
+    k = c.slider(
+        tr("p4_lyap_k"), 1, min(size, 32), urlstate.number("p4_k", 1, min(size, 32), min(size, 16)),
+        key="p4_k",
+    )  # fmt: skip
+    with budget.queued(tr, budget.lyapunov_cost(size, T, int(k))), st.spinner(tr("computing")):
         lam = data.lyapunov(mode, float(xv), float(yv), H, input_scale, T, seed, int(k))
     left, right = st.columns([3, 1], gap="large")
     with left:
         chart = charts.lyapunov_chart(lam, x_title=tr("p4_lyap_x"), y_title=tr("p4_lyap_y"))
-        st.altair_chart(chart, width="stretch")
+        phase = "chaotic" if lam[0] > 0 else "ordered"
+        text = tr("desc_lyapunov", k=len(lam), l1=float(lam[0]), phase=tr(f"p4_phase_{phase}"))
+        st.altair_chart(chart.properties(description=text), width="stretch")
     with right:
         st.metric(tr("p4_lyap_max"), tr("m_rate_value", v=float(lam[0])))
         phase = "chaotic" if lam[0] > 0 else "ordered"
@@ -52,29 +57,48 @@ def render() -> None:
     left, right = st.columns([1, 3], gap="large")
     with left, st.container(border=True):
         mode = st.radio(
-            tr("p4_mode"), MODES, format_func=lambda m: tr(f"p4_mode_{m}"), key="p4_mode"
-        )
+            tr("p4_mode"), MODES, format_func=lambda m: tr(f"p4_mode_{m}"), key="p4_mode",
+            index=urlstate.index("p4_mode", MODES),
+        )  # fmt: skip
         quantity = st.radio(
-            tr("p4_quantity"), ("rate", "horizon"), format_func=lambda q: tr(f"q_{q}"), key="p4_q"
-        )
-        nx = st.slider(tr("p4_nx"), 5, 100, 30, key="p4_nx")
+            tr("p4_quantity"), ("rate", "horizon"), format_func=lambda q: tr(f"q_{q}"), key="p4_q",
+            index=urlstate.index("p4_q", ("rate", "horizon")),
+        )  # fmt: skip
+        nx = st.slider(tr("p4_nx"), 5, 100, urlstate.number("p4_nx", 5, 100, 30), key="p4_nx")
         ny_max = 100 if mode == "gain_input" else 24
-        ny = st.slider(tr("p4_ny"), 3, ny_max, min(10, ny_max) if mode == "gain_input" else 6,
-                       key=f"p4_ny_{mode}")  # fmt: skip
+        ny_default = min(10, ny_max) if mode == "gain_input" else 6
+        ny_key = f"p4_ny_{mode}"
+        ny = st.slider(
+            tr("p4_ny"), 3, ny_max, urlstate.number(ny_key, 3, ny_max, ny_default), key=ny_key
+        )
+        T_choices = (200, 500, 1000, 2000, 5000)
         T = st.select_slider(
-            tr("ctl_T"), (200, 500, 1000, 2000, 5000), value=1000, format_func=lambda t: f"{t:,}",
-            key="p4_T",
+            tr("ctl_T"), T_choices, value=urlstate.choice("p4_T", T_choices, 1000),
+            format_func=lambda t: f"{t:,}", key="p4_T",
         )  # fmt: skip
         if mode == "gain_input":
-            H = st.select_slider(tr("ctl_H"), (16, 32, 64, 128), value=64, key="p4_H")
+            H_choices = (16, 32, 64, 128)
+            H = st.select_slider(
+                tr("ctl_H"), H_choices, value=urlstate.choice("p4_H", H_choices, 64), key="p4_H"
+            )
             input_scale = 0.0
         else:
             H = 64
-            input_scale = st.slider(tr("ctl_input_scale"), 0.0, 2.0, 0.5, 0.05, key="p4_in")
-        seed = st.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p4_seed")
+            input_scale = st.slider(
+                tr("ctl_input_scale"), 0.0, 2.0, urlstate.number("p4_in", 0.0, 2.0, 0.5, 0.05),
+                0.05, key="p4_in",
+            )  # fmt: skip
+        seed = st.number_input(
+            tr("ctl_seed"), 0, 1_000_000, urlstate.number("p4_seed", 0, 1_000_000, 0),
+            key="p4_seed",
+        )  # fmt: skip
     H, T, seed = int(H), int(T), int(seed)
     with right:
-        with st.spinner(tr("computing")):
+        cost = budget.landscape_cost(mode, int(nx), int(ny), T, H)
+        asked = {"mode": mode, "nx": nx, "ny": ny, "T": T, "H": H, "in": input_scale, "seed": seed}
+        if not budget.allowed(tr, cost, "p4", asked, "budget_lower_grid"):
+            return
+        with budget.queued(tr, cost), st.spinner(tr("computing")):
             res = data.landscape(mode, int(nx), int(ny), T, H, float(input_scale), seed)
         heat = st.container()  # filled after the point below is picked, to mark it
     point = lyapunov_section(tr, mode, res, H, float(input_scale), T, seed)
@@ -103,7 +127,12 @@ def render() -> None:
             edge=edge,
             marker=point,
         )
-        st.altair_chart(chart, width="stretch")
+        share = float(np.mean(res["rate"] > EXPLODING_RATE))
+        text = tr(
+            "desc_heatmap", q=color_title, x=tr(x_key), y=tr(y_key), nx=len(res["x"]),
+            ny=len(res["y"]), share=f"{share:.0%}",
+        )  # fmt: skip
+        st.altair_chart(chart.properties(description=text), width="stretch")
         present = [labels[k] for k in ("measured", "theory") if k in set(res["edge"]["line"])]
         st.caption(
             tr("p4_edges", lines="; ".join(present)) + " " + tr("p4_caption") + " " + tr("p4_units")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from longdep.dashboard import charts, data, i18n
+from longdep.dashboard import charts, data, export, i18n, urlstate
 
 MODELS = ("rnn", "lstm", "attention")
 
@@ -22,7 +22,10 @@ def heard_message(fraction: float, lang: str) -> str:
 def telephone_section(tr: i18n.Translator, lang: str) -> None:
     st.subheader(tr("p1_tel_header"))
     st.markdown(tr("p1_tel_intro"))
-    n = st.slider(tr("p1_tel_slider"), 2, data.TELEPHONE_MAX, 20, key="p1_n")
+    n = st.slider(
+        tr("p1_tel_slider"), 2, data.TELEPHONE_MAX,
+        urlstate.number("p1_n", 2, data.TELEPHONE_MAX, 20), key="p1_n",
+    )  # fmt: skip
     df = data.telephone(0)
     df = df[df["person"] <= n].copy()
     names = {m: tr(f"p1_model_{m}") for m in MODELS}
@@ -30,7 +33,12 @@ def telephone_section(tr: i18n.Translator, lang: str) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         chart = charts.telephone_chart(df, x_title=tr("p1_tel_x"), y_title=tr("p1_tel_y"))
-        st.altair_chart(chart, width="stretch")
+        end = df[df["person"] == n].set_index("model")["fraction"]
+        parts = ", ".join(f"{names[m]} {100 * float(end[names[m]]):.3g} %" for m in MODELS)
+        export.show_chart(
+            chart, description=tr("desc_telephone", n=n, parts=parts), name="telephone",
+            frame=df, settings={"people": n, "seed": 0}, page="problem",
+        )  # fmt: skip
     with right:
         st.markdown(f"##### {tr('p1_tel_heard', n=n)}")
         last = df[df["person"] == n].set_index("model")["fraction"]

@@ -8,21 +8,38 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from longdep.dashboard import charts, data, i18n
+from longdep.dashboard import budget, charts, data, export, i18n, urlstate
 from longdep.dashboard.charts import sci_from_log10
 
 
 def horizon_text(
-    tr: i18n.Translator, h: float, regime: str, rate: float, T: int | None = None
+    tr: i18n.Translator,
+    h: float,
+    regime: str,
+    rate: float,
+    T: int | None = None,
+    *,
+    short: bool = False,
 ) -> str:
     """A memory horizon in words: the steps; "> T steps" when the curve never falls below
     the threshold within T (the number when ``T`` is given); for an exploding gradient,
-    which has no horizon, its growth instead."""
+    which has no horizon, its growth instead. ``short``: the number alone ("1,217",
+    "> 10,000", "none"), for a metric labelled "Memory horizon (steps)" whose growth, when
+    exploding, :func:`growth_caption` gives below it."""
     if math.isfinite(h):
-        return tr("m_horizon_value", v=h)
+        return tr("m_hz_value" if short else "m_horizon_value", v=h)
     if regime == "exploding" and rate > 0:
-        return tr("m_horizon_grows", n=math.log(10.0) / rate)
-    return tr("m_horizon_beyond", T=T) if T is not None else tr("m_horizon_inf")
+        return tr("m_hz_none") if short else tr("m_horizon_grows", n=math.log(10.0) / rate)
+    if T is None:
+        return tr("m_hz_inf" if short else "m_horizon_inf")
+    return tr("m_hz_beyond" if short else "m_horizon_beyond", T=T)
+
+
+def growth_caption(tr: i18n.Translator, h: float, regime: str, rate: float) -> str | None:
+    """Below a short horizon metric of an exploding gradient: how fast it grows."""
+    if math.isfinite(h) or regime != "exploding" or rate <= 0:
+        return None
+    return tr("m_hz_grows", n=math.log(10.0) / rate)
 
 
 def horizon_notes(tr: i18n.Translator, metrics: pd.DataFrame, T: int | None) -> list[str]:
@@ -35,6 +52,20 @@ def horizon_notes(tr: i18n.Translator, metrics: pd.DataFrame, T: int | None) -> 
     if bool(exploding.any()):
         notes.append(tr("m_horizon_grows_note"))
     return notes
+
+
+#: Choices of the y-range control: all decades (0), or the top N below the highest point.
+Y_DECADES = (0, 10, 30, 100, 300, 1000)
+
+
+def y_range_control(tr: i18n.Translator, key: str, box: Any = st) -> float | None:
+    """The "range of the y axis" select of a chart of curves; ``None``: all decades."""
+    n = box.selectbox(
+        tr("ctl_y_decades"), Y_DECADES, index=urlstate.index(key, Y_DECADES),
+        format_func=lambda n: tr("y_top", n=n) if n else tr("y_all"),
+        help=tr("ctl_y_decades_help"), key=key,
+    )  # fmt: skip
+    return float(n) if n else None
 
 
 def _group(name: str) -> str:
@@ -76,8 +107,10 @@ def gru_section(
     if gru is None or van is None:
         return
 
-    def horizon(row: Any) -> str:
-        return horizon_text(tr, row["memory_horizon"], row["regime"], row["decay_rate"], T)
+    def horizon(row: Any, short: bool = False) -> str:
+        return horizon_text(
+            tr, row["memory_horizon"], row["regime"], row["decay_rate"], T, short=short
+        )
 
     st.markdown(
         tr(
@@ -95,7 +128,10 @@ def gru_section(
     a, b, c = st.columns(3)
     a.metric(tr("p3_gru_z"), f"{gate['z_mean']:.3f}")
     b.metric(tr("m_rate"), tr("m_rate_value", v=float(gru["decay_rate"])), help=tr("m_rate_help"))
-    c.metric(tr("m_horizon"), horizon(gru), help=tr("m_horizon_help"))
+    c.metric(tr("m_horizon_steps"), horizon(gru, short=True), help=tr("m_horizon_help"))
+    growth = growth_caption(tr, gru["memory_horizon"], gru["regime"], gru["decay_rate"])
+    if growth:
+        c.caption(growth)
 
 
 def clipping_section(tr: i18n.Translator, H: int, T: int, seed: int) -> None:
@@ -105,15 +141,17 @@ def clipping_section(tr: i18n.Translator, H: int, T: int, seed: int) -> None:
     c_exp = a.select_slider(
         tr("p3_clip_c"),
         options=list(range(-3, 4)),
-        value=0,
+        value=urlstate.choice("p3_c", list(range(-3, 4)), 0),
         format_func=lambda e: f"1e{e:+d}" if e else "1",
         key="p3_c",
     )
     far_choices = [k for k in (10, 30, 100, 300, 1000, 3000, 10000) if k < T]
     far = b.select_slider(
-        tr("p3_clip_far"), far_choices, value=min(100, far_choices[-1]), key="p3_far"
-    )
-    df = data.clipping(H, T, seed, float(c_exp), int(far))
+        tr("p3_clip_far"), far_choices,
+        value=urlstate.choice("p3_far", far_choices, min(100, far_choices[-1])), key="p3_far",
+    )  # fmt: skip
+    with budget.queued(tr, budget.estimate("elman", H, T, calls=2)):
+        df = data.clipping(H, T, seed, float(c_exp), int(far))
     table = pd.DataFrame(
         {
             tr("clip_col_case"): [tr(f"clip_{c}") for c in df["case"]],
@@ -126,7 +164,9 @@ def clipping_section(tr: i18n.Translator, H: int, T: int, seed: int) -> None:
             tr("clip_col_ratio_after"): df["ratio_after"].map(sci_from_log10),
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    # One row per quantity, one column per case, in a static table that wraps its text:
+    # every column stays in view on any screen, where eight pushed the last one out.
+    st.table(table.set_index(tr("clip_col_case")).T.rename_axis(tr("clip_col_what")))
     van = df[df["case"] == "vanishing"].iloc[0]
     exp = df[df["case"] == "exploding"].iloc[0]
     st.markdown(
@@ -145,26 +185,42 @@ def render() -> None:
     st.title(tr("p3_title"))
     st.markdown(tr("p3_intro"))
     c1, c2, c3, c4 = st.columns(4)
-    H = c1.select_slider(tr("ctl_H"), (16, 32, 64, 128), value=64, key="p3_H")
+    H_choices = (16, 32, 64, 128)
+    H = c1.select_slider(
+        tr("ctl_H"), H_choices, value=urlstate.choice("p3_H", H_choices, 64), key="p3_H"
+    )
+    T_choices = [t for t in data.T_CHOICES if 500 <= t <= 100_000]
     T = c2.select_slider(
         tr("ctl_T"),
-        [t for t in data.T_CHOICES if 500 <= t <= 100_000],
-        value=2_000,
+        T_choices,
+        value=urlstate.choice("p3_T", T_choices, 2_000),
         format_func=lambda t: f"{t:,}",
         key="p3_T",
     )
-    input_scale = c3.slider(tr("ctl_input_scale"), 0.0, 3.0, 0.5, 0.05, key="p3_input")
-    seed = c4.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p3_seed")
-    log_x = st.toggle(tr("ctl_log_x"), False, key="p3_logx")
+    input_scale = c3.slider(
+        tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p3_input", 0.0, 3.0, 0.5, 0.05), 0.05,
+        key="p3_input",
+    )  # fmt: skip
+    seed = c4.number_input(
+        tr("ctl_seed"), 0, 1_000_000, urlstate.number("p3_seed", 0, 1_000_000, 0), key="p3_seed"
+    )
+    t1, t2 = st.columns(2, vertical_alignment="bottom")
+    log_x = t1.toggle(tr("ctl_log_x"), urlstate.flag("p3_logx", False), key="p3_logx")
+    y_decades = y_range_control(tr, "p3_ydec", t2)
     H, T, seed = int(H), int(T), int(seed)
     chart_box, table_box = st.container(), st.container()
     # The GRU's explanation and its chrono switch sit below the table, but the switch
     # decides the curves above: read it first, draw into the boxes afterwards.
     st.subheader(tr("p3_gru_header"))
     gru_chrono = st.toggle(
-        tr("p3_gru_toggle"), False, key="p3_gru_chrono", help=tr("p3_gru_toggle_help")
-    )
-    with st.spinner(tr("computing")):
+        tr("p3_gru_toggle"), urlstate.flag("p3_gru_chrono", False), key="p3_gru_chrono",
+        help=tr("p3_gru_toggle_help"),
+    )  # fmt: skip
+    cost = budget.remedies_cost(H, T, data.REMEDIES)
+    asked = {"H": H, "T": T, "in": input_scale, "seed": seed, "chrono": gru_chrono}
+    if not budget.allowed(tr, cost, "p3", asked, "budget_lower_remedies"):
+        return
+    with budget.queued(tr, cost), st.spinner(tr("computing")):
         res = data.remedies(H, T, float(input_scale), seed, gru_chrono)
         gate = data.gru_gate(H, T, float(input_scale), seed, gru_chrono)
     gru_section(tr, res["metrics"], gate, T, gru_chrono)
@@ -177,9 +233,9 @@ def render() -> None:
             threshold_log10=math.log10(data.HORIZON_THRESHOLD),
             threshold_label=tr("threshold"),
             log_x=log_x,
+            y_decades=y_decades,
         )
         left, right = st.columns([3, 1])
-        left.altair_chart(chart, width="stretch")
         m = res["metrics"]
         rates = pd.DataFrame(
             {
@@ -187,14 +243,30 @@ def render() -> None:
                 "rate": m["decay_rate"] / math.log(10),  # decades per step, like the y axis
             }
         )
-        right.altair_chart(
-            charts.rate_bar_chart(
-                rates,
-                x_title=tr("p3_rate_axis"),
-                sign_labels=(tr("p3_rate_grow"), tr("p3_rate_decay")),
+        ranked = rates[rates["rate"].map(math.isfinite)].sort_values("rate")
+        extremes = {
+            "n": len(rates), "fast": ranked["name"].iloc[0], "fast_rate": ranked["rate"].iloc[0],
+            "slow": ranked["name"].iloc[-1], "slow_rate": ranked["rate"].iloc[-1],
+        }  # fmt: skip
+        settings = {
+            "H": H, "T": T, "input_scale": float(input_scale), "seed": seed,
+            "gru_chrono": gru_chrono, "log_x": log_x, "y_decades": y_decades,
+        }  # fmt: skip
+        export.show_chart(
+            chart, description=tr("desc_remedies", T=T, **extremes), name="remedies",
+            frame=charts.with_log10(res["curves"].assign(name=labels)).merge(
+                m.assign(name=rates["name"]), on="name", how="left"
             ),
-            width="stretch",
+            settings=settings, page="remedies", target=left,
+        )  # fmt: skip
+        bars = charts.rate_bar_chart(
+            rates,
+            x_title=tr("p3_rate_axis"),
+            sign_labels=(tr("p3_rate_grow"), tr("p3_rate_decay")),
         )
+        bars_text = tr("desc_rates", **extremes)
+        right.altair_chart(bars.properties(description=bars_text), width="stretch")
+        right.caption(bars_text)
         for name, msg in res["errors"].items():
             st.warning(tr("p3_errors", name=tr(f"rem_{name}"), msg=msg))
     with table_box:

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from longdep import tasks, trainlab
-from longdep.dashboard import charts, data, i18n, uploads
+from longdep.dashboard import budget, charts, data, export, i18n, uploads, urlstate
 from longdep.dashboard.views.your_model import root_folder_box, show_error, uploader_help
 
 TASKS = ("adding", "copy", "subject")
@@ -161,37 +161,52 @@ def live_controls(tr: i18n.Translator) -> dict | None:
     """The form; returns the settings when Train was pressed (else None)."""
     with st.form("p6_form"):
         task = st.selectbox(
-            tr("p6_task"), TASKS, format_func=lambda k: tr(f"p6_task_{k}"), key="p6_task"
+            tr("p6_task"), TASKS, format_func=lambda k: tr(f"p6_task_{k}"), key="p6_task",
+            index=urlstate.index("p6_task", TASKS),
+        )  # fmt: skip
+        T = st.select_slider(
+            tr("p6_T"), T_CHOICES, value=urlstate.choice("p6_T", T_CHOICES, 50),
+            help=tr("p6_T_help"), key="p6_T",
+        )  # fmt: skip
+        H = st.select_slider(
+            tr("ctl_H"), H_CHOICES, value=urlstate.choice("p6_H", H_CHOICES, 32), key="p6_H"
         )
-        T = st.select_slider(tr("p6_T"), T_CHOICES, value=50, help=tr("p6_T_help"), key="p6_T")
-        H = st.select_slider(tr("ctl_H"), H_CHOICES, value=32, key="p6_H")
-        steps = st.select_slider(tr("p6_steps"), STEP_CHOICES, value=200, key="p6_steps")
+        steps = st.select_slider(
+            tr("p6_steps"), STEP_CHOICES, value=urlstate.choice("p6_steps", STEP_CHOICES, 200),
+            key="p6_steps",
+        )  # fmt: skip
         models = st.multiselect(
             tr("p6_models"),
             list(trainlab.MODELS),
-            default=DEFAULT_MODELS,
+            default=urlstate.choices("p6_models", list(trainlab.MODELS), DEFAULT_MODELS),
             format_func=lambda m: model_label(tr, m),
             help=tr("p6_models_help"),
             key="p6_models",
         )
         lr = st.select_slider(
-            tr("p6_lr"), LR_CHOICES, value=1e-2, format_func=lambda v: f"{v:g}", key="p6_lr"
-        )
+            tr("p6_lr"), LR_CHOICES, value=urlstate.choice("p6_lr", LR_CHOICES, 1e-2),
+            format_func=lambda v: f"{v:g}", key="p6_lr",
+        )  # fmt: skip
         optimizer = st.selectbox(
             tr("p6_optimizer"), ("adam", "sgd"), format_func=lambda k: tr(f"p6_opt_{k}"),
-            key="p6_opt",
+            index=urlstate.index("p6_opt", ("adam", "sgd")), key="p6_opt",
         )  # fmt: skip
-        clip_on = st.checkbox(tr("p6_clip_on"), True, key="p6_clip_on")
+        clip_on = st.checkbox(tr("p6_clip_on"), urlstate.flag("p6_clip_on", True), key="p6_clip_on")
         c = st.select_slider(
-            tr("p6_clip_c"), CLIP_CHOICES, value=1.0, format_func=lambda v: f"{v:g}",
-            help=tr("p6_clip_c_help"), key="p6_c",
+            tr("p6_clip_c"), CLIP_CHOICES, value=urlstate.choice("p6_c", CLIP_CHOICES, 1.0),
+            format_func=lambda v: f"{v:g}", help=tr("p6_clip_c_help"), key="p6_c",
         )  # fmt: skip
-        seed = st.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p6_seed")
+        seed = st.number_input(
+            tr("ctl_seed"), 0, 1_000_000, urlstate.number("p6_seed", 0, 1_000_000, 0),
+            key="p6_seed",
+        )  # fmt: skip
         pressed = st.form_submit_button(
             tr("p6_train"), type="primary", icon=":material/play_arrow:", key="p6_train",
             width="stretch",
         )  # fmt: skip
-    if not pressed:
+    # A link to trained results (``?p6_run=1``) trains again with its settings on opening.
+    from_link = urlstate.flag("p6_run", False) and "p6_settings" not in st.session_state
+    if not (pressed or from_link):
         return None
     return {
         "task": task,
@@ -217,6 +232,9 @@ def live_results(tr: i18n.Translator, s: dict) -> None:
             lr=s["lr"], clip=clip, seed=s["seed"],
         )
     )  # fmt: skip
+    cost = budget.lab_cost(s["models"], s["T"], s["H"], s["steps"], data.LAB_BATCH)
+    if not budget.allowed(tr, cost, "p6", s, "budget_lower_train", ask=False):
+        return  # the Train button was the confirmation; above the cap, the reason
     progress_area = st.container()
     loss_slot = st.empty()
     st.caption(tr("p6_loss_caption"))
@@ -226,7 +244,8 @@ def live_results(tr: i18n.Translator, s: dict) -> None:
     n = len(s["models"])
     for i, model in enumerate(s["models"]):
         name = model_label(tr, model)
-        with progress_area:
+        one = budget.lab_cost((model,), s["T"], s["H"], s["steps"], data.LAB_BATCH)
+        with progress_area, budget.queued(tr, one):
             results[name] = data.lab_run(
                 s["task"], s["T"], s["H"], s["steps"], model, s["lr"], s["optimizer"],
                 s["clip"], s["seed"],
@@ -234,10 +253,30 @@ def live_results(tr: i18n.Translator, s: dict) -> None:
             )  # fmt: skip
         runs = {k: r["history"] for k, r in results.items()}
         base = baseline_rule(tr, next(iter(results.values()))["baseline"])
-        loss_slot.altair_chart(loss_chart(tr, runs, base), width="stretch")
-        grad_slot.altair_chart(grad_chart(tr, runs, s["clip"]), width="stretch")
+        loss = loss_chart(tr, runs, base).properties(
+            description=runs_text(tr, runs, "loss", tr("p6_axis_loss"))
+        )
+        grad = grad_chart(tr, runs, s["clip"]).properties(
+            description=runs_text(tr, runs, "grad_norm", tr("p6_axis_grad"))
+        )
+        loss_slot.altair_chart(loss, width="stretch")
+        grad_slot.altair_chart(grad, width="stretch")
     metric_rows(tr, results)
     st.caption(tr("p6_total_time", s=sum(r["seconds"] for r in results.values())))
+    if results:
+        export.downloads(
+            loss, name=f"training-{s['task']}", frame=named_histories(runs),
+            settings={**s, "batch": data.LAB_BATCH}, page="training",
+        )  # fmt: skip
+
+
+def runs_text(tr: i18n.Translator, runs: dict[str, pd.DataFrame], column: str, what: str) -> str:
+    """The text description of a chart of training curves: each run's last value."""
+    finals = "; ".join(
+        f"{name} {float(h[column].iloc[-1]):.3g}" if len(h) else name for name, h in runs.items()
+    )
+    steps = max((len(h) for h in runs.values()), default=0)
+    return tr("desc_training", what=what, n=len(runs), steps=steps, finals=finals)
 
 
 def tasks_text(tr: i18n.Translator) -> None:
@@ -259,6 +298,7 @@ def live_tab(tr: i18n.Translator) -> None:
             right.warning(tr("p6_no_models"), icon=":material/warning:")
     with right:
         settings = st.session_state.get("p6_settings")
+        st.session_state["p6_run"] = settings is not None  # into the URL (urlstate.sync)
         if settings is None:
             st.info(tr("p6_waiting"), icon=":material/play_arrow:")
         else:
@@ -299,8 +339,9 @@ def clipping_results(tr: i18n.Translator) -> None:
     cases = {tr("p6_clip_none"): None, tr("p6_clip_with", c=p["c"]): p["c"]}
     area = st.container()
     results = {}
+    one = budget.lab_cost(("vanilla",), p["T"], p["H"], p["steps"], data.LAB_BATCH)
     for i, (name, clip) in enumerate(cases.items()):
-        with area:
+        with area, budget.queued(tr, one):
             results[name] = data.clipping_run(
                 clip, p["steps"], p["seed"],
                 _progress=progress_reporter(tr("p6_training", model=name, i=i + 1, n=2), i, 2),
@@ -309,8 +350,11 @@ def clipping_results(tr: i18n.Translator) -> None:
     none, clipped = results.values()
     base = clipped["baseline"]
     chart = loss_chart(tr, runs, baseline_rule(tr, base), y_max=CLIP_LOSS_MAX)
-    st.altair_chart(chart, width="stretch")
-    st.altair_chart(grad_chart(tr, runs, p["c"], y_max=CLIP_GRAD_MAX), width="stretch")
+    loss_text = runs_text(tr, runs, "loss", tr("p6_axis_loss"))
+    st.altair_chart(chart.properties(description=loss_text), width="stretch")
+    grad = grad_chart(tr, runs, p["c"], y_max=CLIP_GRAD_MAX)
+    grad_text = runs_text(tr, runs, "grad_norm", tr("p6_axis_grad"))
+    st.altair_chart(grad.properties(description=grad_text), width="stretch")
     st.caption(tr("p6_clip_caption" if none["diverged"] else "p6_clip_caption_finite"))
     metric_rows(tr, results)
     st.caption(tr("p6_preset_time", s=sum(r["seconds"] for r in results.values())))
@@ -360,10 +404,14 @@ def pretrain_tab(tr: i18n.Translator) -> None:
 
 def pretrain_results(tr: i18n.Translator) -> None:
     p = data.PRETRAIN_PRESET
-    res = data.pretrain_run(
-        p["H"], p["short"], p["long"], p["pre_steps"], p["fine_steps"], p["lr"], p["c"],
-        p["seed"], _progress=progress_reporter(tr("p6_training", model="GRU", i=1, n=1), 0, 1),
-    )  # fmt: skip
+    cost = budget.lab_cost(("gru",), p["short"], p["H"], p["pre_steps"], data.LAB_BATCH)
+    cost += budget.lab_cost(("gru",), p["long"], p["H"], 2 * p["fine_steps"], data.LAB_BATCH)
+    with budget.queued(tr, cost):
+        res = data.pretrain_run(
+            p["H"], p["short"], p["long"], p["pre_steps"], p["fine_steps"], p["lr"], p["c"],
+            p["seed"],
+            _progress=progress_reporter(tr("p6_training", model="GRU", i=1, n=1), 0, 1),
+        )  # fmt: skip
     h = res["histories"]
     pre = h["pretrain"].assign(step=h["pretrain"]["step"] - len(h["pretrain"]))
     runs = {
@@ -376,7 +424,8 @@ def pretrain_results(tr: i18n.Translator) -> None:
         tr, runs, baseline_rule(tr, res["baseline"]),
         x_title=tr("p6_pre_axis", T=p["long"]), vlines=switch, vline_color="#555",
     )  # fmt: skip
-    st.altair_chart(chart, width="stretch")
+    loss_text = runs_text(tr, runs, "loss", tr("p6_axis_loss"))
+    st.altair_chart(chart.properties(description=loss_text), width="stretch")
     fine, scratch = h["finetune"]["loss"], h["scratch"]["loss"]
     marks = [k for k in PRETRAIN_MARKS if k <= len(fine)]
     cols = (tr("p6_pre_col_fine"), tr("p6_pre_col_scratch"))
@@ -435,7 +484,9 @@ def show_train_results(
     runs = {name: g for name, g in hist.groupby("name", sort=False) if name in chosen}
     if not runs:
         return
-    st.altair_chart(loss_chart(tr, runs, file_baselines(tr, hist)), width="stretch")
+    loss = loss_chart(tr, runs, file_baselines(tr, hist))
+    loss_text = runs_text(tr, runs, "loss", tr("p6_axis_loss"))
+    st.altair_chart(loss.properties(description=loss_text), width="stretch")
     if any(g["grad_norm"].notna().any() for g in runs.values()):
         st.altair_chart(grad_chart(tr, runs, None), width="stretch")
     st.subheader(tr("p6_summary"))

@@ -10,11 +10,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from longdep.dashboard import charts, data, i18n, uploads
+import longdep as ld
+from longdep.dashboard import budget, charts, data, i18n, uploads, urlstate
 from longdep.dashboard.views.decay import format_steps, metric_row
 
 KIND_LABEL = {"rnn": "RNN (Elman)", "gru": "GRU", "lstm": "LSTM"}
 MAX_CURVES = 10
+#: Models of one file whose decay is drawn at once (more: the user picks).
+MAX_MODELS = 8
 _LOG = logging.getLogger(__name__)
 
 
@@ -38,7 +41,7 @@ def root_folder_box(
     if root is None:
         st.caption(tr("folder_disabled"))
         return None, ""
-    return root, st.text_input(tr(label), key=key, placeholder=placeholder)
+    return root, st.text_input(tr(label), urlstate.text(key), key=key, placeholder=placeholder)
 
 
 def uploader_help(tr: i18n.Translator, key: str | None = None) -> str:
@@ -62,63 +65,146 @@ def model_label(tr: i18n.Translator, model: uploads.Layer | uploads.Named) -> st
     return model.label
 
 
+def model_kind(tr: i18n.Translator, model: uploads.Model) -> str:
+    """What a model found by ``ld.load`` is: "LSTM", "a stack of 2 GRU layers" ..."""
+    cells = uploads.model_layers(model)
+    cell = cells[0][1]
+    kind = "rnn" if type(cell) is ld.Elman else str(getattr(cell, "kind", ""))
+    key = f"cell_{kind}"
+    label = KIND_LABEL.get(kind) or (tr(key) if key in i18n.STRINGS else type(cell).__name__)
+    if isinstance(model, ld.Bidirectional):
+        return tr("p5_kind_bidir", kind=label, n=model.num_layers)
+    if isinstance(model, ld.Stack):
+        return tr("p5_kind_stack", kind=label, n=model.num_layers)
+    return label
+
+
+def found_message(tr: i18n.Translator, found: dict[str, uploads.Model]) -> None:
+    """What ``ld.load`` found: one sentence for one model, else a sentence and a table."""
+    if len(found) == 1:
+        ((name, model),) = found.items()
+        st.success(
+            tr("p5_found", kind=model_kind(tr, model), prefix=name, H=model.hidden_size,
+               I=model.input_size),
+            icon=":material/check_circle:",
+        )  # fmt: skip
+        return
+    st.success(tr("p5_found_many", n=len(found)), icon=":material/check_circle:")
+    rows = [
+        {
+            tr("p5_col_name"): name, tr("p5_col_kind"): model_kind(tr, m),
+            tr("p5_col_layers"): len(uploads.model_layers(m)), "H": m.hidden_size,
+            "I": m.input_size,
+        }
+        for name, m in found.items()
+    ]  # fmt: skip
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
 def show_weights(tr: i18n.Translator, filename: str, payload: bytes) -> None:
-    """Everything below the uploader: parse, validate, pick a layer, plot the decay."""
+    """Everything below the uploader: parse and bound the file, then ``ld.load``; every
+    recurrent model it found with its decay (a curve, or the per-layer map of a stack)."""
     digest = hashlib.sha256(payload).hexdigest()
     try:
         tensors = data.parsed_upload(digest, filename, payload)
-        models = uploads.find_models(tensors)
+        found = uploads.load_models(tensors)  # ld.load, after the size-checked parse
     except Exception as exc:
         show_error(tr, exc)
         return
-    model = models[0]
-    if len(models) > 1:
-        model = st.selectbox(tr("p5_layer"), models, format_func=lambda m: model_label(tr, m))
     nonlinearity = "tanh"
-    try:
-        if isinstance(model, uploads.Named):
-            cell, kind_name, where = uploads.build_named(tensors, model), model.kind, model.label
-            label = tr(f"cell_{kind_name}")
-        else:
-            kind = uploads.cell_kind(tensors[model.names["weight_hh"]].shape)
-            if kind == "rnn":
-                nonlinearity = st.selectbox(
-                    tr("ctl_nonlinearity"), ("tanh", "relu"), format_func=lambda k: tr(f"nl_{k}"),
-                    help=tr("p5_nonlinearity_help"), key="p5_nl",
-                )  # fmt: skip
-            cell, kind_name = uploads.build_cell(tensors, model, nonlinearity=nonlinearity)
-            where, label = model.label, KIND_LABEL[kind_name]
-    except Exception as exc:
-        show_error(tr, exc)
-        return
-    st.success(
-        tr("p5_found", kind=label, prefix=where, H=cell.hidden_size, I=cell.input_size),
-        icon=":material/check_circle:",
-    )
+    if any(type(c) is ld.Elman for m in found.values() for _, c in uploads.model_layers(m)):
+        nonlinearity = st.selectbox(
+            tr("ctl_nonlinearity"), ("tanh", "relu"), format_func=lambda k: tr(f"nl_{k}"),
+            help=tr("p5_nonlinearity_help"), key="p5_nl",
+            index=urlstate.index("p5_nl", ("tanh", "relu")),
+        )  # fmt: skip
+        if nonlinearity != "tanh":
+            try:
+                found = uploads.load_models(tensors, nonlinearity=nonlinearity)
+            except Exception as exc:
+                show_error(tr, exc)
+                return
+    found_message(tr, found)
+    names = list(found)
+    if len(names) > MAX_MODELS:
+        names = st.multiselect(
+            tr("p5_models_shown"), names, default=names[:MAX_MODELS], key="p5_models"
+        )
     c1, c2, c3 = st.columns(3)
     T = c1.select_slider(
-        tr("ctl_T"), data.T_CHOICES, value=10_000, format_func=format_steps, key="p5_T"
+        tr("ctl_T"), data.T_CHOICES, value=urlstate.choice("p5_T", data.T_CHOICES, 10_000),
+        format_func=format_steps, key="p5_T",
+    )  # fmt: skip
+    input_scale = c2.slider(
+        tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p5_in", 0.0, 3.0, 1.0, 0.05), 0.05,
+        key="p5_in",
+    )  # fmt: skip
+    seed = c3.number_input(
+        tr("ctl_seed"), 0, 1_000_000, urlstate.number("p5_seed", 0, 1_000_000, 0), key="p5_seed"
     )
-    input_scale = c2.slider(tr("ctl_input_scale"), 0.0, 3.0, 1.0, 0.05, key="p5_in")
-    seed = c3.number_input(tr("ctl_seed"), 0, 1_000_000, 0, key="p5_seed")
-    with st.spinner(tr("computing")):
-        res = data.upload_curve(
-            digest, f"{kind_name}:{where}", nonlinearity, int(T), float(input_scale), int(seed),
-            _cell=cell,
-        )  # fmt: skip
+    for name in names:
+        if len(found) > 1:
+            st.subheader(f"{model_kind(tr, found[name])} `{name}`")
+        show_decay(
+            tr, digest, name, found[name], nonlinearity, int(T), float(input_scale), int(seed)
+        )
+
+
+def show_decay(
+    tr: i18n.Translator, digest: str, name: str, model: uploads.Model, nonlinearity: str,
+    T: int, input_scale: float, seed: int,
+) -> None:  # fmt: skip
+    """One model's decay: a single cell's curve, or the depth x time map of every layer of
+    a stack (a bidirectional model: every cell of both directions, each on its own)."""
+    cells = uploads.model_layers(model)
+    cost = sum((budget.upload_cost(c, T) for _, c in cells[1:]), budget.upload_cost(cells[0][1], T))
+    asked = {"file": digest, "layer": name, "nl": nonlinearity, "T": T,
+             "in": input_scale, "seed": seed}  # fmt: skip
+    if not budget.allowed(tr, cost, "p5", asked, "budget_lower_upload"):
+        return
+    if not isinstance(model, (ld.Stack, ld.Bidirectional)):
+        with budget.queued(tr, cost), st.spinner(tr("computing")):
+            res = data.upload_curve(
+                digest, name, nonlinearity, T, input_scale, seed, _cell=model
+            )  # fmt: skip
+        if res["error"]:
+            st.warning(tr("p2_overflow", msg=res["error"]), icon=":material/warning:")
+            return
+        chart = charts.decay_chart(
+            res["curve"].assign(name=tr("p2_measured")),
+            x_title=tr("axis_distance"),
+            y_title=tr("axis_grad"),
+            threshold_log10=math.log10(data.HORIZON_THRESHOLD),
+            threshold_label=tr("threshold"),
+        )
+        st.altair_chart(chart, width="stretch")
+        metric_row(tr, res["metrics"], res["seconds"])
+        st.caption(tr("p5_curve_caption"))
+        return
+    with budget.queued(tr, cost), st.spinner(tr("computing")):
+        res = data.upload_map(digest, name, nonlinearity, T, input_scale, seed, _model=model)
     if res["error"]:
         st.warning(tr("p2_overflow", msg=res["error"]), icon=":material/warning:")
         return
-    chart = charts.decay_chart(
-        res["curve"].assign(name=tr("p2_measured")),
-        x_title=tr("axis_distance"),
-        y_title=tr("axis_grad"),
-        threshold_log10=math.log10(data.HORIZON_THRESHOLD),
-        threshold_label=tr("threshold"),
+    st.altair_chart(
+        charts.layer_map_chart(
+            res["log10"], res["distance"], res["layers"], x_title=tr("axis_distance"),
+            y_title=tr("p5_map_layer"), color_title=tr("axis_grad"),
+        ),
+        width="stretch",
+    )  # fmt: skip
+    stack = isinstance(model, ld.Stack)
+    st.caption(tr("p5_map_caption_stack" if stack else "p5_map_caption_bidir"))
+    table = pd.DataFrame(
+        {
+            tr("p5_map_layer"): res["layers"],
+            tr("col_rate"): [m["decay_rate"] for m in res["metrics"]],
+            tr("col_horizon"): [m["memory_horizon"] for m in res["metrics"]],
+            tr("col_regime"): [tr(f"regime_{m['regime']}") for m in res["metrics"]],
+        }
     )
-    st.altair_chart(chart, width="stretch")
-    metric_row(tr, res["metrics"], res["seconds"])
-    st.caption(tr("p5_curve_caption"))
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(tr("p5_curve_caption") + " " + tr("seconds", s=res["seconds"]))
 
 
 def weights_tab(tr: i18n.Translator) -> None:
