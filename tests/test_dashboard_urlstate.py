@@ -68,6 +68,11 @@ CONTROLS: dict[str, dict[str, tuple[str, Any]]] = {
         "p6_seed": ("number_input", 4),
         "p6_dir": ("text_input", "train-x"),
     },
+    "hear": {
+        "p7_extra": ("slider", 3),
+        "p7_seed": ("number_input", 1),
+        "p7_model": ("radio", "gru"),
+    },
 }
 #: Values no page writes: wrong types, out of range, not finite, unknown, overlong.
 HOSTILE = ("abc", "1e99", "-5", "nan", "", "x" * 5000, "zzz,yyy", "0.5e", "inf")

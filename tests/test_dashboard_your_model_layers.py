@@ -155,3 +155,24 @@ def test_uploads_are_bounded_before_ld_load_sees_them(monkeypatch):
     with pytest.raises(uploads.UploadError) as info:
         uploads.read_weights("big.npz", _npz(_lstm_state(np.random.default_rng(0))))
     assert info.value.key == "err_too_large" and not called
+
+
+def test_a_single_cell_is_drawn_beside_the_reference_cells_it_is_compared_with() -> None:
+    from test_dashboard import _datasets
+
+    from longdep.dashboard import data
+
+    state = _lstm_state(np.random.default_rng(3), prefix="", layers=1)
+    state = {k.replace("_l0", ""): v for k, v in state.items()}  # an nn.LSTMCell
+    at = _upload("cell.npz", _npz(state))
+    assert not at.exception, [e.value for e in at.exception]
+    at.multiselect(key="p5_refs").set_value(["vanilla", "gru"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    tr = i18n.translator("en")
+    frames = pd.concat(_datasets(at, 0))
+    names = set(frames["name"])
+    assert {tr("p5_yours"), tr("rem_vanilla"), tr("rem_gru")} <= names
+    # The reference curve is that cell's own decay, computed the page's way.
+    want = data.reference_curve("gru", H, T, SCALE, SEED)
+    got = frames[frames["name"] == tr("rem_gru")].sort_values("distance")
+    np.testing.assert_allclose(got["log_norm"].to_numpy(), want["log_norm"].to_numpy(), rtol=1e-9)

@@ -40,6 +40,52 @@ def with_params(cell: RecurrentCell, params: dict[str, np.ndarray]) -> Recurrent
     return cell.replace(params)
 
 
+def _model_params(model: Any) -> dict[str, np.ndarray]:
+    """:func:`cell_params` of a cell, or of every layer of a Stack as ``"{k}.{name}"``."""
+    from .stack import Stack
+
+    if isinstance(model, Stack):
+        return {
+            f"{k}.{n}": v for k, c in enumerate(model.layers) for n, v in cell_params(c).items()
+        }
+    return cell_params(_check_cell(model))
+
+
+def _with_model_params(model: Any, params: dict[str, np.ndarray]) -> Any:
+    """:func:`with_params` of a cell, or of every layer of a Stack (``"{k}.{name}"`` keys)."""
+    from .stack import Stack
+
+    if isinstance(model, Stack):
+        per: list[dict[str, np.ndarray]] = [{} for _ in model.layers]
+        for key, v in params.items():
+            k, _, name = key.partition(".")
+            per[int(k)][name] = v
+        return Stack([with_params(c, p) for c, p in zip(model.layers, per, strict=True)])
+    return with_params(model, params)
+
+
+def _model_grads(
+    model: Any, x: np.ndarray, dh: np.ndarray, truncate: int | None, inputs: bool
+) -> dict[str, np.ndarray]:
+    """:func:`param_grads` of a cell or a Stack, keyed like :func:`_model_params`, plus
+    ``"x"`` with ``inputs``."""
+    from .stack import Stack
+
+    if isinstance(model, Stack):
+        per = _stack_param_grads(model, x, dh, truncate=truncate, inputs=inputs)
+        out: dict[str, np.ndarray] = {}
+        for k, g in enumerate(per):
+            for name, v in g.items():
+                if name == "x":
+                    out["x"] = v
+                elif name != "h0":
+                    out[f"{k}.{name}"] = v
+        return out
+    grads = param_grads(model, x, dh, truncate=truncate, inputs=inputs)
+    grads.pop("h0")
+    return grads
+
+
 def _named(cell: RecurrentCell, flat: np.ndarray) -> dict[str, np.ndarray]:
     """Split the flat gradient of `_core.param_grads` into named parameter gradients."""
     return cell.split_grads(flat)
@@ -245,8 +291,8 @@ class TrainResult:
     #: One row per optimisation step: step, loss, accuracy, grad_norm (before
     #: clipping), grad_norm_clipped, diverged.
     history: pd.DataFrame
-    #: The trained cell.
-    cell: RecurrentCell
+    #: The trained cell (an ``ld.Stack`` when a stack was trained).
+    cell: Any
     #: Readout weight ``(O, H)`` and bias ``(O,)``.
     readout: tuple[np.ndarray, np.ndarray]
     #: ``ln ||dL/dh_t||`` curves (index: distance from the loss) at snapshot steps.
@@ -259,8 +305,14 @@ class TrainResult:
     encoder: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def _is_stack(model: Any) -> bool:
+    from .stack import Stack
+
+    return isinstance(model, Stack)
+
+
 def _loss_and_grads(
-    cell: RecurrentCell,
+    cell: Any,
     params: dict[str, np.ndarray],
     task: Task,
     x: np.ndarray,
@@ -276,12 +328,11 @@ def _loss_and_grads(
         u = np.maximum(pre, 0.0)
     else:
         u = x
-    h = forward(cell, u)
+    h = cell.forward(u) if _is_stack(cell) else forward(cell, u)
     y = h @ W.T + b
     loss, dy, acc = task.loss(y, target)
     dh = dy @ W
-    grads = param_grads(cell, u, dh, truncate=truncate, inputs=enc)
-    grads.pop("h0")
+    grads = _model_grads(cell, u, dh, truncate, enc)
     if enc:
         du = grads.pop("x") * (pre > 0)
         grads["encoder_weight"] = np.einsum("tbe,tbi->ei", du, x)
@@ -292,7 +343,7 @@ def _loss_and_grads(
 
 
 def train(
-    cell: RecurrentCell,
+    cell: Any,
     task: Task,
     *,
     steps: int,
@@ -312,8 +363,9 @@ def train(
     Parameters
     ----------
     cell
-        The initial cell (``ld.Elman``, ``ld.LSTM``, ``ld.GRU``, ``ld.LRU``); its
-        input size must equal ``task.input_size``.
+        The initial cell (any kind: ``ld.Elman``, ``ld.LSTM``, ``ld.GRU``, ``ld.LRU``,
+        the modern cells) or an ``ld.Stack`` (every layer trained; the readout reads
+        the top layer); its input size must equal ``task.input_size``.
     task
         An ``ld.tasks`` task (adding, copy, subject).
     steps, batch, lr
@@ -342,7 +394,8 @@ def train(
         History, trained cell and readout, gradient-curve snapshots. A run whose loss
         or gradients leave the float range stops with ``diverged=True``.
     """
-    cell = _check_cell(cell)
+    if not _is_stack(cell):
+        cell = _check_cell(cell)
     want = task.input_size if encoder is None else encoder
     if cell.input_size != want:
         where = f"the {task.name} task" if encoder is None else f"an encoder of width {encoder}"
@@ -366,7 +419,7 @@ def train(
         W, b = (np.array(readout[0], dtype=np.float64), np.array(readout[1], dtype=np.float64))
         if W.shape != (O, H) or b.shape != (O,):
             raise ShapeError(f"readout must be (W ({O}, {H}), b ({O},)); got {W.shape}, {b.shape}")
-    params = cell_params(cell)
+    params = _model_params(cell)
     params["readout_weight"], params["readout_bias"] = W, b
     if encoder is not None:
         params["encoder_weight"] = rng.normal(size=(encoder, task.input_size)) / math.sqrt(
@@ -380,7 +433,7 @@ def train(
     cur = cell
     for step in range(int(steps)):
         x, target = task.sample(int(batch), rng)
-        cur = with_params(
+        cur = _with_model_params(
             cell, {k: v for k, v in params.items() if not k.startswith(("readout_", "encoder_"))}
         )
         try:
@@ -412,7 +465,11 @@ def train(
                 if encoder is None
                 else np.maximum(x @ params["encoder_weight"].T + params["encoder_bias"], 0)
             )
-            if np.any(v):
+            if np.any(v) and _is_stack(cur):
+                # The top layer's curve of the depth x time map.
+                top = cur.grad_norms(xin[:, 0], v, log=True)[:, -1]
+                snapshots[step] = top[::-1].copy()
+            elif np.any(v):
                 snapshots[step] = grad_norms(cur, xin[:, 0], v, log=True)[::-1].copy()
         opt.step(params, grads)
         rec = dict(step=step, loss=loss, accuracy=acc, grad_norm=before, grad_norm_clipped=after)
@@ -431,7 +488,7 @@ def train(
         k: params.pop(k) for k in ("encoder_weight", "encoder_bias") if k in params
     }
     try:
-        final = with_params(cell, params)
+        final = _with_model_params(cell, params)
     except NumericsError:
         final = cur
     return TrainResult(history, final, final_ro, snapshots, diverged, task.baseline, encoder_params)

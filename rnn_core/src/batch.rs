@@ -118,6 +118,34 @@ impl<'c, F: Real, C: Cell<F> + ?Sized> GroupRunner<'c, F, C> {
     }
 }
 
+/// The group's states entering every `seg`-th step (`(nseg, n, S)`), from a first forward
+/// pass; empty when one segment holds the whole sequence.
+fn checkpoints<F: Real, C: Cell<F> + ?Sized>(
+    run: &mut GroupRunner<'_, F, C>,
+    seq: &Seq<'_, F>,
+    s0: &[F],
+    seg: usize,
+) -> Result<Vec<F>> {
+    let (steps, n, s) = (seq.steps, run.n, run.cell.state_dim());
+    let nseg = steps.div_ceil(seg);
+    let mut ckpt = buffer(
+        if nseg > 1 { nseg * n * s } else { 0 },
+        "the checkpointed states of the reverse pass",
+    )?;
+    if nseg > 1 {
+        let mut state = s0.to_vec();
+        ckpt[..n * s].copy_from_slice(s0);
+        run.run(seq, &mut state, 0, steps, None, |t, st| {
+            if (t + 1) % seg == 0 && t + 1 < steps {
+                let k = (t + 1) / seg;
+                ckpt[k * n * s..(k + 1) * n * s].copy_from_slice(st);
+            }
+            Ok(())
+        })?;
+    }
+    Ok(ckpt)
+}
+
 /// Per-step `ln ||dL/dh_t||` of `L = v_b . h_{T-1,b}` for the lanes of one group:
 /// `out[t * n + lane]`. `s0` holds their initial states (`(n, S)`), `v` their loss
 /// weights (`(n, H)`); `seg` is the checkpoint interval ([`crate::bptt::plan_segment`]).
@@ -135,21 +163,7 @@ pub(crate) fn group_grad_norms<F: Real, C: Cell<F> + ?Sized>(
     let r = record_len(step, cell);
     let seg = seg.clamp(1, steps);
     let nseg = steps.div_ceil(seg);
-    let mut ckpt = buffer(
-        if nseg > 1 { nseg * n * s } else { 0 },
-        "the checkpointed states of the reverse pass",
-    )?;
-    if nseg > 1 {
-        let mut state = s0.to_vec();
-        ckpt[..n * s].copy_from_slice(s0);
-        run.run(seq, &mut state, 0, steps, None, |t, st| {
-            if (t + 1) % seg == 0 && t + 1 < steps {
-                let k = (t + 1) / seg;
-                ckpt[k * n * s..(k + 1) * n * s].copy_from_slice(st);
-            }
-            Ok(())
-        })?;
-    }
+    let ckpt = checkpoints(run, seq, s0, seg)?;
     let mut recs = buffer(seg * n * r, "the stored records of the reverse pass")?;
     // Every lane's adjoint at unit norm (over the whole state) and its log-scale.
     let mut g = vec![F::ZERO; n * s];
@@ -326,21 +340,7 @@ pub(crate) fn group_param_grads<F: Real, C: Cell<F> + ?Sized>(
     let r = record_len(step, cell);
     let seg = seg.clamp(1, steps);
     let nseg = steps.div_ceil(seg);
-    let mut ckpt = buffer(
-        if nseg > 1 { nseg * n * s } else { 0 },
-        "the checkpointed states of the reverse pass",
-    )?;
-    if nseg > 1 {
-        let mut state = s0.to_vec();
-        ckpt[..n * s].copy_from_slice(s0);
-        run.run(seq, &mut state, 0, steps, None, |t, st| {
-            if (t + 1) % seg == 0 && t + 1 < steps {
-                let k = (t + 1) / seg;
-                ckpt[k * n * s..(k + 1) * n * s].copy_from_slice(st);
-            }
-            Ok(())
-        })?;
-    }
+    let ckpt = checkpoints(run, seq, s0, seg)?;
     let mut recs = buffer(seg * n * r, "the stored records of the reverse pass")?;
     let mut states = buffer((seg + 1) * n * s, "the stored states of the reverse pass")?;
     let mut inputs = if want_inputs {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from longdep.dashboard import i18n, urlstate
+from longdep.dashboard import i18n, scenes, urlstate
 from longdep.dashboard.session import watch_session
 
 VIEWS = Path(__file__).resolve().parent / "views"
@@ -59,6 +59,7 @@ def main() -> None:
     page = st.navigation(navigation_pages(tr))
     i18n.language_selector(lang)
     st.sidebar.caption(tr("sidebar_about"))
+    scenes.sidebar(tr)
     urlstate.begin()
     try:
         page.run()

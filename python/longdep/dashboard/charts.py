@@ -437,6 +437,7 @@ def heatmap_chart(
     edge_label: str = "",
     marker: tuple[float, float] | None = None,
     height: int = 420,
+    pick: str | None = None,
 ) -> alt.LayerChart:
     """Heatmap of ``grid[i, j]`` at ``(x_values[j], y_values[i])`` with an optional edge line
     and an optional ``marker`` (a ring at one ``(x, y)`` point, e.g. the one inspected below).
@@ -446,7 +447,8 @@ def heatmap_chart(
     says the values are log10 of a quantity: the legend then reads as powers of ten at
     whole decades ("1e1", "1e2"), like the gradient axes. A ``y_log`` axis (base 2) has
     its ticks at the powers of two (8, 16, 32, … for H). ``edge`` has
-    columns ``x``, ``y`` (and optionally ``line`` to draw several lines).
+    columns ``x``, ``y`` (and optionally ``line`` to draw several lines). ``pick`` names a
+    click selection of one cell (its ``x``, ``y``), for ``st.altair_chart(on_select=...)``.
     """
     values = np.asarray(grid, dtype=float)
     xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
@@ -519,6 +521,8 @@ def heatmap_chart(
             ],
         )
     )
+    if pick is not None:
+        rect = rect.add_params(alt.selection_point(name=pick, fields=["x", "y"], on="click"))
     layers: list[alt.Chart] = [rect]
     if edge is not None and len(edge):
         e = edge.copy()

@@ -497,6 +497,20 @@ def upload_curve(
     }
 
 
+#: Reference cells an uploaded model's curve can be drawn beside (remedy names).
+REFERENCES = ("vanilla", "orthogonal", "lstm", "gru", "mingru")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def reference_curve(name: str, H: int, T: int, input_scale: float, seed: int) -> pd.DataFrame:
+    """The decay curve of reference cell ``name`` (a remedy of :data:`REMEDIES`) with
+    hidden size ``H``, one input, over inputs N(0, input_scale^2): to compare an uploaded
+    model with the cells every page uses."""
+    cell = remedy_cell(name, H, T, input_scale, seed)
+    x = input_scale * np.random.default_rng([seed, 7919]).normal(size=(T, cell.input_size))
+    return _downsample(_by_distance(cell, x), name)
+
+
 #: Distances from the loss at which the depth x time map of an uploaded model is drawn.
 MAP_COLUMNS = 100
 

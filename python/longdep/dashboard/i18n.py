@@ -72,6 +72,65 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "computing": {"en": "Computing…", "zh": "计算中…"},
     "seconds": {"en": "{s:.2f} s", "zh": "{s:.2f} 秒"},
+    "p4_pick_hint": {
+        "en": "Click a cell of the map to inspect that point's Lyapunov spectrum below.",
+        "zh": "点击图中的一格，即可在下方查看该点的李雅普诺夫谱。",
+    },
+    "p5_compare": {"en": "Compare with reference cells", "zh": "与参考单元比较"},
+    "p5_compare_help": {
+        "en": "Draw the decay of standard cells with the same hidden size, over the same "
+        "inputs' scale and seed, beside your model's.",
+        "zh": "在你的模型旁边画出隐藏维度相同、输入尺度和随机种子相同的标准单元的衰减曲线。",
+    },
+    "p5_yours": {"en": "your model", "zh": "你的模型"},
+    # guided scenes ------------------------------------------------------------------------
+    "scene_tour": {"en": "Guided tour", "zh": "导览"},
+    "scene_of": {"en": "Scene {n} of {total}", "zh": "第 {n} 幕，共 {total} 幕"},
+    "scene_vanishing_title": {"en": "See vanishing", "zh": "看梯度消失"},
+    "scene_vanishing_text": {
+        "en": "A plain tanh RNN whose recurrent matrix has spectral radius 0.8: every step "
+        "back multiplies the gradient by at most about 0.8, so the curve falls in a straight "
+        "line on the log axis. Read the memory horizon: beyond it, the loss no longer hears "
+        "the input.",
+        "zh": "一个普通的 tanh 循环网络，循环矩阵的谱半径为 0.8：每往回一步，梯度最多乘以约 0.8，"
+        "所以在对数轴上曲线沿直线下降。看记忆视界：超过它，损失就再也“听不到”那个输入了。",
+    },
+    "scene_chaos_title": {"en": "The edge of chaos", "zh": "混沌的边缘"},
+    "scene_chaos_text": {
+        "en": "Each cell of the map is one network: spectral radius across, input scale up. "
+        "Below radius 1 gradients vanish, above it they explode; the longest memory lies on "
+        "the boundary between the two, the edge of chaos.",
+        "zh": "图中每一格是一个网络：横轴是谱半径，纵轴是输入尺度。谱半径小于 1 时梯度消失，"
+        "大于 1 时梯度爆炸；最长的记忆就在两者的交界处——混沌的边缘。",
+    },
+    "scene_clipping_title": {
+        "en": "Clipping cannot fix vanishing",
+        "zh": "梯度裁剪治不了消失",
+    },
+    "scene_clipping_text": {
+        "en": "Gradient clipping only scales a gradient down when it is too large. It tames "
+        "an explosion, but a gradient that has already vanished stays vanished: compare the "
+        "far step's gradient with and without clipping in the table below.",
+        "zh": "梯度裁剪只在梯度过大时把它缩小。它能压住爆炸，但已经消失的梯度仍然是消失的："
+        "对比下表中远处那一步在裁剪前后的梯度。",
+    },
+    "scene_gates_title": {"en": "Gates keep the message", "zh": "门控留住信息"},
+    "scene_gates_text": {
+        "en": "An LSTM at its default initialisation: the forget gate and the additive cell "
+        "path let the gradient fall far more slowly than in the plain RNN of scene 1, so its "
+        "memory horizon is much longer.",
+        "zh": "默认初始化下的 LSTM：遗忘门和相加的记忆单元通路让梯度下降得比第 1 幕的普通循环网络"
+        "慢得多，所以记忆视界长得多。",
+    },
+    "scene_modern_title": {"en": "2023–2025 remedies", "zh": "2023–2025 年的新方法"},
+    "scene_modern_text": {
+        "en": "minGRU (2024) drops the recurrent matrix: its gate depends on the input only, "
+        "so the recurrence is diagonal and can be trained in parallel over time. Switch the "
+        "cell to minLSTM, RG-LRU, sLSTM or the selective SSM to compare them on the same "
+        "axes.",
+        "zh": "minGRU（2024）去掉了循环矩阵：它的门只依赖输入，所以递推是对角的，可以沿时间并行训练。"
+        "把单元切换成 minLSTM、RG-LRU、sLSTM 或选择性 SSM，在同一坐标下比较它们。",
+    },
     # urlstate / export -------------------------------------------------------------------
     "url_link": {"en": "Link to this view", "zh": "本视图的链接"},
     "url_link_help": {

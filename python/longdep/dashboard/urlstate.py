@@ -54,7 +54,7 @@ _LOG = logging.getLogger(__name__)
 #: Longest string accepted from the URL (also for a number: no 5,000-digit integers).
 MAX_TEXT = 300
 #: Query parameters that are not widgets of a page and must survive :func:`sync`.
-KEEP = ("lang",)
+KEEP = ("lang", "scene")
 #: The widgets bound in this run, with the encoder of their value.
 _RUN_KEY = "_urlstate_run"
 #: Every key bound in this session (to drop parameters of widgets no longer shown).

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from longdep.dashboard import budget, charts, data, export, i18n, urlstate
+from longdep.dashboard import budget, charts, data, export, i18n, scenes, urlstate
 from longdep.dashboard.views import remedies
 
 H_CHOICES = (8, 16, 32, 64, 128, 256, 512)
@@ -117,6 +117,7 @@ def controls(tr: i18n.Translator) -> dict:
 def render() -> None:
     tr = i18n.translator()
     st.title(tr("p2_title"))
+    scenes.banner(tr, "decay")
     st.markdown(tr("p2_intro"))
     left, right = st.columns([1, 3], gap="large")
     with left, st.container(border=True):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from longdep.dashboard import charts, coref, i18n
+from longdep.dashboard import budget, charts, coref, i18n, urlstate
 from longdep.dashboard.views.training import progress_reporter
 
 
@@ -40,15 +40,23 @@ def render() -> None:
     st.markdown(tr("p7_intro"))
     c1, c2 = st.columns([3, 1])
     extra = c1.slider(
-        tr("p7_extra"), 0, coref.MAX_EXTRA, 0, help=tr("p7_extra_help"), key="p7_extra"
-    )
+        tr("p7_extra"), 0, coref.MAX_EXTRA, urlstate.number("p7_extra", 0, coref.MAX_EXTRA, 0, 1),
+        help=tr("p7_extra_help"), key="p7_extra",
+    )  # fmt: skip
     seed = c2.number_input(
-        tr("p7_seed"), 0, 99, 0, help=tr("p7_seed_help"), key="p7_seed"
+        tr("p7_seed"), 0, 99, urlstate.number("p7_seed", 0, 99, 0, 1), help=tr("p7_seed_help"),
+        key="p7_seed",
     )  # fmt: skip
     words, name_at, pronoun_at = coref.sentence(lang, int(extra))
     st.markdown(f"#### {marked_sentence(words, name_at, pronoun_at, lang)}")
     progress = progress_reporter(tr("p7_training"), 0, 1)
-    res = coref.hear(lang, int(extra), int(seed), _progress=progress)
+    # Five small models trained for the page: the same job queue as every heavy request.
+    cost = budget.estimate(
+        "lstm", coref.HIDDEN, len(words), B=coref.BATCH, calls=coref.STEPS * len(coref.MODELS),
+        quantity="train",
+    )  # fmt: skip
+    with budget.queued(tr, cost):
+        res = coref.hear(lang, int(extra), int(seed), _progress=progress)
     names = {key: model_name(tr, key) for key in coref.MODELS}
     name, pronoun = words[name_at], words[pronoun_at]
 
@@ -82,7 +90,7 @@ def render() -> None:
     st.subheader(tr("p7_map_header"))
     shown = st.radio(
         tr("p7_model"), coref.MODELS, format_func=lambda k: names[k], horizontal=True,
-        key="p7_model",
+        index=urlstate.index("p7_model", coref.MODELS), key="p7_model",
     )  # fmt: skip
     chart = charts.token_heatmap_chart(
         res["C"][shown], words, row=pronoun_at, column=name_at,

@@ -3,15 +3,46 @@ edge, and the Lyapunov spectrum of one chosen point."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import streamlit as st
 
-from longdep.dashboard import budget, charts, data, i18n, urlstate
+from longdep.dashboard import budget, charts, data, i18n, scenes, urlstate
 
 MODES = ("gain_input", "radius_H")
 #: Above this decay rate (nats/step) a gradient explodes (``ld.regime``'s tolerance).
 EXPLODING_RATE = 1e-3
 AXES = {"gain_input": ("p4_x_gain", "p4_y_input"), "radius_H": ("p4_x_radius", "p4_y_H")}
+
+
+#: Key of the heatmap (its click selection) and name of the selection.
+HEAT_KEY, PICK = "p4_heat", "p4_pick"
+
+
+def nearest_pick(event: Any, xs: list[float], ys: list[float]) -> tuple[float, float] | None:
+    """The grid point nearest to the cell clicked on the heatmap (``event``: the chart's
+    selection state), or None when nothing is selected."""
+    try:
+        points = event["selection"][PICK]
+        x, y = float(points[0]["x"]), float(points[0]["y"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    if not (np.isfinite(x) and np.isfinite(y)) or not xs or not ys:
+        return None
+    return min(xs, key=lambda v: abs(v - x)), min(ys, key=lambda v: abs(v - y))
+
+
+def apply_pick(mode: str, xs: list[float], ys: list[float]) -> None:
+    """A new click on the heatmap moves the two point sliders there: their URL values are
+    set and their state dropped, so they start again from the URL in this run."""
+    picked = nearest_pick(st.session_state.get(HEAT_KEY), xs, ys)
+    if picked is None or st.session_state.get("_p4_applied") == (mode, *picked):
+        return
+    st.session_state["_p4_applied"] = (mode, *picked)
+    for key, value in zip((f"p4_lx_{mode}", f"p4_ly_{mode}"), picked, strict=True):
+        st.query_params[key] = urlstate.encode(value)
+        st.session_state.pop(key, None)
 
 
 def lyapunov_section(
@@ -21,6 +52,7 @@ def lyapunov_section(
     st.subheader(tr("p4_lyap_header"))
     st.markdown(tr("p4_lyap_text"))
     xs, ys = list(res["x"]), list(res["y"])
+    apply_pick(mode, xs, ys)
     a, b, c = st.columns(3)
     xv = a.select_slider(
         tr("p4_lyap_point_x"), xs, value=urlstate.choice(f"p4_lx_{mode}", xs, xs[len(xs) // 2]),
@@ -53,6 +85,7 @@ def lyapunov_section(
 def render() -> None:
     tr = i18n.translator()
     st.title(tr("p4_title"))
+    scenes.banner(tr, "landscape")
     st.markdown(tr("p4_intro"))
     left, right = st.columns([1, 3], gap="large")
     with left, st.container(border=True):
@@ -126,13 +159,18 @@ def render() -> None:
             y_log=mode == "radius_H",
             edge=edge,
             marker=point,
+            pick=PICK,
         )
         share = float(np.mean(res["rate"] > EXPLODING_RATE))
         text = tr(
             "desc_heatmap", q=color_title, x=tr(x_key), y=tr(y_key), nx=len(res["x"]),
             ny=len(res["y"]), share=f"{share:.0%}",
         )  # fmt: skip
-        st.altair_chart(chart.properties(description=text), width="stretch")
+        st.altair_chart(
+            chart.properties(description=text), width="stretch", on_select="rerun",
+            selection_mode=PICK, key=HEAT_KEY,
+        )  # fmt: skip
+        st.caption(tr("p4_pick_hint"))
         present = [labels[k] for k in ("measured", "theory") if k in set(res["edge"]["line"])]
         st.caption(
             tr("p4_edges", lines="; ".join(present)) + " " + tr("p4_caption") + " " + tr("p4_units")

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from longdep.dashboard import budget, charts, data, export, i18n, urlstate
+from longdep.dashboard import budget, charts, data, export, i18n, scenes, urlstate
 from longdep.dashboard.charts import sci_from_log10
 
 
@@ -183,6 +183,7 @@ def clipping_section(tr: i18n.Translator, H: int, T: int, seed: int) -> None:
 def render() -> None:
     tr = i18n.translator()
     st.title(tr("p3_title"))
+    scenes.banner(tr, "remedies")
     st.markdown(tr("p3_intro"))
     c1, c2, c3, c4 = st.columns(4)
     H_choices = (16, 32, 64, 128)

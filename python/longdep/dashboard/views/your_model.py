@@ -170,8 +170,23 @@ def show_decay(
         if res["error"]:
             st.warning(tr("p2_overflow", msg=res["error"]), icon=":material/warning:")
             return
+        refs = st.multiselect(
+            tr("p5_compare"), data.REFERENCES, format_func=lambda k: tr(f"rem_{k}"),
+            default=urlstate.choices("p5_refs", data.REFERENCES, []), key="p5_refs",
+            help=tr("p5_compare_help"),
+        )  # fmt: skip
+        H = model.hidden_size
+        curves = [res["curve"].assign(name=tr("p5_yours"))]
+        ref_cost = budget.estimate("lstm", H, T, calls=len(refs))
+        if refs and budget.allowed(
+            tr, ref_cost, "p5r", {"refs": refs, "T": T}, "budget_lower_upload"
+        ):
+            with budget.queued(tr, ref_cost), st.spinner(tr("computing")):
+                for ref in refs:
+                    ref_curve = data.reference_curve(ref, H, T, input_scale, seed)
+                    curves.append(ref_curve.assign(name=tr(f"rem_{ref}")))
         chart = charts.decay_chart(
-            res["curve"].assign(name=tr("p2_measured")),
+            pd.concat(curves, ignore_index=True),
             x_title=tr("axis_distance"),
             y_title=tr("axis_grad"),
             threshold_log10=math.log10(data.HORIZON_THRESHOLD),
