@@ -320,5 +320,9 @@ def test_bad_stacks_and_arguments(tmp_path: Path) -> None:
         ld.Stack.from_state_dict({"weight_hh_l0": np.ones((4, 1)), "weight_hr_l0": np.ones(1)})
     with pytest.raises(ArgumentError, match="cell must be one of"):
         ld.Stack.from_state_dict({}, "transformer")
-    with pytest.raises(ArgumentError, match="sensitivity"):
-        ld.sensitivity(net, x, np.ones(4))
+    # Forward mode runs through a stack too; a perturbation list of the wrong length is refused.
+    np.testing.assert_array_equal(
+        ld.sensitivity(net, x, np.ones(8)), net.sensitivity(x, np.ones(8))
+    )
+    with pytest.raises(ArgumentError, match="perturbations"):
+        ld.sensitivity(net, x, [np.ones(8)] * 3)

@@ -585,6 +585,7 @@ class Stack:
         part: str = "state",
         threads: int | None = None,
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Forward mode through the stack: ``(T, B, L)`` (``(T, L)`` for 2-D x) of
         ``||u^l_t||``, the tangent of layer ``l``'s state after step ``t`` carried from a
@@ -598,7 +599,7 @@ class Stack:
         the norms stay exact far below the smallest float, and the pass runs in chunks
         of steps (memory ``O(chunk * B * sum S_l)`` whatever T is; ``memory_budget``
         sets the chunk). Layers below the top must output their hidden state (no output
-        map).
+        map). ``ld.sensitivity(stack, ...)`` calls this; ``out`` as for it.
         """
         log = require_bool("log", log)
         part = choice("part", part, ("state", "hidden"))
@@ -647,7 +648,7 @@ class Stack:
             below: tuple[np.ndarray, np.ndarray] | None = None
             for layer, cell in enumerate(self.layers):
                 k = xin.shape[0]
-                out = np.empty((k, b, cell.state_size))
+                tan_out = np.empty((k, b, cell.state_size))
                 scales = np.empty((k, b))
                 base = np.where(np.isfinite(offset[layer]), offset[layer], 0.0)
                 u_l = np.ascontiguousarray(tans[layer], dtype)
@@ -657,18 +658,31 @@ class Stack:
                     dxx = np.ascontiguousarray(below[0], dtype)
                     dsc = np.ascontiguousarray(below[1] - base)
                 spec = cell.spec(dtype)
-                _core.tangents(spec, xin, states[layer], u_l, dxx, None, out, dsc, scales)
+                _core.tangents(spec, xin, states[layer], u_l, dxx, None, tan_out, dsc, scales)
                 scales += base
                 keep = cell.hidden_size if part == "hidden" else cell.state_size
                 with np.errstate(divide="ignore"):
-                    sizes = np.log(np.linalg.norm(out[..., :keep], axis=-1))
+                    sizes = np.log(np.linalg.norm(tan_out[..., :keep], axis=-1))
                 res[a : a + k, :, layer] = sizes + scales
-                tans[layer], offset[layer] = out[-1].copy(), scales[-1].copy()
-                below = (out[..., : cell.hidden_size], scales)
+                tans[layer], offset[layer] = tan_out[-1].copy(), scales[-1].copy()
+                below = (tan_out[..., : cell.hidden_size], scales)
                 xin, states[layer] = self._run(cell, xin, states[layer], dtype, n_threads)
         if not log:
             _exp_inplace(res)
-        return res[:, 0] if two_d else res
+        result = res[:, 0] if two_d else res
+        if out is None:
+            return result
+        if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != result.shape:
+            raise ShapeError(
+                f"out must be a float64 array of shape {shape_str(result.shape)}; got "
+                + (
+                    f"{out.dtype} array of shape {shape_str(out.shape)}"
+                    if isinstance(out, np.ndarray)
+                    else type(out).__name__
+                )
+            )
+        out[...] = result
+        return out
 
     def vjp(
         self,
