@@ -54,6 +54,23 @@ TORCH_CELLS: dict[str, tuple[type[RecurrentCell], dict[str, Any]]] = {
 }
 
 
+def _into(out: np.ndarray | None, result: np.ndarray) -> np.ndarray:
+    """`result`, or copied into the caller's `out` (float64 of its shape)."""
+    if out is None:
+        return result
+    if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != result.shape:
+        raise ShapeError(
+            f"out must be a float64 array of shape {shape_str(result.shape)}; got "
+            + (
+                f"{out.dtype} array of shape {shape_str(out.shape)}"
+                if isinstance(out, np.ndarray)
+                else type(out).__name__
+            )
+        )
+    out[...] = result
+    return out
+
+
 def _adjoint_dim(cell: RecurrentCell) -> int:
     """The length of the part of ``dL/ds_t`` reported as ``dL/dh_t``: H, or the
     selective SSM's whole (D, N) state."""
@@ -556,24 +573,7 @@ class Stack:
         )
         if not log:
             _exp_inplace(res)
-        result = res[:, 0] if two_d else res
-        if out is not None:
-            if (
-                not isinstance(out, np.ndarray)
-                or out.dtype != np.float64
-                or out.shape != result.shape
-            ):
-                raise ShapeError(
-                    f"out must be a float64 array of shape {shape_str(result.shape)}; got "
-                    + (
-                        f"{out.dtype} array of shape {shape_str(out.shape)}"
-                        if isinstance(out, np.ndarray)
-                        else type(out).__name__
-                    )
-                )
-            out[...] = result
-            return out
-        return result
+        return _into(out, res[:, 0] if two_d else res)
 
     def sensitivity(
         self,
@@ -669,20 +669,7 @@ class Stack:
                 xin, states[layer] = self._run(cell, xin, states[layer], dtype, n_threads)
         if not log:
             _exp_inplace(res)
-        result = res[:, 0] if two_d else res
-        if out is None:
-            return result
-        if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != result.shape:
-            raise ShapeError(
-                f"out must be a float64 array of shape {shape_str(result.shape)}; got "
-                + (
-                    f"{out.dtype} array of shape {shape_str(out.shape)}"
-                    if isinstance(out, np.ndarray)
-                    else type(out).__name__
-                )
-            )
-        out[...] = result
-        return out
+        return _into(out, res[:, 0] if two_d else res)
 
     def vjp(
         self,

@@ -19,6 +19,7 @@ from ._validate import as_float_array, choice, require_bool
 from .cells import RecurrentCell
 from .core import _check_cell, _initial_state, _prepare_x, forward
 from .errors import ArgumentError, NumericsError, ShapeError
+from .stack import Stack
 from .tasks import Task
 
 __all__ = [
@@ -42,8 +43,6 @@ def with_params(cell: RecurrentCell, params: dict[str, np.ndarray]) -> Recurrent
 
 def _model_params(model: Any) -> dict[str, np.ndarray]:
     """:func:`cell_params` of a cell, or of every layer of a Stack as ``"{k}.{name}"``."""
-    from .stack import Stack
-
     if isinstance(model, Stack):
         return {
             f"{k}.{n}": v for k, c in enumerate(model.layers) for n, v in cell_params(c).items()
@@ -53,8 +52,6 @@ def _model_params(model: Any) -> dict[str, np.ndarray]:
 
 def _with_model_params(model: Any, params: dict[str, np.ndarray]) -> Any:
     """:func:`with_params` of a cell, or of every layer of a Stack (``"{k}.{name}"`` keys)."""
-    from .stack import Stack
-
     if isinstance(model, Stack):
         per: list[dict[str, np.ndarray]] = [{} for _ in model.layers]
         for key, v in params.items():
@@ -69,8 +66,6 @@ def _model_grads(
 ) -> dict[str, np.ndarray]:
     """:func:`param_grads` of a cell or a Stack, keyed like :func:`_model_params`, plus
     ``"x"`` with ``inputs``."""
-    from .stack import Stack
-
     if isinstance(model, Stack):
         per = _stack_param_grads(model, x, dh, truncate=truncate, inputs=inputs)
         out: dict[str, np.ndarray] = {}
@@ -126,8 +121,6 @@ def param_grads(
         dict per layer, bottom first (``h0`` a list of one state per layer; with
         ``inputs=True`` the bottom layer's dict holds ``"x"``).
     """
-    from .stack import Stack
-
     if isinstance(cell, Stack):
         return _stack_param_grads(
             cell, x, dh, h0, truncate=truncate, inputs=inputs, threads=threads
@@ -305,12 +298,6 @@ class TrainResult:
     encoder: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def _is_stack(model: Any) -> bool:
-    from .stack import Stack
-
-    return isinstance(model, Stack)
-
-
 def _loss_and_grads(
     cell: Any,
     params: dict[str, np.ndarray],
@@ -328,7 +315,7 @@ def _loss_and_grads(
         u = np.maximum(pre, 0.0)
     else:
         u = x
-    h = cell.forward(u) if _is_stack(cell) else forward(cell, u)
+    h = cell.forward(u) if isinstance(cell, Stack) else forward(cell, u)
     y = h @ W.T + b
     loss, dy, acc = task.loss(y, target)
     dh = dy @ W
@@ -394,7 +381,7 @@ def train(
         History, trained cell and readout, gradient-curve snapshots. A run whose loss
         or gradients leave the float range stops with ``diverged=True``.
     """
-    if not _is_stack(cell):
+    if not isinstance(cell, Stack):
         cell = _check_cell(cell)
     want = task.input_size if encoder is None else encoder
     if cell.input_size != want:
@@ -465,7 +452,7 @@ def train(
                 if encoder is None
                 else np.maximum(x @ params["encoder_weight"].T + params["encoder_bias"], 0)
             )
-            if np.any(v) and _is_stack(cur):
+            if np.any(v) and isinstance(cur, Stack):
                 # The top layer's curve of the depth x time map.
                 top = cur.grad_norms(xin[:, 0], v, log=True)[:, -1]
                 snapshots[step] = top[::-1].copy()

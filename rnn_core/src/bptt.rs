@@ -478,28 +478,12 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
                     })
                     .collect::<Result<Vec<_>>>()
             })?;
-            let mut params = vec![0.0; cell.param_len()];
-            let mut initial_state = Vec::with_capacity(batch * s);
-            let mut inputs = match want_inputs {
-                true => Some(buffer::<f64>(
-                    steps * batch * i,
-                    "the input gradients dL/dx",
-                )?),
-                false => None,
-            };
-            for (&(b0, n), part) in groups.iter().zip(&parts) {
-                for (p, a) in params.iter_mut().zip(&part.params) {
-                    *p += a.to_f64();
-                }
-                initial_state.extend(part.initial_state.iter().map(|v| v.to_f64()));
-                if let Some(all) = inputs.as_mut() {
-                    for t in 0..steps {
-                        all[(t * batch + b0) * i..(t * batch + b0 + n) * i]
-                            .copy_from_slice(&part.inputs[t * n * i..(t + 1) * n * i]);
-                    }
-                }
-            }
-            return finish_grads(params, initial_state, inputs);
+            let dims = (cell.param_len(), steps, batch, i, want_inputs);
+            let each = groups
+                .iter()
+                .zip(&parts)
+                .map(|(&(b0, n), p)| (b0, n, &p.params[..], &p.initial_state[..], &p.inputs[..]));
+            return combine_grads(dims, each);
         }
     }
     let running = effective_threads(threads).min(batch).max(1);
@@ -563,8 +547,23 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
             })
             .collect::<Result<Vec<_>>>()
     })?;
-    let mut params = vec![0.0; cell.param_len()];
-    let mut initial_state = Vec::with_capacity(batch * s);
+    let dims = (cell.param_len(), steps, batch, i, want_inputs);
+    let each = lanes
+        .iter()
+        .enumerate()
+        .map(|(b, (acc, g, dx))| (b, 1, &acc[..], &g[..], &dx[..]));
+    combine_grads(dims, each)
+}
+
+/// The gradients of every group of lanes `(b0, n, params, initial states (n, S), inputs
+/// (T, n, I))` summed (parameters) and placed (states, inputs) into the batch's arrays,
+/// unless they overflowed. `dims` is `(param_len, T, B, I, want_inputs)`.
+fn combine_grads<'a, F: Real>(
+    (len, steps, batch, i, want_inputs): (usize, usize, usize, usize, bool),
+    parts: impl Iterator<Item = (usize, usize, &'a [F], &'a [F], &'a [f64])>,
+) -> Result<ParamGrads> {
+    let mut params = vec![0.0; len];
+    let mut initial_state = Vec::new();
     let mut inputs = match want_inputs {
         true => Some(buffer::<f64>(
             steps * batch * i,
@@ -572,15 +571,15 @@ pub fn param_grads<F: Real, C: Cell<F> + ?Sized>(
         )?),
         false => None,
     };
-    for (b, (acc, g, dx)) in lanes.iter().enumerate() {
+    for (b0, n, acc, g, dx) in parts {
         for (p, a) in params.iter_mut().zip(acc) {
             *p += a.to_f64();
         }
         initial_state.extend(g.iter().map(|v| v.to_f64()));
         if let Some(all) = inputs.as_mut() {
             for t in 0..steps {
-                all[(t * batch + b) * i..(t * batch + b + 1) * i]
-                    .copy_from_slice(&dx[t * i..(t + 1) * i]);
+                all[(t * batch + b0) * i..(t * batch + b0 + n) * i]
+                    .copy_from_slice(&dx[t * n * i..(t + 1) * n * i]);
             }
         }
     }
