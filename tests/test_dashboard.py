@@ -122,8 +122,9 @@ def test_decay_page_plots_log10_norms_against_distance_with_titled_axes(lang):
 
 def test_decay_page_reaches_below_the_float64_range_at_long_t():
     at = _run_page("decay", "en")
-    at.select_slider(key="p2_T").set_value(100_000).run()
-    at.slider(key="p2_radius_elman").set_value(0.5).run()
+    at.select_slider(key="p2_T").set_value(100_000)
+    at.slider(key="p2_radius_elman").set_value(0.5)
+    at.button(key="p2_form_go").click().run()  # the form's values count on Compute
     assert not at.exception
     curve = _datasets(at)[0]
     measured = curve[curve["kind"] == "measured"]
@@ -136,9 +137,10 @@ def test_decay_page_reaches_below_the_float64_range_at_long_t():
 
 def test_decay_page_linear_cell_overflow_is_a_warning_not_an_exception():
     at = _run_page("decay", "en")
-    at.selectbox(key="p2_nl").set_value("linear").run()
-    at.slider(key="p2_radius_elman").set_value(1.5).run()
-    at.slider(key="p2_input").set_value(1.0).run()
+    at.selectbox(key="p2_nl").set_value("linear")
+    at.slider(key="p2_radius_elman").set_value(1.5)
+    at.slider(key="p2_input").set_value(1.0)
+    at.button(key="p2_form_go").click().run()
     assert not at.exception
     assert at.warning and "float" in at.warning[0].value
 
@@ -147,7 +149,8 @@ def test_decay_page_asks_before_a_minute_long_computation():
     at = _run_page("decay", "en")
     at.selectbox(key="p2_kind").set_value("lstm")
     at.select_slider(key="p2_H").set_value(512)
-    at.select_slider(key="p2_T").set_value(200_000).run()  # 10^6: refused (test_dashboard_budget)
+    at.select_slider(key="p2_T").set_value(200_000)  # 10^6: refused (test_dashboard_budget)
+    at.button(key="p2_form_go").click().run()
     assert not at.exception
     assert not _specs(at)  # nothing computed yet
     assert at.button(key="p2_go").label == i18n.text("budget_go", "en")

@@ -305,7 +305,8 @@ def test_a_job_that_leaves_the_line_frees_its_place_and_a_failing_job_its_slot()
 def test_decay_page_asks_and_computes_nothing_until_confirmed(monkeypatch):
     monkeypatch.setenv("LONGDEP_DASHBOARD_CONFIRM_S", "0.001")  # every setting "heavy"
     at = _page("decay")
-    at.number_input(key="p2_seed").set_value(4242).run()
+    at.number_input(key="p2_seed").set_value(4242)
+    at.button(key="p2_form_go").click().run()
     assert not at.exception
     assert _charts(at) == 0
     assert "s of computation" in at.info[0].value
@@ -321,7 +322,8 @@ def test_decay_page_at_its_maximum_refuses_and_says_why(lang):
     at.selectbox(key="p2_kind").set_value("lstm")
     at.select_slider(key="p2_H").set_value(512)
     at.checkbox(key="p2_f64").check()
-    at.select_slider(key="p2_T").set_value(1_000_000).run()
+    at.select_slider(key="p2_T").set_value(1_000_000)
+    at.button(key="p2_form_go").click().run()
     assert not at.exception
     assert _charts(at) == 0
     assert not [b for b in at.button if b.key == "p2_go"]
@@ -335,7 +337,8 @@ def test_landscape_full_grid_refuses_before_computing():
     at.slider(key="p4_nx").set_value(100)
     at.slider(key="p4_ny_gain_input").set_value(100)
     at.select_slider(key="p4_T").set_value(5000)
-    at.select_slider(key="p4_H").set_value(128).run()
+    at.select_slider(key="p4_H").set_value(128)
+    at.button(key="p4_form_go").click().run()
     assert not at.exception
     assert _charts(at) == 0
     assert i18n.text("budget_lower_grid", "en") in at.error[0].value
@@ -354,7 +357,8 @@ def test_tiny_files_declaring_huge_inputs_are_refused_on_the_page():
     assert not at.exception and _charts(at) == 0 and at.error
     at = _weights_page("wide.npz", _lstm_npz(1, 8192)).run()  # within it: 10^4 steps run
     assert not at.exception and _charts(at) == 1
-    at.select_slider(key="p5_T").set_value(100_000).run()  # 13 GB of inputs: refused
+    at.select_slider(key="p5_T").set_value(100_000)
+    at.button(key="p5_form_go").click().run()  # 13 GB of inputs: refused
     assert not at.exception
     assert "GB of memory" in at.error[0].value and _charts(at) == 0
 
@@ -390,6 +394,7 @@ def test_a_queued_session_shows_its_place_and_leaves_the_line_when_it_stops(monk
     threading.Thread(target=holder, daemon=True).start()
     held.wait(10)
     at.number_input(key="p2_seed").set_value(777)
+    at.button(key="p2_form_go").click()
     runner = threading.Thread(target=at.run, daemon=True)
     runner.start()
     deadline = time.monotonic() + 30

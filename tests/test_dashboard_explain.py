@@ -157,7 +157,8 @@ def test_an_exploding_case_shows_its_growth_rate_and_no_infinity(lang):
 def test_decay_page_exploding_gradient_reports_growth_not_a_horizon():
     tr = i18n.translator("en")
     at = _run_page("decay", "en")
-    at.slider(key="p2_radius_elman").set_value(2.0).run()
+    at.slider(key="p2_radius_elman").set_value(2.0)
+    at.button(key="p2_form_go").click().run()  # the form's values count on Compute
     assert not at.exception
     want = data.decay("elman", "tanh", "normal", 64, 10_000, 2.0, 0.1, 0, False)["metrics"]
     cell = ld.init.elman(64, rho=2.0, input_scale=0.1, seed=0)

@@ -234,7 +234,8 @@ def test_the_heatmap_shows_the_chosen_model_and_more_words_move_the_pronoun():
     assert not at.exception
     second = _frames(_charts(at)[1])[0]
     assert len(first) == len(second) and not np.allclose(first["share"], second["share"])
-    at.slider(key="p7_extra").set_value(10).run()
+    at.slider(key="p7_extra").set_value(10)
+    at.button(key="p7_form_go").click().run()  # the form's values count on Compute
     assert not at.exception
     _, _, p = coref.sentence("en", 10)
     _, outline, _ = _frames(_charts(at)[1])

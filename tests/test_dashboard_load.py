@@ -45,6 +45,7 @@ def _decay(at: AppTest, seed: int) -> budget.Cost:
     at.select_slider(key="p2_H").set_value(256)
     at.select_slider(key="p2_T").set_value(50_000)
     at.number_input(key="p2_seed").set_value(seed)
+    at.button(key="p2_form_go").click()  # the form's values count on Compute
     return budget.decay_cost({"kind": "lstm", "H": 256, "T": 50_000, "float64": False})
 
 
@@ -52,6 +53,7 @@ def _remedies(at: AppTest, seed: int) -> budget.Cost:
     at.select_slider(key="p3_H").set_value(128)
     at.select_slider(key="p3_T").set_value(10_000)
     at.number_input(key="p3_seed").set_value(seed)
+    at.button(key="p3_form_go").click()
     return budget.remedies_cost(128, 10_000, budget.data.REMEDIES)
 
 
@@ -59,6 +61,7 @@ def _landscape(at: AppTest, seed: int) -> budget.Cost:
     at.slider(key="p4_nx").set_value(30)
     at.select_slider(key="p4_T").set_value(2000)
     at.number_input(key="p4_seed").set_value(seed)
+    at.button(key="p4_form_go").click()
     cost = budget.landscape_cost("gain_input", 30, 10, 2000, 64)
     return cost + budget.lyapunov_cost(64, 2000, 16)
 

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from test_dashboard import SHIM, VIEWS, _datasets, _specs
 
 from longdep.dashboard import charts, data, export, i18n, uploads
+from longdep.dashboard.views import training, your_model
 
 #: Per page: widget key -> (AppTest accessor, a value other than the default). Small
 #: sizes keep every run short.
@@ -54,7 +55,7 @@ CONTROLS: dict[str, dict[str, tuple[str, Any]]] = {
         "p4_seed": ("number_input", 1),
         "p4_k": ("slider", 3),
     },
-    "your_model": {"p5_dir": ("text_input", "no-such-folder")},
+    "your_model": {"p5_tab": ("tab", "sweep"), "p5_dir": ("text_input", "no-such-folder")},
     "training": {
         "p6_task": ("selectbox", "copy"),
         "p6_T": ("select_slider", 10),
@@ -67,6 +68,7 @@ CONTROLS: dict[str, dict[str, tuple[str, Any]]] = {
         "p6_c": ("select_slider", 3.0),
         "p6_seed": ("number_input", 4),
         "p6_dir": ("text_input", "train-x"),
+        "p6_tab": ("tab", "clip"),
     },
     "hear": {
         "p7_extra": ("slider", 3),
@@ -97,8 +99,41 @@ def _open(page: str, lang: str | None, params: dict[str, Any] | None = None) -> 
     return at
 
 
+#: The i18n keys of the tabs' labels, by the tabs' key and the tab's id in the URL.
+TABS = {"p5_tab": your_model.TABS, "p6_tab": training.TABS}
+
+
+class _Tabs:
+    """``st.tabs`` as a control of :data:`CONTROLS`: its value is the open tab's id.
+    AppTest cannot click a tab; the user's click sets the tabs' state to a label."""
+
+    def __init__(self, at: AppTest, key: str) -> None:
+        self.at, self.key = at, key
+        lang = at.session_state["lang"] if "lang" in at.session_state else "en"
+        self.labels = {i18n.text(name, lang): tab for tab, name in TABS[key].items()}
+        self.ids = {tab: label for label, tab in self.labels.items()}
+
+    @property
+    def value(self) -> str:
+        return self.labels[self.at.session_state[self.key]]
+
+    def set_value(self, tab: str) -> _Tabs:
+        self.at.session_state[self.key] = self.ids[tab]
+        return self
+
+
 def _widget(at: AppTest, kind: str, key: str) -> Any:
+    if kind == "tab":
+        return _Tabs(at, key)
     return getattr(at, kind)(key=key)
+
+
+def _submit(at: AppTest, widget: Any) -> None:
+    """Click the Compute button of the form that holds ``widget`` (if it is in one)."""
+    form = getattr(getattr(widget, "proto", None), "form_id", "")
+    if form:
+        buttons = [b for b in at.button if b.proto.form_id == form and b.proto.is_form_submitter]
+        buttons[0].click()
 
 
 def _values(at: AppTest, page: str) -> dict[str, Any]:
@@ -130,8 +165,9 @@ def test_a_link_with_the_query_params_reproduces_the_view_exactly(page, lang):
     for key, (kind, value) in CONTROLS[page].items():
         # (the cell stays the Elman one, whose controls are the most numerous)
         assert defaults[key] != value or key == "p2_kind", f"{key}: pick a non-default value"
-        _widget(at, kind, key).set_value(value)
+        widget = _widget(at, kind, key).set_value(value)
         if page != "training":  # a form: its values count when Train is pressed
+            _submit(at, widget)  # a control of a form counts when its Compute is pressed
             at.run()  # one at a time: a control's range may follow another's value
             assert not at.exception, [e.value for e in at.exception]
     if page == "training":

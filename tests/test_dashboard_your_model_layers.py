@@ -56,7 +56,8 @@ def _upload(filename: str, payload: bytes, lang: str = "en") -> AppTest:
     at.switch_page(str(YOUR_MODEL)).run()
     at.file_uploader(key="p5_file").upload(filename, payload).run()
     if any(getattr(w, "key", None) == "p5_T" for w in at.select_slider):
-        at.select_slider(key="p5_T").set_value(T).run()
+        at.select_slider(key="p5_T").set_value(T)
+        at.button(key="p5_form_go").click().run()  # the form's values count on Compute
     return at
 
 

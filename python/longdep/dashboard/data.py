@@ -79,6 +79,8 @@ MODERN_REMEDIES = tuple(ld.kinds.modern())
 #: Everything page 3 compares, in legend order.
 REMEDIES = CLASSIC_REMEDIES + MODERN_REMEDIES
 _CACHE: dict[str, Any] = {"max_entries": 64, "show_spinner": False}
+#: ``_progress(fraction)`` of a long computation (see ``longdep.dashboard.progress``).
+Progress = Callable[[float], None]
 
 
 def inputs(T: int, seed: int, *, float64: bool = True) -> np.ndarray:
@@ -281,20 +283,32 @@ def _fit_input(x: np.ndarray, cell: Any, seed: int) -> np.ndarray:
 
 @st.cache_data(**_CACHE)
 def remedies(
-    H: int, T: int, input_scale: float, seed: int, gru_chrono: bool = False
+    H: int,
+    T: int,
+    input_scale: float,
+    seed: int,
+    gru_chrono: bool = False,
+    _progress: Progress | None = None,
 ) -> dict[str, Any]:
     """All remedies on one input sequence: ``curves`` (name, distance, log_norm) and
     ``metrics`` (name, decay_rate, memory_horizon, regime), ``errors`` (name -> message).
     ``gru_chrono`` gives the GRU chrono init (see :func:`remedy_cells`); each cell is
-    cached on its own, so toggling it recomputes the GRU only."""
+    cached on its own, so toggling it recomputes the GRU only. ``_progress(fraction)`` is
+    called with 0.0 at the start and after every remedy (not part of the cache key)."""
     frames, metrics, errors = [], [], {}
-    for name in REMEDIES:
+    if _progress is not None:
+        _progress(0.0)
+    for k, name in enumerate(REMEDIES):
+        if _progress is not None and k:
+            _progress(k / len(REMEDIES))
         one = _remedy(name, H, T, input_scale, seed, gru_chrono and name == "gru")
         if isinstance(one, str):
             errors[name] = one
             continue
         frames.append(one[["name", "distance", "log_norm"]])
         metrics.append(ld.analysis.compare_metrics(one))
+    if _progress is not None:
+        _progress(1.0)
     curves = pd.concat(frames, ignore_index=True)
     table = pd.concat(metrics, ignore_index=True)
     keep = ["name", "decay_rate", "memory_horizon", "regime"]
@@ -405,13 +419,24 @@ def _landscape_cell(
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def landscape(
-    mode: str, nx: int, ny: int, T: int, H: int, input_scale: float, seed: int
+    mode: str,
+    nx: int,
+    ny: int,
+    T: int,
+    H: int,
+    input_scale: float,
+    seed: int,
+    _progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Decay rate (nats per step) and memory horizon (steps, inf if never reached) on a
     grid of tanh Elman cells; ``edge`` lines (x, y, line) where the measured decay rate
     changes sign, and the theory: mean-field order-to-chaos edge (``gain_input``, H and
-    the input scale fixed per point) or rho = 1 (``radius_H``, input scale fixed)."""
+    the input scale fixed per point) or rho = 1 (``radius_H``, input scale fixed).
+    ``_progress(fraction)`` is called with 0.0 at the start and after every row of the
+    grid (1.0 after the last); it is not part of the cache key."""
     xs, ys = landscape_axes(mode, nx, ny)
+    if _progress is not None:
+        _progress(0.0)
     x = inputs(T, seed)
     rate = np.full((len(ys), len(xs)), np.nan)
     horizon = np.full_like(rate, np.nan)
@@ -423,6 +448,8 @@ def landscape(
             except ld.LongdepError:
                 continue
             rate[i, j], horizon[i, j] = m["decay_rate"], m["memory_horizon"]
+        if _progress is not None:
+            _progress((i + 1) / len(ys))
     edges = [_measured_edge(rate, xs, ys)]
     if mode == "gain_input":
         edges.append(chaos_edge_theory())
@@ -599,8 +626,6 @@ PRETRAIN_PRESET: dict[str, Any] = {
     "H": 32, "short": 20, "long": 100, "pre_steps": 200, "fine_steps": 200,
     "lr": 5e-3, "c": 1.0, "seed": 0,
 }  # fmt: skip
-
-Progress = Callable[[float], None]
 
 
 def _ticker(total: int, progress: Progress | None) -> Callable[[int, dict[str, Any]], None]:

@@ -71,6 +71,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "全部在对数域中计算。",
     },
     "computing": {"en": "Computing…", "zh": "计算中…"},
+    "form_compute": {"en": "Compute", "zh": "计算"},
+    "form_compute_help": {
+        "en": "Moving a control computes nothing: the new settings count when you press "
+        "this button.",
+        "zh": "移动控件不会触发计算：按下此按钮后新的设置才会生效。",
+    },
+    "p4_progress": {
+        "en": "Computing the grid: {rows} rows of {cols} cells…",
+        "zh": "正在计算网格：{rows} 行，每行 {cols} 个格点…",
+    },
+    "p5_ref_progress": {
+        "en": "Reference curves: {i} of {n} computed…",
+        "zh": "参考曲线：已计算 {i} / {n} 条…",
+    },
+    "p3_progress": {
+        "en": "Computing the curves of {n} cells…",
+        "zh": "正在计算 {n} 种单元的曲线…",
+    },
     "seconds": {"en": "{s:.2f} s", "zh": "{s:.2f} 秒"},
     "p4_pick_hint": {
         "en": "Click a cell of the map to inspect that point's Lyapunov spectrum below.",

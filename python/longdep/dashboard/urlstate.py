@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
+
+from . import i18n
 
 __all__ = [
     "MAX_TEXT",
@@ -46,6 +48,7 @@ __all__ = [
     "link_box",
     "number",
     "sync",
+    "tabs",
     "text",
 ]
 
@@ -95,14 +98,14 @@ def _bind(key: str, default: Any, encoder: Callable[[Any], str] = encode) -> str
     return raw if isinstance(raw, str) and len(raw) <= MAX_TEXT else None
 
 
-def _publish(key: str, initial: T) -> T:
+def _publish(key: str, initial: T, encoder: Callable[[Any], str] = encode) -> T:
     """Write the widget's value into the URL now, while the page runs: its state if it
     has one (a rerun after the user moved it), else ``initial``. Browsers are sent the
     URL with the page's elements; what is written after the last element may reach the
     address bar one run late. :func:`sync` checks again at the end."""
     value = st.session_state[key] if key in st.session_state else initial
     try:
-        new = encode(value)
+        new = encoder(value)
         if value is not None and st.query_params.get(key) != new:
             st.query_params[key] = new
     except Exception:  # never let the address bar break a page
@@ -182,6 +185,34 @@ def text(key: str, default: str = "") -> str:
     raw = _bind(key, default)
     ok = raw is not None and "\n" not in raw and "\r" not in raw
     return _publish(key, raw if ok and raw is not None else default)
+
+
+def tabs(key: str, names: Mapping[str, str]) -> Sequence[Any]:
+    """``st.tabs`` over ``names`` (tab id -> i18n key of its label), the open tab in the
+    URL by its id (``?p6_tab=clip``), not by its translated label.
+
+    The URL's tab opens when the page is first shown in the session; an unknown id opens
+    the first tab. After that the widget keeps the user's tab (also across a language
+    switch, which changes the labels). The widget's ``default`` stays the first tab:
+    Streamlit counts ``default`` in the widget's identity, so a default that followed the
+    URL would make a new widget, and lose a click, whenever the URL changed."""
+    lang = i18n.current_language()
+    labels = {tab_id: i18n.text(name, lang) for tab_id, name in names.items()}
+    ids = {i18n.text(name, other): tab_id for tab_id, name in names.items() for other in i18n.LANGS}
+    first = next(iter(labels))
+
+    def encoder(label: object) -> str:
+        return ids.get(label, first) if isinstance(label, str) else first
+
+    raw = _bind(key, labels[first], encoder)
+    if key in st.session_state:  # the user's tab, in this run's language
+        open_id = encoder(st.session_state[key])
+    else:
+        open_id = raw if raw in labels else first
+    if st.session_state.get(key) != labels[open_id]:
+        st.session_state[key] = labels[open_id]
+    _publish(key, labels[open_id], encoder)
+    return st.tabs(list(labels.values()), key=key, on_change="rerun")
 
 
 def begin() -> None:

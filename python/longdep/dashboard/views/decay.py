@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from longdep.dashboard import budget, charts, data, export, i18n, scenes, urlstate
+from longdep.dashboard.progress import compute_form
 from longdep.dashboard.views import remedies
 
 H_CHOICES = (8, 16, 32, 64, 128, 256, 512)
@@ -52,51 +53,55 @@ def metric_row(tr: i18n.Translator, metrics: dict, seconds: float, T: int | None
 
 
 def controls(tr: i18n.Translator) -> dict:
+    """The cell kind (live: it decides which controls follow), the form of the settings
+    that are computed on Compute, then the chart's own controls (live: drawing only)."""
     kind = st.selectbox(
         tr("ctl_cell"), data.CELL_KINDS, format_func=lambda k: tr(f"cell_{k}"), key="p2_kind",
         index=urlstate.index("p2_kind", data.CELL_KINDS),
     )  # fmt: skip
     elman = kind == "elman"
-    nonlinearity = st.selectbox(
-        tr("ctl_nonlinearity"),
-        ("tanh", "relu", "linear"),
-        format_func=lambda k: tr(f"nl_{k}"),
-        index=urlstate.index("p2_nl", ("tanh", "relu", "linear")),
-        key="p2_nl",
-        disabled=not elman,
-    )
-    init = st.selectbox(
-        tr("ctl_init"),
-        ("normal", "orthogonal", "identity"),
-        format_func=lambda k: tr(f"init_{k}"),
-        index=urlstate.index("p2_init", ("normal", "orthogonal", "identity")),
-        key="p2_init",
-        disabled=not elman,
-    )
-    H = st.select_slider(
-        tr("ctl_H"), H_CHOICES, value=urlstate.choice("p2_H", H_CHOICES, 64), key="p2_H"
-    )
-    T = st.select_slider(
-        tr("ctl_T"), data.T_CHOICES, value=urlstate.choice("p2_T", data.T_CHOICES, 10_000),
-        format_func=format_steps, key="p2_T",
-    )  # fmt: skip
-    radius = 1.0
-    if kind in RADIUS:  # the 2023–2025 kinds run with their papers' initialisation
-        label, lo, hi, step, default = RADIUS[kind]
-        key = f"p2_radius_{kind}"
-        radius = st.slider(
-            tr(label), lo, hi, urlstate.number(key, lo, hi, default, step), step, key=key
+    with compute_form(tr, "p2_form"):
+        nonlinearity = st.selectbox(
+            tr("ctl_nonlinearity"),
+            ("tanh", "relu", "linear"),
+            format_func=lambda k: tr(f"nl_{k}"),
+            index=urlstate.index("p2_nl", ("tanh", "relu", "linear")),
+            key="p2_nl",
+            disabled=not elman,
         )
-    else:
-        st.caption(tr("p2_paper_init"))
-    input_scale = st.slider(
-        tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p2_input", 0.0, 3.0, 0.1, 0.05),
-        0.05, key="p2_input", disabled=kind == "lru",
-    )  # fmt: skip
-    seed = st.number_input(
-        tr("ctl_seed"), 0, 1_000_000, urlstate.number("p2_seed", 0, 1_000_000, 0), key="p2_seed"
-    )
-    float64 = st.checkbox(tr("ctl_float64"), urlstate.flag("p2_f64", False), key="p2_f64")
+        init = st.selectbox(
+            tr("ctl_init"),
+            ("normal", "orthogonal", "identity"),
+            format_func=lambda k: tr(f"init_{k}"),
+            index=urlstate.index("p2_init", ("normal", "orthogonal", "identity")),
+            key="p2_init",
+            disabled=not elman,
+        )
+        H = st.select_slider(
+            tr("ctl_H"), H_CHOICES, value=urlstate.choice("p2_H", H_CHOICES, 64), key="p2_H"
+        )
+        T = st.select_slider(
+            tr("ctl_T"), data.T_CHOICES, value=urlstate.choice("p2_T", data.T_CHOICES, 10_000),
+            format_func=format_steps, key="p2_T",
+        )  # fmt: skip
+        radius = 1.0
+        if kind in RADIUS:  # the 2023–2025 kinds run with their papers' initialisation
+            label, lo, hi, step, default = RADIUS[kind]
+            key = f"p2_radius_{kind}"
+            radius = st.slider(
+                tr(label), lo, hi, urlstate.number(key, lo, hi, default, step), step, key=key
+            )
+        else:
+            st.caption(tr("p2_paper_init"))
+        input_scale = st.slider(
+            tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p2_input", 0.0, 3.0, 0.1, 0.05),
+            0.05, key="p2_input", disabled=kind == "lru",
+        )  # fmt: skip
+        seed = st.number_input(
+            tr("ctl_seed"), 0, 1_000_000, urlstate.number("p2_seed", 0, 1_000_000, 0),
+            key="p2_seed",
+        )  # fmt: skip
+        float64 = st.checkbox(tr("ctl_float64"), urlstate.flag("p2_f64", False), key="p2_f64")
     log_x = st.toggle(tr("ctl_log_x"), urlstate.flag("p2_logx", False), key="p2_logx")
     y_decades = remedies.y_range_control(tr, "p2_ydec")
     return {

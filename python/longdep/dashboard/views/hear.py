@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from longdep.dashboard import budget, charts, coref, i18n, urlstate
-from longdep.dashboard.views.training import progress_reporter
+from longdep.dashboard.progress import compute_form, reporter
 
 
 def model_name(tr: i18n.Translator, key: str) -> str:
@@ -38,18 +38,21 @@ def render() -> None:
     tr = i18n.translator(lang)
     st.title(tr("p7_title"))
     st.markdown(tr("p7_intro"))
-    c1, c2 = st.columns([3, 1])
-    extra = c1.slider(
-        tr("p7_extra"), 0, coref.MAX_EXTRA, urlstate.number("p7_extra", 0, coref.MAX_EXTRA, 0, 1),
-        help=tr("p7_extra_help"), key="p7_extra",
-    )  # fmt: skip
-    seed = c2.number_input(
-        tr("p7_seed"), 0, 99, urlstate.number("p7_seed", 0, 99, 0, 1), help=tr("p7_seed_help"),
-        key="p7_seed",
-    )  # fmt: skip
+    # Five models are trained per setting: the controls count when Compute is pressed.
+    with compute_form(tr, "p7_form", width="content"):
+        c1, c2 = st.columns([3, 1])
+        extra = c1.slider(
+            tr("p7_extra"), 0, coref.MAX_EXTRA,
+            urlstate.number("p7_extra", 0, coref.MAX_EXTRA, 0, 1), help=tr("p7_extra_help"),
+            key="p7_extra",
+        )  # fmt: skip
+        seed = c2.number_input(
+            tr("p7_seed"), 0, 99, urlstate.number("p7_seed", 0, 99, 0, 1),
+            help=tr("p7_seed_help"), key="p7_seed",
+        )  # fmt: skip
     words, name_at, pronoun_at = coref.sentence(lang, int(extra))
     st.markdown(f"#### {marked_sentence(words, name_at, pronoun_at, lang)}")
-    progress = progress_reporter(tr("p7_training"), 0, 1)
+    progress = reporter(tr("p7_training"), 0, 1)
     # Five small models trained for the page: the same job queue as every heavy request.
     cost = budget.estimate(
         "lstm", coref.HIDDEN, len(words), B=coref.BATCH, calls=coref.STEPS * len(coref.MODELS),

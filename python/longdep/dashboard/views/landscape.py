@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from longdep.dashboard import budget, charts, data, i18n, scenes, urlstate
+from longdep.dashboard.progress import compute_form, reporter
 
 MODES = ("gain_input", "radius_H")
 #: Above this decay rate (nats/step) a gradient explodes (``ld.regime``'s tolerance).
@@ -53,20 +54,23 @@ def lyapunov_section(
     st.markdown(tr("p4_lyap_text"))
     xs, ys = list(res["x"]), list(res["y"])
     apply_pick(mode, xs, ys)
-    a, b, c = st.columns(3)
-    xv = a.select_slider(
-        tr("p4_lyap_point_x"), xs, value=urlstate.choice(f"p4_lx_{mode}", xs, xs[len(xs) // 2]),
-        format_func=lambda v: f"{v:.3g}", key=f"p4_lx_{mode}",
-    )  # fmt: skip
-    yv = b.select_slider(
-        tr("p4_lyap_point_y"), ys, value=urlstate.choice(f"p4_ly_{mode}", ys, ys[len(ys) // 2]),
-        format_func=lambda v: f"{v:.3g}", key=f"p4_ly_{mode}",
-    )  # fmt: skip
-    size = int(yv) if mode == "radius_H" else H
-    k = c.slider(
-        tr("p4_lyap_k"), 1, min(size, 32), urlstate.number("p4_k", 1, min(size, 32), min(size, 16)),
-        key="p4_k",
-    )  # fmt: skip
+    with compute_form(tr, "p4_lyap_form", width="content"):  # a click on the map also picks
+        a, b, c = st.columns(3)
+        xv = a.select_slider(
+            tr("p4_lyap_point_x"), xs,
+            value=urlstate.choice(f"p4_lx_{mode}", xs, xs[len(xs) // 2]),
+            format_func=lambda v: f"{v:.3g}", key=f"p4_lx_{mode}",
+        )  # fmt: skip
+        yv = b.select_slider(
+            tr("p4_lyap_point_y"), ys,
+            value=urlstate.choice(f"p4_ly_{mode}", ys, ys[len(ys) // 2]),
+            format_func=lambda v: f"{v:.3g}", key=f"p4_ly_{mode}",
+        )  # fmt: skip
+        size = int(yv) if mode == "radius_H" else H
+        k = c.slider(
+            tr("p4_lyap_k"), 1, min(size, 32),
+            urlstate.number("p4_k", 1, min(size, 32), min(size, 16)), key="p4_k",
+        )  # fmt: skip
     with budget.queued(tr, budget.lyapunov_cost(size, T, int(k))), st.spinner(tr("computing")):
         lam = data.lyapunov(mode, float(xv), float(yv), H, input_scale, T, seed, int(k))
     left, right = st.columns([3, 1], gap="large")
@@ -97,42 +101,50 @@ def render() -> None:
             tr("p4_quantity"), ("rate", "horizon"), format_func=lambda q: tr(f"q_{q}"), key="p4_q",
             index=urlstate.index("p4_q", ("rate", "horizon")),
         )  # fmt: skip
-        nx = st.slider(tr("p4_nx"), 5, 100, urlstate.number("p4_nx", 5, 100, 30), key="p4_nx")
-        ny_max = 100 if mode == "gain_input" else 24
-        ny_default = min(10, ny_max) if mode == "gain_input" else 6
-        ny_key = f"p4_ny_{mode}"
-        ny = st.slider(
-            tr("p4_ny"), 3, ny_max, urlstate.number(ny_key, 3, ny_max, ny_default), key=ny_key
-        )
-        T_choices = (200, 500, 1000, 2000, 5000)
-        T = st.select_slider(
-            tr("ctl_T"), T_choices, value=urlstate.choice("p4_T", T_choices, 1000),
-            format_func=lambda t: f"{t:,}", key="p4_T",
-        )  # fmt: skip
-        if mode == "gain_input":
-            H_choices = (16, 32, 64, 128)
-            H = st.select_slider(
-                tr("ctl_H"), H_choices, value=urlstate.choice("p4_H", H_choices, 64), key="p4_H"
+        # The mode and the quantity shown stay live (the first decides the form's controls,
+        # the second only redraws); the grid is computed on Compute.
+        with compute_form(tr, "p4_form"):
+            nx = st.slider(tr("p4_nx"), 5, 100, urlstate.number("p4_nx", 5, 100, 30), key="p4_nx")
+            ny_max = 100 if mode == "gain_input" else 24
+            ny_default = min(10, ny_max) if mode == "gain_input" else 6
+            ny_key = f"p4_ny_{mode}"
+            ny = st.slider(
+                tr("p4_ny"), 3, ny_max, urlstate.number(ny_key, 3, ny_max, ny_default), key=ny_key
             )
-            input_scale = 0.0
-        else:
-            H = 64
-            input_scale = st.slider(
-                tr("ctl_input_scale"), 0.0, 2.0, urlstate.number("p4_in", 0.0, 2.0, 0.5, 0.05),
-                0.05, key="p4_in",
+            T_choices = (200, 500, 1000, 2000, 5000)
+            T = st.select_slider(
+                tr("ctl_T"), T_choices, value=urlstate.choice("p4_T", T_choices, 1000),
+                format_func=lambda t: f"{t:,}", key="p4_T",
             )  # fmt: skip
-        seed = st.number_input(
-            tr("ctl_seed"), 0, 1_000_000, urlstate.number("p4_seed", 0, 1_000_000, 0),
-            key="p4_seed",
-        )  # fmt: skip
+            if mode == "gain_input":
+                H_choices = (16, 32, 64, 128)
+                H = st.select_slider(
+                    tr("ctl_H"), H_choices, value=urlstate.choice("p4_H", H_choices, 64),
+                    key="p4_H",
+                )  # fmt: skip
+                input_scale = 0.0
+            else:
+                H = 64
+                input_scale = st.slider(
+                    tr("ctl_input_scale"), 0.0, 2.0,
+                    urlstate.number("p4_in", 0.0, 2.0, 0.5, 0.05), 0.05, key="p4_in",
+                )  # fmt: skip
+            seed = st.number_input(
+                tr("ctl_seed"), 0, 1_000_000, urlstate.number("p4_seed", 0, 1_000_000, 0),
+                key="p4_seed",
+            )  # fmt: skip
     H, T, seed = int(H), int(T), int(seed)
     with right:
         cost = budget.landscape_cost(mode, int(nx), int(ny), T, H)
         asked = {"mode": mode, "nx": nx, "ny": ny, "T": T, "H": H, "in": input_scale, "seed": seed}
         if not budget.allowed(tr, cost, "p4", asked, "budget_lower_grid"):
             return
-        with budget.queued(tr, cost), st.spinner(tr("computing")):
-            res = data.landscape(mode, int(nx), int(ny), T, H, float(input_scale), seed)
+        xs, ys = data.landscape_axes(mode, int(nx), int(ny))
+        with budget.queued(tr, cost):  # the bar advances row by row (a cached grid: no bar)
+            progress = reporter(tr("p4_progress", rows=len(ys), cols=len(xs)))
+            res = data.landscape(
+                mode, int(nx), int(ny), T, H, float(input_scale), seed, _progress=progress
+            )
         heat = st.container()  # filled after the point below is picked, to mark it
     point = lyapunov_section(tr, mode, res, H, float(input_scale), T, seed)
     with heat:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from longdep.dashboard import budget, charts, data, export, i18n, scenes, urlstate
 from longdep.dashboard.charts import sci_from_log10
+from longdep.dashboard.progress import compute_form, reporter
 
 
 def horizon_text(
@@ -137,19 +138,21 @@ def gru_section(
 def clipping_section(tr: i18n.Translator, H: int, T: int, seed: int) -> None:
     st.subheader(tr("p3_clip_header"))
     st.markdown(tr("p3_clip_text", H=H, T=f"{T:,}"))
-    a, b = st.columns(2)
-    c_exp = a.select_slider(
-        tr("p3_clip_c"),
-        options=list(range(-3, 4)),
-        value=urlstate.choice("p3_c", list(range(-3, 4)), 0),
-        format_func=lambda e: f"1e{e:+d}" if e else "1",
-        key="p3_c",
-    )
-    far_choices = [k for k in (10, 30, 100, 300, 1000, 3000, 10000) if k < T]
-    far = b.select_slider(
-        tr("p3_clip_far"), far_choices,
-        value=urlstate.choice("p3_far", far_choices, min(100, far_choices[-1])), key="p3_far",
-    )  # fmt: skip
+    with compute_form(tr, "p3_clip_form", width="content"):
+        a, b = st.columns(2)
+        c_exp = a.select_slider(
+            tr("p3_clip_c"),
+            options=list(range(-3, 4)),
+            value=urlstate.choice("p3_c", list(range(-3, 4)), 0),
+            format_func=lambda e: f"1e{e:+d}" if e else "1",
+            key="p3_c",
+        )
+        far_choices = [k for k in (10, 30, 100, 300, 1000, 3000, 10000) if k < T]
+        far = b.select_slider(
+            tr("p3_clip_far"), far_choices,
+            value=urlstate.choice("p3_far", far_choices, min(100, far_choices[-1])),
+            key="p3_far",
+        )  # fmt: skip
     with budget.queued(tr, budget.estimate("elman", H, T, calls=2)):
         df = data.clipping(H, T, seed, float(c_exp), int(far))
     table = pd.DataFrame(
@@ -185,26 +188,28 @@ def render() -> None:
     st.title(tr("p3_title"))
     scenes.banner(tr, "remedies")
     st.markdown(tr("p3_intro"))
-    c1, c2, c3, c4 = st.columns(4)
-    H_choices = (16, 32, 64, 128)
-    H = c1.select_slider(
-        tr("ctl_H"), H_choices, value=urlstate.choice("p3_H", H_choices, 64), key="p3_H"
-    )
-    T_choices = [t for t in data.T_CHOICES if 500 <= t <= 100_000]
-    T = c2.select_slider(
-        tr("ctl_T"),
-        T_choices,
-        value=urlstate.choice("p3_T", T_choices, 2_000),
-        format_func=lambda t: f"{t:,}",
-        key="p3_T",
-    )
-    input_scale = c3.slider(
-        tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p3_input", 0.0, 3.0, 0.5, 0.05), 0.05,
-        key="p3_input",
-    )  # fmt: skip
-    seed = c4.number_input(
-        tr("ctl_seed"), 0, 1_000_000, urlstate.number("p3_seed", 0, 1_000_000, 0), key="p3_seed"
-    )
+    with compute_form(tr, "p3_form", width="content"):
+        c1, c2, c3, c4 = st.columns(4)
+        H_choices = (16, 32, 64, 128)
+        H = c1.select_slider(
+            tr("ctl_H"), H_choices, value=urlstate.choice("p3_H", H_choices, 64), key="p3_H"
+        )
+        T_choices = [t for t in data.T_CHOICES if 500 <= t <= 100_000]
+        T = c2.select_slider(
+            tr("ctl_T"),
+            T_choices,
+            value=urlstate.choice("p3_T", T_choices, 2_000),
+            format_func=lambda t: f"{t:,}",
+            key="p3_T",
+        )
+        input_scale = c3.slider(
+            tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p3_input", 0.0, 3.0, 0.5, 0.05),
+            0.05, key="p3_input",
+        )  # fmt: skip
+        seed = c4.number_input(
+            tr("ctl_seed"), 0, 1_000_000, urlstate.number("p3_seed", 0, 1_000_000, 0),
+            key="p3_seed",
+        )  # fmt: skip
     t1, t2 = st.columns(2, vertical_alignment="bottom")
     log_x = t1.toggle(tr("ctl_log_x"), urlstate.flag("p3_logx", False), key="p3_logx")
     y_decades = y_range_control(tr, "p3_ydec", t2)
@@ -221,9 +226,11 @@ def render() -> None:
     asked = {"H": H, "T": T, "in": input_scale, "seed": seed, "chrono": gru_chrono}
     if not budget.allowed(tr, cost, "p3", asked, "budget_lower_remedies"):
         return
-    with budget.queued(tr, cost), st.spinner(tr("computing")):
-        res = data.remedies(H, T, float(input_scale), seed, gru_chrono)
-        gate = data.gru_gate(H, T, float(input_scale), seed, gru_chrono)
+    with chart_box, budget.queued(tr, cost):  # in view: right below the form
+        progress = reporter(tr("p3_progress", n=len(data.REMEDIES)))
+        res = data.remedies(H, T, float(input_scale), seed, gru_chrono, _progress=progress)
+        with st.spinner(tr("computing")):
+            gate = data.gru_gate(H, T, float(input_scale), seed, gru_chrono)
     gru_section(tr, res["metrics"], gate, T, gru_chrono)
     with chart_box:
         labels = [_label(tr, n, gru_chrono) for n in res["curves"]["name"]]

@@ -4,15 +4,16 @@ comparisons, and the results of ``longdep train``."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from longdep import tasks, trainlab
 from longdep.dashboard import budget, charts, data, export, i18n, uploads, urlstate
+from longdep.dashboard.progress import reporter as progress_reporter
 from longdep.dashboard.views.your_model import root_folder_box, show_error, uploader_help
 
 TASKS = ("adding", "copy", "subject")
@@ -24,6 +25,11 @@ CLIP_CHOICES = (0.1, 0.3, 1.0, 3.0, 10.0)
 DEFAULT_MODELS = ["vanilla", "lstm-chrono", "gru", "lru"]
 METRICS_PER_ROW = 4
 MAX_CURVES = 10
+#: The tabs, by their id in the URL (``?p6_tab=clip``), with the i18n keys of their labels.
+TABS = {
+    "live": "p6_tab_live", "clip": "p6_tab_clip", "pretrain": "p6_tab_pretrain",
+    "folder": "p6_tab_folder",
+}  # fmt: skip
 #: Where the clipping preset's axes stop, so the diverging run does not flatten the other.
 CLIP_LOSS_MAX, CLIP_GRAD_MAX = 1e3, 1e4
 #: Runs of one model in the order ``longdep train`` makes them.
@@ -41,26 +47,6 @@ def model_label(tr: i18n.Translator, name: str) -> str:
         if key in i18n.STRINGS:
             return tr(key)
     return name
-
-
-def progress_reporter(text: str, i: int, n: int) -> Callable[[float], None]:
-    """The ``_progress`` callback of the cached training functions for run ``i`` of ``n``.
-
-    The bar is created on the first report, i.e. inside the cached call, so that Streamlit
-    can replay its messages when the result comes from the cache; a report of 1.0
-    removes it again."""
-    bar = None
-
-    def report(fraction: float) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = st.progress(i / n, text=text)
-        if fraction >= 1.0:
-            bar.empty()
-        else:
-            bar.progress(min((i + fraction) / n, 1.0), text=text)
-
-    return report
 
 
 def named_histories(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -221,9 +207,10 @@ def live_controls(tr: i18n.Translator) -> dict | None:
     }
 
 
-def live_results(tr: i18n.Translator, s: dict) -> None:
+def live_results(tr: i18n.Translator, s: dict, progress_area: DeltaGenerator) -> None:
     """Train (or fetch from the cache) every chosen model; the charts grow as each one
-    finishes."""
+    finishes. The progress bar (and a place in the job queue) shows in ``progress_area``,
+    right below the Train button the user just pressed."""
     clip = tr("p6_clip_at", c=s["clip"]) if s["clip"] is not None else tr("p6_no_clip")
     st.caption(
         tr(
@@ -235,7 +222,6 @@ def live_results(tr: i18n.Translator, s: dict) -> None:
     cost = budget.lab_cost(s["models"], s["T"], s["H"], s["steps"], data.LAB_BATCH)
     if not budget.allowed(tr, cost, "p6", s, "budget_lower_train", ask=False):
         return  # the Train button was the confirmation; above the cap, the reason
-    progress_area = st.container()
     loss_slot = st.empty()
     st.caption(tr("p6_loss_caption"))
     grad_slot = st.empty()
@@ -291,6 +277,7 @@ def live_tab(tr: i18n.Translator) -> None:
     left, right = st.columns([1.3, 3], gap="large")
     with left:
         pressed = live_controls(tr)
+        progress_area = st.container()  # in view after pressing Train: below the button
     if pressed is not None:
         if pressed["models"]:
             st.session_state["p6_settings"] = pressed
@@ -302,7 +289,7 @@ def live_tab(tr: i18n.Translator) -> None:
         if settings is None:
             st.info(tr("p6_waiting"), icon=":material/play_arrow:")
         else:
-            live_results(tr, settings)
+            live_results(tr, settings, progress_area)
     tasks_text(tr)
 
 
@@ -525,9 +512,7 @@ def render() -> None:
     tr = i18n.translator()
     st.title(tr("p6_title"))
     st.markdown(tr("p6_intro"))
-    live, clip, pre, folder = st.tabs(
-        [tr("p6_tab_live"), tr("p6_tab_clip"), tr("p6_tab_pretrain"), tr("p6_tab_folder")]
-    )
+    live, clip, pre, folder = urlstate.tabs("p6_tab", TABS)
     with live:
         live_tab(tr)
     with clip:

@@ -12,10 +12,13 @@ import streamlit as st
 
 import longdep as ld
 from longdep.dashboard import budget, charts, data, i18n, uploads, urlstate
+from longdep.dashboard.progress import compute_form
 from longdep.dashboard.views.decay import format_steps, metric_row
 
 KIND_LABEL = {"rnn": "RNN (Elman)", "gru": "GRU", "lstm": "LSTM"}
 MAX_CURVES = 10
+#: The tabs, by their id in the URL (``?p5_tab=sweep``), with the i18n keys of their labels.
+TABS = {"weights": "p5_tab_weights", "sweep": "p5_tab_sweep"}
 #: Models of one file whose decay is drawn at once (more: the user picks).
 MAX_MODELS = 8
 _LOG = logging.getLogger(__name__)
@@ -130,18 +133,20 @@ def show_weights(tr: i18n.Translator, filename: str, payload: bytes) -> None:
         names = st.multiselect(
             tr("p5_models_shown"), names, default=names[:MAX_MODELS], key="p5_models"
         )
-    c1, c2, c3 = st.columns(3)
-    T = c1.select_slider(
-        tr("ctl_T"), data.T_CHOICES, value=urlstate.choice("p5_T", data.T_CHOICES, 10_000),
-        format_func=format_steps, key="p5_T",
-    )  # fmt: skip
-    input_scale = c2.slider(
-        tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p5_in", 0.0, 3.0, 1.0, 0.05), 0.05,
-        key="p5_in",
-    )  # fmt: skip
-    seed = c3.number_input(
-        tr("ctl_seed"), 0, 1_000_000, urlstate.number("p5_seed", 0, 1_000_000, 0), key="p5_seed"
-    )
+    with compute_form(tr, "p5_form", width="content"):
+        c1, c2, c3 = st.columns(3)
+        T = c1.select_slider(
+            tr("ctl_T"), data.T_CHOICES, value=urlstate.choice("p5_T", data.T_CHOICES, 10_000),
+            format_func=format_steps, key="p5_T",
+        )  # fmt: skip
+        input_scale = c2.slider(
+            tr("ctl_input_scale"), 0.0, 3.0, urlstate.number("p5_in", 0.0, 3.0, 1.0, 0.05),
+            0.05, key="p5_in",
+        )  # fmt: skip
+        seed = c3.number_input(
+            tr("ctl_seed"), 0, 1_000_000, urlstate.number("p5_seed", 0, 1_000_000, 0),
+            key="p5_seed",
+        )  # fmt: skip
     for name in names:
         if len(found) > 1:
             st.subheader(f"{model_kind(tr, found[name])} `{name}`")
@@ -181,10 +186,14 @@ def show_decay(
         if refs and budget.allowed(
             tr, ref_cost, "p5r", {"refs": refs, "T": T}, "budget_lower_upload"
         ):
-            with budget.queued(tr, ref_cost), st.spinner(tr("computing")):
-                for ref in refs:
+            with budget.queued(tr, ref_cost):  # one curve after the other, a bar between
+                bar = st.progress(0.0, text=tr("p5_ref_progress", i=0, n=len(refs)))
+                for k, ref in enumerate(refs):
                     ref_curve = data.reference_curve(ref, H, T, input_scale, seed)
                     curves.append(ref_curve.assign(name=tr(f"rem_{ref}")))
+                    text = tr("p5_ref_progress", i=k + 1, n=len(refs))
+                    bar.progress((k + 1) / len(refs), text=text)
+                bar.empty()
         chart = charts.decay_chart(
             pd.concat(curves, ignore_index=True),
             x_title=tr("axis_distance"),
@@ -303,7 +312,7 @@ def render() -> None:
     tr = i18n.translator()
     st.title(tr("p5_title"))
     st.markdown(tr("p5_intro"))
-    weights, sweep = st.tabs([tr("p5_tab_weights"), tr("p5_tab_sweep")])
+    weights, sweep = urlstate.tabs("p5_tab", TABS)
     with weights:
         weights_tab(tr)
     with sweep:
