@@ -1,5 +1,11 @@
 """The dashboard in a real headless Chromium: every page in English and Chinese renders its
-charts without an exception; screenshots go to tests/_artifacts/.
+charts without an exception, on a desktop (1400 px) and on a phone (390 x 844) with no
+metric, legend or table cut off; a long computation shows its progress within a second of
+the click; a click on the Landscape heatmap moves the point sliders there.
+
+Screenshots go to tests/_artifacts/, the viewport shots ``<page>-<lang>-<width>.png`` to
+``$LONGDEP_SCREENSHOTS`` when set (``LONGDEP_SCREENSHOTS=docs/screenshots`` regenerates
+the documentation's screenshots).
 
 Needs Debian's ``chromium`` (``apt-get install chromium fonts-wqy-microhei``) and the
 ``playwright`` Python package, which drives that browser through ``executable_path``
@@ -9,6 +15,7 @@ Needs Debian's ``chromium`` (``apt-get install chromium fonts-wqy-microhei``) an
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import socket
@@ -18,7 +25,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -27,6 +34,13 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Where the viewport screenshots of every page go (relative paths from the repository).
+SHOTS = (
+    ROOT / os.environ["LONGDEP_SCREENSHOTS"] if os.environ.get("LONGDEP_SCREENSHOTS") else ARTIFACTS
+)
+#: Desktop and phone viewports.
+DESKTOP = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
@@ -48,6 +62,18 @@ PAGES = {
     "training": (0, "训练实验室"),
     "hear": (2, "听见"),
 }
+#: Pages whose chart legend runs off the right edge of the chart at 390 px (a real defect,
+#: issue 14): their phone test xfails on that alone, and fails once the legend fits (then
+#: drop the page from here).
+LEGEND_OFF_ON_PHONE = {"", "problem", "decay", "landscape"}
+#: (path, lang) whose metric label is cut with an ellipsis at 1400 px (a real defect: the
+#: Decay page's "Memory horizon (steps)", 137 px of text in a 134 px box).
+METRIC_CUT_ON_DESKTOP = {("decay", "en")}
+#: A click on the Landscape heatmap moves the URL's point but the two point sliders (in
+#: their form) keep showing the old one (a real defect): that test xfails on it alone.
+SLIDERS_STAY_AFTER_PICK = True
+#: url path -> how many st.metric elements the page shows when it opens (at least).
+METRICS = {"decay": 4, "remedies": 3, "landscape": 2, "hear": 5}
 
 
 def _free_port() -> int:
@@ -116,7 +142,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")
     pg = context.new_page()
     yield pg
     context.close()
@@ -147,10 +173,156 @@ def _screenshot(page, name: str) -> None:
         "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
         " return m ? m.scrollHeight : document.body.scrollHeight; }"
     )
-    page.set_viewport_size({"width": 1440, "height": max(900, min(int(height), 8000))})
+    page.set_viewport_size({"width": DESKTOP["width"], "height": max(900, min(int(height), 8000))})
     page.wait_for_timeout(500)  # let Vega re-lay out the charts at the new width
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    page.set_viewport_size({"width": 1440, "height": 900})
+    page.set_viewport_size(DESKTOP)
+
+
+def _viewport_shot(page, name: str, charts: int = 1) -> None:
+    """What the viewport shows (not the whole page, to keep the files small), to
+    ``SHOTS``; recompressed by Pillow when it is installed. A page without ``charts`` may
+    still be drawing its text below the title: give it a second."""
+    page.wait_for_selector('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p')
+    if not charts:
+        page.wait_for_timeout(1000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.screenshot(path=str(path))
+    with contextlib.suppress(ImportError):
+        from PIL import Image
+
+        with Image.open(path) as im:
+            im.load()
+        im.save(path, optimize=True)
+
+
+#: For every visible st.metric: the value, label and delta and every element inside them
+#: whose text does not fit (wider content than box, an ellipsis or line clamp cutting it,
+#: clipped in height, or beyond the viewport's edge).
+_METRIC_FIT_JS = """
+() => {
+  const vw = document.documentElement.clientWidth;
+  const parts = '[data-testid="stMetricValue"], [data-testid="stMetricLabel"],'
+    + ' [data-testid="stMetricDelta"]';
+  const metrics = [...document.querySelectorAll('[data-testid="stMetric"]')]
+    .filter(m => m.offsetParent !== null);
+  const bad = [];
+  let slack = Infinity;
+  for (const m of metrics) {
+    for (const part of m.querySelectorAll(parts)) {
+      for (const el of [part, ...part.querySelectorAll('*')]) {
+        const text = (el.innerText || '').trim();
+        if (!text || el.tagName === 'svg' || el.closest('svg')) continue;
+        const cs = getComputedStyle(el);
+        const r = el.getBoundingClientRect();
+        const row = {
+          part: part.dataset.testid, tag: el.tagName, text: text.slice(0, 60),
+          scrollWidth: el.scrollWidth, clientWidth: el.clientWidth,
+          scrollHeight: el.scrollHeight, clientHeight: el.clientHeight,
+          textOverflow: cs.textOverflow, left: r.left, right: r.right, vw: vw,
+        };
+        if (el.clientWidth > 0) {
+          slack = Math.min(slack, el.clientWidth - el.scrollWidth);
+          if (el.scrollWidth > el.clientWidth + 1) bad.push({...row, why: 'wider than its box'});
+          if (cs.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1)
+            bad.push({...row, why: 'clipped in height'});
+        }
+        if (cs.webkitLineClamp && cs.webkitLineClamp !== 'none'
+            && el.scrollHeight > el.clientHeight + 1) bad.push({...row, why: 'line clamp'});
+        if (r.width > 0 && (r.right > vw + 1 || r.left < -1))
+          bad.push({...row, why: 'beyond the viewport'});
+      }
+    }
+  }
+  return {count: metrics.length, bad: bad, slack: slack === Infinity ? null : slack};
+}
+"""
+
+
+def _wait_metrics(page, n: int) -> None:
+    """Until ``n`` metrics are on view (they may follow the charts), at most 30 s."""
+    with contextlib.suppress(sync_api.TimeoutError):
+        page.wait_for_function(
+            "n => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+            ".filter(m => m.offsetParent !== null).length >= n",
+            arg=n,
+            timeout=30_000,
+        )
+
+
+def _assert_metrics_fit_both_widths(page, where: str, at_least: int) -> None:
+    """``_assert_metrics_fit`` at the desktop width, then with the viewport of a phone."""
+    _assert_metrics_fit(page, f"{where} {DESKTOP['width']} px", at_least)
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(500)  # let the columns stack
+    try:
+        _assert_metrics_fit(page, f"{where} {PHONE['width']} px", at_least)
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+
+def _assert_metrics_fit(page, where: str, at_least: int = 0) -> dict:
+    """Every visible metric's value, label and delta are shown whole (see ``_METRIC_FIT_JS``);
+    at least ``at_least`` metrics are on view. Returns the measurement."""
+    _wait_metrics(page, at_least)
+    fit = page.evaluate(_METRIC_FIT_JS)
+    assert fit["count"] >= at_least, f"{where}: {fit['count']} metrics, expected {at_least}"
+    assert not fit["bad"], f"{where}: metric text cut off: {fit['bad']}"
+    return fit
+
+
+#: Every visible Vega chart inside its box and the viewport, its legends inside the chart
+#: and none of their labels shortened by Vega ("…").
+_CHART_FIT_JS = """
+() => {
+  const vw = document.documentElement.clientWidth;
+  const bad = [];
+  const embeds = [...document.querySelectorAll('.vega-embed')].filter(e => e.offsetParent !== null);
+  for (const e of embeds) {
+    const svg = e.querySelector('svg.marks, canvas');
+    if (!svg) continue;
+    const box = e.getBoundingClientRect(), r = svg.getBoundingClientRect();
+    if (r.right > vw + 1 || r.left < -1) bad.push({why: 'chart beyond the viewport', r: r.right, vw});
+    if (r.width > box.width + 1) bad.push({why: 'chart wider than its box', w: r.width, box: box.width});
+    for (const g of e.querySelectorAll('g.role-legend')) {
+      const l = g.getBoundingClientRect();
+      if (l.width === 0) continue;
+      if (l.right > Math.min(vw, r.right) + 1 || l.left < Math.max(0, r.left) - 1)
+        bad.push({why: 'legend outside the chart', legend: [l.left, l.right], chart: [r.left, r.right], vw});
+      for (const t of g.querySelectorAll('text')) {
+        if (t.textContent.endsWith('…')) bad.push({why: 'legend label cut', text: t.textContent});
+      }
+    }
+  }
+  return {count: embeds.length, bad: bad};
+}
+"""
+
+#: Horizontal overflow of the page and of its main block (a phone would scroll sideways).
+_PAGE_WIDTH_JS = """
+() => {
+  const m = document.querySelector('[data-testid="stMain"]');
+  return {vw: document.documentElement.clientWidth, doc: document.documentElement.scrollWidth,
+          main: m ? m.scrollWidth : 0, mainClient: m ? m.clientWidth : 0};
+}
+"""
+
+#: The static tables (st.table): their box, and the right edge of each row's last cell.
+_TABLE_FIT_JS = """
+() => [...document.querySelectorAll('[data-testid="stTable"]')]
+  .filter(t => t.offsetParent !== null)
+  .map(t => {
+    const cells = [...t.querySelectorAll('tr')].map(tr => tr.lastElementChild).filter(Boolean);
+    const rights = cells.map(c => c.getBoundingClientRect().right);
+    const scroller = [t, ...t.querySelectorAll('*')].find(e => e.scrollWidth > e.clientWidth + 1
+      && getComputedStyle(e).overflowX !== 'visible');
+    return {vw: document.documentElement.clientWidth, right: Math.max(...rights),
+            last: cells.length ? cells[0].innerText : '', rows: cells.length,
+            scrolls: scroller ? [scroller.tagName, scroller.scrollWidth, scroller.clientWidth] : null};
+  })
+"""
 
 
 def _no_exception(page) -> None:
@@ -190,10 +362,217 @@ def test_page_renders_its_charts_without_exception(server, page, path, lang):
     else:
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in title), title
     name = path or "root"
+    where = f"/{path} {lang} {DESKTOP['width']} px"
+    _wait_metrics(page, METRICS.get(path, 0))
+    metrics = page.evaluate(_METRIC_FIT_JS)
+    assert metrics["count"] >= METRICS.get(path, 0), (where, metrics)
+    _viewport_shot(page, f"{name}-{lang}-{DESKTOP['width']}.png", charts)
     _screenshot(page, f"{name}-{lang}.png")
     # Markdown that the renderer did not take for emphasis shows its asterisks.
     for tab, text in _visible_texts(page).items():
         assert "**" not in text, (tab, [line for line in text.splitlines() if "**" in line])
+    if (path, lang) in METRIC_CUT_ON_DESKTOP:
+        assert metrics["bad"], f"{where}: the metrics fit now; drop it from METRIC_CUT_ON_DESKTOP"
+        pytest.xfail(f"{where}: metric text cut off (known): {metrics['bad']}")
+    assert not metrics["bad"], f"{where}: metric text cut off: {metrics['bad']}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_on_a_phone_cuts_off_no_text(server, browser, path, lang):
+    """At 390 x 844: no sideways scrolling, every metric whole, every chart and legend in
+    view, and the clipping table of the Remedies page with its last column on screen."""
+    charts, _ = PAGES[path]
+    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/{path}?lang={lang}")
+        _settle(page, charts)
+        _no_exception(page)
+        where = f"/{path} {lang} {PHONE['width']} px"
+        problems = []  # all of them, not only the first
+        _wait_metrics(page, METRICS.get(path, 0))
+        _viewport_shot(page, f"{path or 'root'}-{lang}-{PHONE['width']}.png", charts)
+        metrics = page.evaluate(_METRIC_FIT_JS)
+        if metrics["count"] < METRICS.get(path, 0):
+            problems.append(f"{metrics['count']} metrics, expected {METRICS[path]}")
+        problems += [("metric", b) for b in metrics["bad"]]
+        width = page.evaluate(_PAGE_WIDTH_JS)
+        if width["doc"] > width["vw"] + 1 or width["main"] > width["mainClient"] + 1:
+            problems.append(("page scrolls sideways", width))
+        fit = page.evaluate(_CHART_FIT_JS)
+        if fit["count"] < charts:
+            problems.append(f"{fit['count']} charts, expected {charts}")
+        if path == "remedies":
+            tables = page.evaluate(_TABLE_FIT_JS)
+            if not tables:
+                problems.append("the clipping table is missing")
+            for t in tables:
+                if t["rows"] < 2 or t["right"] > t["vw"] + 1 or t["scrolls"] is not None:
+                    problems.append(("table cut off", t))
+        assert not problems, (where, problems)
+        if path in LEGEND_OFF_ON_PHONE:
+            assert fit["bad"], f"{where}: the charts fit now; drop it from LEGEND_OFF_ON_PHONE"
+            pytest.xfail(f"{where}: chart legend cut off (known): {fit['bad']}")
+        assert not fit["bad"], (where, fit["bad"])
+    finally:
+        context.close()
+
+
+def _submit(page, control) -> None:
+    """Submit a changed control: the Compute button of its form when it is in one, else
+    Enter (a control outside a form reruns the page by itself)."""
+    form = control.locator('xpath=ancestor::*[@data-testid="stForm"][1]')
+    if form.count():
+        form.locator('[data-testid="stFormSubmitButton"] button').click()
+    else:
+        control.press("Enter")
+
+
+#: Records, once armed, the time of the next click and of the first progress indicator
+#: (bar, spinner or queue message) displayed after it, in ``window.__ldProgress``.
+_PROGRESS_WATCH_JS = """
+queueText => {
+  const s = window.__ldProgress = {t0: null, seen: null, what: null};
+  if (window.__ldWatching) return;
+  window.__ldWatching = true;
+  const sel = '[data-testid="stProgress"], [data-testid="stSpinner"]';
+  const look = () => {
+    const s = window.__ldProgress;
+    if (s.t0 === null || s.seen !== null) return;
+    let el = [...document.querySelectorAll(sel)]
+      .find(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0);
+    if (!el) el = [...document.querySelectorAll('[data-testid="stAlert"]')]
+      .find(e => e.innerText.includes(queueText));
+    if (el) {
+      const r = el.getBoundingClientRect();
+      s.seen = performance.now();
+      s.what = el.dataset.testid;
+      s.top = r.top; s.bottom = r.bottom; s.vh = window.innerHeight;
+    }
+  };
+  new MutationObserver(look).observe(document.body, {childList: true, subtree: true,
+                                                     attributes: true});
+  const tick = () => { look(); requestAnimationFrame(tick); };
+  tick();
+  document.addEventListener('click', () => {
+    const s = window.__ldProgress;
+    if (s.t0 === null) s.t0 = performance.now();
+  }, true);
+}
+"""
+
+
+def test_long_landscape_grid_shows_progress_within_a_second(server, page):
+    """A grid of a few seconds (30 x 10 cells at T = 5,000, estimated above the
+    confirmation threshold): within 1 s of the click that starts it (the confirmation, or
+    the form's Compute) a progress bar, a spinner or the queue message is on view."""
+    from longdep.dashboard import i18n
+
+    queue_text = i18n.STRINGS["budget_queue"]["en"].split("{")[0]
+    confirm = page.locator(".st-key-p4_go button")
+    heat = ".st-key-p4_heat .vega-embed svg.marks, .st-key-p4_heat .vega-embed canvas"
+    seed = 271_828  # not computed before in this server: no cached grid
+    page.goto(f"{server}/landscape?lang=en&p4_nx=30&p4_ny_gain_input=10&p4_T=5000&p4_seed={seed}")
+    page.wait_for_selector(f".st-key-p4_go button, {heat}", timeout=60_000)
+    if not confirm.count():  # computed on opening (no confirmation): start one by a click
+        _settle(page, 2)
+        page.evaluate(_PROGRESS_WATCH_JS, queue_text)
+        box = page.locator(".st-key-p4_seed input")
+        box.fill(str(seed + 1))
+        _submit(page, box)
+        page.wait_for_function(
+            "() => window.__ldProgress.seen !== null"
+            " || document.querySelector('.st-key-p4_go button')",
+            timeout=30_000,
+        )
+    if confirm.count():
+        page.evaluate(_PROGRESS_WATCH_JS, queue_text)
+        confirm.click()
+    page.wait_for_function("() => window.__ldProgress.seen !== null", timeout=30_000)
+    started = time.monotonic()
+    seen = page.evaluate("() => window.__ldProgress")
+    _settle(page, 2)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stProgress\"]')", timeout=60_000
+    )
+    _no_exception(page)
+    latency = (seen["seen"] - seen["t0"]) / 1000
+    print(
+        f"progress: {seen['what']} after {latency:.3f} s, at y {seen['top']:.0f}-"
+        f"{seen['bottom']:.0f} of {seen['vh']}; done {time.monotonic() - started:.1f} s later"
+    )
+    assert latency <= 1.0, f"the first progress indicator showed {latency:.2f} s after the click"
+    assert seen["bottom"] > 0 and seen["top"] < seen["vh"], ("indicator out of view", seen)
+
+
+def _distinct(values, tol: float = 1.0) -> list[float]:
+    """The sorted values, those within ``tol`` px of the previous one dropped."""
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out
+
+
+def _slider_value(page, key: str) -> float:
+    text = page.locator(f'.st-key-{key} [data-testid="stSliderThumbValue"]').first.inner_text()
+    return float(text.replace(",", "").replace("\u2212", "-"))
+
+
+def test_click_on_the_landscape_heatmap_moves_the_point_sliders(server, page):
+    """A click on a heatmap cell far from the current point: both point sliders and the
+    URL move to the grid point of that cell (its column and row among the drawn cells)."""
+    from longdep.dashboard.data import landscape_axes
+
+    xs, ys = (list(map(float, a)) for a in landscape_axes("gain_input", 30, 10))
+    page.goto(f"{server}/landscape?lang=en")
+    _settle(page, 2)
+    before = (_slider_value(page, "p4_lx_gain_input"), _slider_value(page, "p4_ly_gain_input"))
+    cells = page.evaluate(
+        "() => [...document.querySelectorAll('.st-key-p4_heat g.mark-rect.role-mark path')]"
+        ".filter(p => !p.closest('.role-legend')).map(p => { const r = p.getBoundingClientRect();"
+        " return [r.left, r.top, r.width, r.height]; }).filter(r => r[2] > 0 && r[3] > 0)"
+    )
+    assert len(cells) >= len(xs) * len(ys) * 0.9, f"{len(cells)} heatmap cells drawn"
+    lefts, tops = _distinct(c[0] for c in cells), _distinct(c[1] for c in cells)
+    assert (len(lefts), len(tops)) == (len(xs), len(ys)), (len(lefts), len(tops))
+    j, i = len(xs) // 5, len(ys) - 2  # column 6 of 30, second row from the top
+    cell = next(c for c in cells if abs(c[0] - lefts[j]) < 1 and abs(c[1] - tops[1]) < 1)
+    x_px, y_px = cell[0] + cell[2] / 2, cell[1] + cell[3] / 2
+    want = (xs[j], ys[i])  # the top row of the drawing is the largest y
+    assert abs(want[0] - before[0]) > 0.5 and abs(want[1] - before[1]) > 0.5, (want, before)
+    page.mouse.move(x_px, y_px)
+    tip = page.locator("#vg-tooltip-element.visible td.value")
+    tip.first.wait_for(timeout=10_000)
+    shown = [float(t.replace("\u2212", "-")) for t in tip.all_inner_texts()[:2]]
+    assert math.isclose(shown[0], want[0], rel_tol=5e-3), (shown, want)
+    assert math.isclose(shown[1], want[1], rel_tol=5e-3), (shown, want)
+    page.mouse.click(x_px, y_px)
+    page.wait_for_function(
+        "x => { const q = new URLSearchParams(location.search).get('p4_lx_gain_input');"
+        " return q !== null && Math.abs(parseFloat(q) - x) < 1e-6; }",
+        arg=want[0],
+        timeout=30_000,
+    )
+    _settle(page, 2)
+    _no_exception(page)
+    query = parse_qs(urlparse(page.url).query)
+    url = (float(query["p4_lx_gain_input"][0]), float(query["p4_ly_gain_input"][0]))
+    assert math.isclose(url[0], want[0], rel_tol=1e-6), (url, want)
+    assert math.isclose(url[1], want[1], rel_tol=1e-6), (url, want)
+    with contextlib.suppress(sync_api.TimeoutError):
+        page.wait_for_function(
+            "t => [...document.querySelectorAll('.st-key-p4_lx_gain_input"
+            ' [data-testid="stSliderThumbValue"]\')].some(e => e.innerText === t)',
+            arg=f"{want[0]:.3g}",
+            timeout=5_000,
+        )
+    after = (_slider_value(page, "p4_lx_gain_input"), _slider_value(page, "p4_ly_gain_input"))
+    if SLIDERS_STAY_AFTER_PICK and after == before:
+        pytest.xfail(f"known: the URL moved to {url} but the sliders still show {after}")
+    assert f"{after[0]:.3g}" == f"{want[0]:.3g}" and f"{after[1]:.3g}" == f"{want[1]:.3g}", (
+        after, want)  # fmt: skip
 
 
 def test_upload_example_weights_draws_a_decay_curve(server, page):
@@ -209,6 +588,7 @@ def test_upload_example_weights_draws_a_decay_curve(server, page):
     _settle(page, 1)
     _no_exception(page)
     assert "LSTM" in page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
+    _assert_metrics_fit_both_widths(page, "/your_model en (upload)", 4)
     _screenshot(page, "your_model-upload.png")
 
 
@@ -275,6 +655,7 @@ def test_training_lab_trains_and_runs_the_presets_in_the_browser(server, page):
         timeout=120_000,
     )
     _no_exception(page)
+    _assert_metrics_fit_both_widths(page, "/training en (live)", 4)
     _screenshot(page, "training-live.png")
     for tab, button, charts, shot in (
         ("Gradient clipping", "Run the clipping comparison", 2, "training-clipping.png"),
@@ -292,6 +673,8 @@ def test_training_lab_trains_and_runs_the_presets_in_the_browser(server, page):
         )
         _settle(page, 0)
         _no_exception(page)
+        if button.startswith("Run the clipping"):  # one metric per run, beside the live ones
+            _assert_metrics_fit_both_widths(page, "/training en (clipping)", 2)
         _screenshot(page, shot)
 
 

@@ -235,3 +235,23 @@ def test_ctrl_c_stops_a_split_pass(tmp_path) -> None:
         "ld.grad_norms(cell, x, np.ones(128, np.float32), log=True, threads=2)",
         wait=1.5,
     )
+
+
+def test_default_split_is_measured_and_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
+    # threads=None splits only when a measurement on this machine says the split is
+    # faster (its answer depends on the machine, so only its range is asserted here);
+    # LONGDEP_SPLIT=never / always skip the measurement, and an explicit thread count
+    # is obeyed whatever the measurement says.
+    spec = _cells(128)["lstm"].spec(np.dtype("float64"))
+    if _usable_cpus() < 2 or ld._core.split_parts(spec, 1, T, 2) < 2:
+        pytest.skip("needs two cores")
+    monkeypatch.setenv("LONGDEP_SPLIT", "never")
+    assert ld._core.split_parts(spec, 1, T, None) == 1
+    assert ld._core.split_parts(spec, 1, T, 2) == 2
+    monkeypatch.setenv("LONGDEP_SPLIT", "always")
+    if ld._core.split_parts(spec, 1, T, None) == 1:  # the rules, not the measure, refused
+        pytest.skip("another task is running on the other core")
+    monkeypatch.delenv("LONGDEP_SPLIT")
+    assert ld._core.split_parts(spec, 1, T, None) in (1, 2)
+    # Short calls never split (MIN_STEPS), measured or not.
+    assert ld._core.split_parts(spec, 1, 100, None) == 1

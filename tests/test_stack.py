@@ -326,3 +326,65 @@ def test_bad_stacks_and_arguments(tmp_path: Path) -> None:
     )
     with pytest.raises(ArgumentError, match="perturbations"):
         ld.sensitivity(net, x, [np.ones(8)] * 3)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_stack_jvp_equals_jax_jvp(jax, kind: str, chunked: bool) -> None:
+    # d h^l_t of every layer for a perturbation of every layer's initial state and a
+    # tangent of the inputs, against jax.jvp of torch's multi-layer equations above.
+    import jax.numpy as jnp
+
+    ws = _weights(kind, SIZES, seed=11)
+    net = _stack(kind, ws)
+    t = 120
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(t, B, I))
+    dx = rng.normal(size=(t, B, I))
+    h0s = [rng.normal(scale=0.5, size=(B, h)) for h in SIZES]
+    c0s = [rng.normal(scale=0.5, size=(B, h)) for h in SIZES]
+    uh = [rng.normal(size=(B, h)) for h in SIZES]
+    uc = [rng.normal(size=(B, h)) for h in SIZES]
+    run = _jax_stack(jax, kind, ws)
+    zeros = [jnp.zeros((t, B, h)) for h in SIZES]
+
+    def f(xx: Any, hh: Any, cc: Any) -> Any:
+        return run(xx, hh, cc, zeros, zeros)
+
+    c_tan = uc if kind == "lstm" else [np.zeros_like(a) for a in uc]
+    _, want = jax.jvp(f, (jnp.asarray(x), h0s, c0s), (jnp.asarray(dx), uh, c_tan))
+    if kind == "lstm":
+        h0: Any = list(zip(h0s, c0s, strict=True))
+        u = [np.concatenate([a, c], axis=1) for a, c in zip(uh, uc, strict=True)]
+    else:
+        h0, u = h0s, uh
+    budget = 4096 if chunked else ld.DEFAULT_MEMORY_BUDGET
+    got = net.jvp(x, u, h0, dx=dx, memory_budget=budget)
+    assert isinstance(got, ld.StackJVP)
+    for k, h in enumerate(SIZES):
+        w = np.asarray(want[k])
+        assert got.h[k].shape == (t, B, h)
+        np.testing.assert_allclose(got.h[k], w, rtol=0, atol=1e-11 * np.abs(w).max())
+    # ld.jvp dispatches to it; at= keeps those steps of every layer.
+    steps = [0, 57, t - 1]
+    kept = ld.jvp(net, x, u, h0, dx=dx, at=steps)
+    assert isinstance(kept, ld.StackJVP) and kept.steps.tolist() == steps
+    for k in range(len(SIZES)):
+        # (to rounding: the chunked pass starts each chunk from a re-run forward state)
+        np.testing.assert_allclose(kept.state[k], got.state[k][steps], rtol=1e-12, atol=1e-15)
+    # Only the bottom layer perturbed (one array, no dx): the layers above still move.
+    low = ld.jvp(net, x, u[0], h0)
+    assert isinstance(low, ld.StackJVP) and np.abs(low.h[-1][-1]).max() > 0
+
+
+def test_stack_jvp_rejects_bad_perturbations() -> None:
+    net = _stack("gru", _weights("gru", SIZES))
+    x = np.zeros((10, B, I))
+    with pytest.raises(ArgumentError, match="one per layer"):
+        net.jvp(x, [None, None])
+    with pytest.raises(ShapeError, match=r"u\[1\]"):
+        net.jvp(x, [None, np.ones(7), None])
+    with pytest.raises(ShapeError, match="dx"):
+        net.jvp(x, None, dx=np.zeros((10, B, I + 1)))
+    with pytest.raises(ArgumentError, match="out is not taken"):
+        ld.jvp(net, x, None, out=np.zeros((10, B, 5)))

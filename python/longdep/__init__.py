@@ -42,7 +42,7 @@ from .errors import (
 from .load import load
 from .modern import RGLRU, SLSTM, MinGRU, MinLSTM, SelectiveSSM
 from .products import JVP, VJP, jvp, vjp
-from .stack import Bidirectional, Stack, StackVJP
+from .stack import Bidirectional, Stack, StackJVP, StackVJP
 from .training import param_grads, train
 
 __version__: str = _core.__version__
@@ -71,6 +71,7 @@ __all__ = [
     "SelectiveSSM",
     "ShapeError",
     "Stack",
+    "StackJVP",
     "StackVJP",
     "__version__",
     "analysis",

@@ -34,7 +34,7 @@ from .core import (
 from .errors import ArgumentError, ShapeError
 
 if TYPE_CHECKING:
-    from .stack import Stack, StackVJP
+    from .stack import Stack, StackJVP, StackVJP
 
 __all__ = ["JVP", "VJP", "jvp", "loss_weights", "vjp"]
 
@@ -258,7 +258,7 @@ class JVP:
 
 
 def jvp(
-    model: RecurrentCell,
+    model: RecurrentCell | Stack,
     x: Any,
     u: Any,
     h0: Any = None,
@@ -266,7 +266,7 @@ def jvp(
     dx: Any = None,
     at: Sequence[int] | None = None,
     out: np.ndarray | None = None,
-) -> JVP:
+) -> JVP | StackJVP:
     """The forward-mode tangents ``u_t = (d s_t / d s_init) u`` themselves, exactly (the
     norms are :func:`longdep.sensitivity`).
 
@@ -282,7 +282,18 @@ def jvp(
     >>> cell = ld.Elman(np.ones((1, 1)), 0.5 * np.eye(1), nonlinearity="linear")
     >>> ld.jvp(cell, np.zeros((3, 1)), np.ones(1)).h[:, 0].round(12).tolist()
     [0.5, 0.25, 0.125]
+
+    For an ``ld.Stack`` it is :meth:`longdep.Stack.jvp` (a :class:`longdep.StackJVP`
+    with one array per layer; ``u`` one perturbation per layer; ``out`` not taken).
     """
+    from .stack import Stack
+
+    if isinstance(model, Stack):
+        if out is not None:
+            raise ArgumentError(
+                "out is not taken for a Stack (Stack.jvp returns one array per layer)"
+            )
+        return model.jvp(x, u, h0, dx=dx, at=at)
     cell = _check_cell(model)
     arr, dtype, two_d = _prepare_x(cell, x)
     t, b, _ = arr.shape

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._validate import choice, require_bool, shape_str
+from ._validate import as_float_array, choice, require_bool, shape_str
 from .cells import GRU, LSTM, Elman, RecurrentCell
 from .core import (
     DEFAULT_MEMORY_BUDGET,
@@ -671,6 +671,89 @@ class Stack:
             _exp_inplace(res)
         return _into(out, res[:, 0] if two_d else res)
 
+    def jvp(
+        self,
+        x: Any,
+        u: Any,
+        h0: Any = None,
+        *,
+        dx: Any = None,
+        at: Sequence[int] | None = None,
+        threads: int | None = None,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    ) -> StackJVP:
+        """The tangent arrays of every layer (see :func:`longdep.jvp`): ``.state[l]``
+        ``(rows, B, S_l)`` is ``d s^l_t`` carried from a perturbation ``u`` of the
+        initial states and a tangent ``dx`` of the stack's input (the shape of ``x``);
+        layer ``l+1`` reads layer ``l``'s output tangent as its input tangent. ``u`` as
+        for :meth:`sensitivity` (one entry per layer, one array for the bottom layer, or
+        None). ``at=`` keeps chosen steps (memory ``O(len(at) * B * sum S_l)`` plus one
+        chunk of steps). Float64 values: 0 where a tangent has vanished below float64
+        (:meth:`sensitivity` gives the norms in the log domain)."""
+        from .products import _steps
+
+        budget = _memory_budget(memory_budget)
+        n_threads = _threads(threads)
+        mapped = [k for k, c in enumerate(self.layers[:-1]) if getattr(c, "output_map", False)]
+        if mapped:
+            raise ArgumentError(
+                f"jvp through a stack needs every layer below the top to output its state; "
+                f"layer {mapped[0]} ({type(self.layers[mapped[0]]).__name__}) has an output map"
+            )
+        arr, dtype, two_d = _prepare_x(self.layers[0], x)
+        t, b, _ = arr.shape
+        n = self.num_layers
+        states = self._states(h0, b, dtype, two_d)
+        if not isinstance(u, list):
+            u = [u] + [None] * (n - 1)
+        if len(u) != n:
+            raise ArgumentError(
+                f"u must be a list of {n} perturbations (one per layer, None for none); "
+                f"got {len(u)}"
+            )
+        tans = [
+            np.zeros((b, c.state_size), dtype)
+            if ul is None
+            else np.ascontiguousarray(
+                _rows(f"u[{k}]", ul, b, c.state_size, dtype, two_d, "initial-state perturbation")
+            )
+            for k, (c, ul) in enumerate(zip(self.layers, u, strict=True))
+        ]
+        dx_all = None
+        if dx is not None:
+            dx_all = as_float_array("dx", dx, dtype=dtype)
+            if dx_all.shape != np.shape(x):
+                raise ShapeError(
+                    f"dx must have the shape of x {shape_str(np.shape(x))}; "
+                    f"got {shape_str(dx_all.shape)}"
+                )
+            dx_all = dx_all.reshape(arr.shape)
+        steps = _steps(at, t)
+        keep = np.arange(t) if steps is None else np.asarray(steps, dtype=np.int64)
+        res = [np.zeros((len(keep), b, c.state_size)) for c in self.layers]
+        k_len = self._chunk(t, b, budget, False)
+        for a in range(0, t, k_len):
+            xin = arr[a : a + k_len]
+            k = xin.shape[0]
+            sel = np.nonzero((keep >= a) & (keep < a + k))[0]
+            below = (
+                np.empty(0, dtype) if dx_all is None else np.ascontiguousarray(dx_all[a : a + k])
+            )
+            for layer, cell in enumerate(self.layers):
+                tan_out = np.empty((k, b, cell.state_size))
+                spec = cell.spec(dtype)
+                _core.tangents(spec, xin, states[layer], tans[layer], below, None, tan_out)
+                res[layer][sel] = tan_out[keep[sel] - a]
+                tans[layer] = np.ascontiguousarray(tan_out[-1], dtype)
+                below = np.ascontiguousarray(tan_out[..., : cell.hidden_size], dtype)
+                xin, states[layer] = self._run(cell, xin, states[layer], dtype, n_threads)
+        views = [r[:, 0] if two_d else r for r in res]
+        return StackJVP(
+            state=views,
+            h=[v[..., : c.hidden_size] for v, c in zip(views, self.layers, strict=True)],
+            steps=keep,
+        )
+
     def vjp(
         self,
         x: Any,
@@ -773,6 +856,18 @@ class Stack:
             h0=[g[0] if two_d else g for g in h0s],
             steps=np.arange(t) if steps is None else np.asarray(steps),
         )
+
+
+@dataclass(frozen=True)
+class StackJVP:
+    """What :meth:`Stack.jvp` returns: one entry per layer, bottom first."""
+
+    #: The tangent of each layer's whole state, ``(rows, B, S_l)``.
+    state: list[np.ndarray]
+    #: Its output part ``(rows, B, H_l)`` (views of ``state``).
+    h: list[np.ndarray]
+    #: The steps of the rows.
+    steps: np.ndarray
 
 
 @dataclass(frozen=True)

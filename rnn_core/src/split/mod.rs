@@ -18,6 +18,7 @@
 
 mod cpus;
 use cpus::idle_cpus;
+mod measure;
 mod passes;
 mod sync;
 mod team;
@@ -62,11 +63,19 @@ pub fn parts_for<F: Real, C: Cell<F> + ?Sized>(
         // hold up every step of both workers); an explicit thread count is obeyed.
         cpus = cpus.min(idle_cpus());
     }
-    effective_threads(threads)
+    let parts = effective_threads(threads)
         .min(cpus)
         .min(cell.proj_dim() / MIN_ROWS)
         .min(cell.hidden() / MIN_UNITS)
-        .clamp(1, MAX_PARTS)
+        .clamp(1, MAX_PARTS);
+    if parts > 1
+        && threads.is_none()
+        && env_threads().is_none()
+        && !measure::pays(cell, parts, steps)
+    {
+        return 1;
+    }
+    parts
 }
 
 /// Split teams running in this process now; a call made while one runs does not
