@@ -156,6 +156,11 @@ def test_load_files_prefixes_cells_and_mixers(tmp_path: Path) -> None:
         assert isinstance(found["backbone.layers.0.mixer"], ld.SelectiveSSM)
     only = ld.load(sd, prefix="decoder.")
     assert list(only) == ["decoder.lstm_cell"]
+    # A mixer that lacks a tensor is an error naming it, not a layer silently skipped.
+    for lost in ("D", "dt_proj.bias", "x_proj.weight"):
+        broken = {k: v for k, v in sd.items() if k != f"backbone.layers.0.mixer.{lost}"}
+        with pytest.raises(ArgumentError, match=rf"lacks backbone\.layers\.0\.mixer\.{lost}"):
+            ld.load(broken)
 
 
 def test_load_a_duck_typed_module_with_relu_and_minrnn_kinds() -> None:

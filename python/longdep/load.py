@@ -216,17 +216,24 @@ def _named_groups(tensors: dict[str, Any], used: set[str], kind: str | None) -> 
     # mamba_ssm mixers under any prefix
     ssm = modern.get("ssm")
     if ssm is not None:
-        tail = ssm.MAMBA_NAMES["x_proj_weight"]
+        # A_log marks a mamba_ssm mixer (found by it, so that one lacking another tensor
+        # is reported, not skipped).
+        tail = ssm.MAMBA_NAMES["A_log"]
         for key in sorted(free):
-            if not key.endswith(tail):
+            if not (key == tail or key.endswith("." + tail)):
                 continue
             prefix = key[: -len(tail)]
             names = {p: prefix + n for p, n in ssm.MAMBA_NAMES.items()}
-            if all(n in free for n in names.values()):
-                name = prefix.rstrip(".") or "mixer"
-                arrays = {p: _tensor_to_numpy(free[n]) for p, n in names.items()}
-                found[name] = _build(name, lambda a=arrays: ssm(**a))
-                used |= set(names.values())
+            missing = sorted(n for n in names.values() if n not in free)
+            if missing:
+                raise ArgumentError(
+                    f"the mamba_ssm mixer {prefix.rstrip('.') or 'mixer'!r} lacks "
+                    f"{', '.join(missing)} (it needs {', '.join(sorted(names.values()))})"
+                )
+            name = prefix.rstrip(".") or "mixer"
+            arrays = {p: _tensor_to_numpy(free[n]) for p, n in names.items()}
+            found[name] = _build(name, lambda a=arrays: ssm(**a))
+            used |= set(names.values())
     # the other kinds: groups of `{prefix}{param}` or `{prefix}{param}_l{k}`
     groups: dict[str, dict[str, str]] = {}
     pattern = re.compile(r"^(?P<prefix>(?:.*\.)?)(?P<role>[A-Za-z_]+?)(?P<layer>_l\d+)?$")
