@@ -386,5 +386,7 @@ def test_stack_jvp_rejects_bad_perturbations() -> None:
         net.jvp(x, [None, np.ones(7), None])
     with pytest.raises(ShapeError, match="dx"):
         net.jvp(x, None, dx=np.zeros((10, B, I + 1)))
+    with pytest.raises(ArgumentError, match="hidden sizes"):  # torch's (L, B, H) h0
+        net.jvp(x, None, np.zeros((3, B, 5)))
     with pytest.raises(ArgumentError, match="out is not taken"):
         ld.jvp(net, x, None, out=np.zeros((10, B, 5)))

@@ -317,6 +317,12 @@ class Stack:
                 "h0 must be a list with one initial state per layer for this stack "
                 "(torch's (L, B, H) layout needs layers of one kind)"
             )
+        if len(set(self.hidden_sizes)) != 1:
+            raise ArgumentError(
+                f"h0 must be a list with one initial state per layer for this stack: its "
+                f"layers' hidden sizes {self.hidden_sizes} differ, so torch's (L, B, H) "
+                f"layout cannot hold them"
+            )
         parts = first.state_parts
         blocks = h0 if isinstance(h0, tuple) else (h0,)
         if len(blocks) != len(parts):
