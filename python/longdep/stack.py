@@ -343,6 +343,38 @@ class Stack:
             out.append(_initial_state(c, per if len(per) > 1 else per[0], batch, dtype, two_d))
         return out
 
+    def _perturbations(
+        self, what: str, u: Any, batch: int, dtype: np.dtype, two_d: bool
+    ) -> list[np.ndarray]:
+        """Each layer's initial-state perturbation ``(B, S_l)`` (new arrays) from ``u``:
+        one entry per layer (None: none), or one array for the bottom layer. ``what``
+        names the pass, which needs every layer below the top to output its state."""
+        mapped = [k for k, c in enumerate(self.layers[:-1]) if getattr(c, "output_map", False)]
+        if mapped:
+            raise ArgumentError(
+                f"{what} through a stack needs every layer below the top to output its "
+                f"state; layer {mapped[0]} ({type(self.layers[mapped[0]]).__name__}) has an "
+                f"output map"
+            )
+        n = self.num_layers
+        if not isinstance(u, list):
+            u = [u] + [None] * (n - 1)
+        if len(u) != n:
+            raise ArgumentError(
+                f"u must be a list of {n} perturbations (one per layer, None for none); "
+                f"got {len(u)}"
+            )
+        return [
+            np.zeros((batch, c.state_size), dtype)
+            if ul is None
+            else np.array(
+                _rows(
+                    f"u[{k}]", ul, batch, c.state_size, dtype, two_d, "initial-state perturbation"
+                )
+            )
+            for k, (c, ul) in enumerate(zip(self.layers, u, strict=True))
+        ]
+
     def _chunk(self, steps: int, batch: int, memory_budget: int, reverse: bool) -> int:
         """Steps per chunk so the chunk's arrays take about half the budget."""
         per = 0
@@ -611,33 +643,11 @@ class Stack:
         part = choice("part", part, ("state", "hidden"))
         budget = _memory_budget(memory_budget)
         n_threads = _threads(threads)
-        mapped = [k for k, c in enumerate(self.layers[:-1]) if getattr(c, "output_map", False)]
-        if mapped:
-            raise ArgumentError(
-                f"sensitivity through a stack needs every layer below the top to output its "
-                f"state; layer {mapped[0]} ({type(self.layers[mapped[0]]).__name__}) has an "
-                f"output map"
-            )
         arr, dtype, two_d = _prepare_x(self.layers[0], x)
         t, b, _ = arr.shape
         n = self.num_layers
         states = self._states(h0, b, dtype, two_d)
-        if not isinstance(u, list):
-            u = [u] + [None] * (n - 1)
-        if len(u) != n:
-            raise ArgumentError(
-                f"u must be a list of {n} perturbations (one per layer, None for none); "
-                f"got {len(u)}"
-            )
-        f64 = np.dtype(np.float64)
-        tans = [
-            np.zeros((b, c.state_size))
-            if ul is None
-            else _rows(
-                f"u[{k}]", ul, b, c.state_size, f64, two_d, "initial-state perturbation"
-            ).copy()
-            for k, (c, ul) in enumerate(zip(self.layers, u, strict=True))
-        ]
+        tans = self._perturbations("sensitivity", u, b, np.dtype(np.float64), two_d)
         # Each layer's tangent is carried as a direction (unit norm, or 0) and a log-size
         # per lane: the core writes them so, and takes the layer below's the same way.
         offset = []
@@ -700,31 +710,10 @@ class Stack:
 
         budget = _memory_budget(memory_budget)
         n_threads = _threads(threads)
-        mapped = [k for k, c in enumerate(self.layers[:-1]) if getattr(c, "output_map", False)]
-        if mapped:
-            raise ArgumentError(
-                f"jvp through a stack needs every layer below the top to output its state; "
-                f"layer {mapped[0]} ({type(self.layers[mapped[0]]).__name__}) has an output map"
-            )
         arr, dtype, two_d = _prepare_x(self.layers[0], x)
         t, b, _ = arr.shape
-        n = self.num_layers
         states = self._states(h0, b, dtype, two_d)
-        if not isinstance(u, list):
-            u = [u] + [None] * (n - 1)
-        if len(u) != n:
-            raise ArgumentError(
-                f"u must be a list of {n} perturbations (one per layer, None for none); "
-                f"got {len(u)}"
-            )
-        tans = [
-            np.zeros((b, c.state_size), dtype)
-            if ul is None
-            else np.ascontiguousarray(
-                _rows(f"u[{k}]", ul, b, c.state_size, dtype, two_d, "initial-state perturbation")
-            )
-            for k, (c, ul) in enumerate(zip(self.layers, u, strict=True))
-        ]
+        tans = self._perturbations("jvp", u, b, dtype, two_d)
         dx_all = None
         if dx is not None:
             dx_all = as_float_array("dx", dx, dtype=dtype)
