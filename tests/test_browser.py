@@ -62,16 +62,6 @@ PAGES = {
     "training": (0, "训练实验室"),
     "hear": (2, "听见"),
 }
-#: Pages whose chart legend runs off the right edge of the chart at 390 px (a real defect,
-#: issue 14): their phone test xfails on that alone, and fails once the legend fits (then
-#: drop the page from here).
-LEGEND_OFF_ON_PHONE = {"", "problem", "decay", "landscape"}
-#: (path, lang) whose metric label is cut with an ellipsis at 1400 px (a real defect: the
-#: Decay page's "Memory horizon (steps)", 137 px of text in a 134 px box).
-METRIC_CUT_ON_DESKTOP = {("decay", "en")}
-#: A click on the Landscape heatmap moves the URL's point but the two point sliders (in
-#: their form) keep showing the old one (a real defect): that test xfails on it alone.
-SLIDERS_STAY_AFTER_PICK = True
 #: url path -> how many st.metric elements the page shows when it opens (at least).
 METRICS = {"decay": 4, "remedies": 3, "landscape": 2, "hear": 5}
 
@@ -371,9 +361,6 @@ def test_page_renders_its_charts_without_exception(server, page, path, lang):
     # Markdown that the renderer did not take for emphasis shows its asterisks.
     for tab, text in _visible_texts(page).items():
         assert "**" not in text, (tab, [line for line in text.splitlines() if "**" in line])
-    if (path, lang) in METRIC_CUT_ON_DESKTOP:
-        assert metrics["bad"], f"{where}: the metrics fit now; drop it from METRIC_CUT_ON_DESKTOP"
-        pytest.xfail(f"{where}: metric text cut off (known): {metrics['bad']}")
     assert not metrics["bad"], f"{where}: metric text cut off: {metrics['bad']}"
 
 
@@ -411,9 +398,6 @@ def test_page_on_a_phone_cuts_off_no_text(server, browser, path, lang):
                 if t["rows"] < 2 or t["right"] > t["vw"] + 1 or t["scrolls"] is not None:
                     problems.append(("table cut off", t))
         assert not problems, (where, problems)
-        if path in LEGEND_OFF_ON_PHONE:
-            assert fit["bad"], f"{where}: the charts fit now; drop it from LEGEND_OFF_ON_PHONE"
-            pytest.xfail(f"{where}: chart legend cut off (known): {fit['bad']}")
         assert not fit["bad"], (where, fit["bad"])
     finally:
         context.close()
@@ -569,8 +553,6 @@ def test_click_on_the_landscape_heatmap_moves_the_point_sliders(server, page):
             timeout=5_000,
         )
     after = (_slider_value(page, "p4_lx_gain_input"), _slider_value(page, "p4_ly_gain_input"))
-    if SLIDERS_STAY_AFTER_PICK and after == before:
-        pytest.xfail(f"known: the URL moved to {url} but the sliders still show {after}")
     assert f"{after[0]:.3g}" == f"{want[0]:.3g}" and f"{after[1]:.3g}" == f"{want[1]:.3g}", (
         after, want)  # fmt: skip
 

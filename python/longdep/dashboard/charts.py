@@ -12,6 +12,7 @@ log10 values on a linear axis whose labels read as powers of ten ("1e-120").
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -143,13 +144,32 @@ def _max_distance(data: pd.DataFrame) -> float:
     return float(data["distance"].max()) if len(data) else 1.0
 
 
+def _text_units(text: str) -> int:
+    """The width of ``text`` in Latin characters: a CJK or full-width one counts twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def legend_columns(names: Sequence[object]) -> alt.ExprRef:
     """As many legend columns as fit the chart's width (a Vega expression of ``width``),
     so that a legend below the plot wraps on a phone instead of running off its edge:
-    a column is as wide as the longest name (about 7 px a character) plus its symbol."""
-    longest = max((len(str(n)) for n in names), default=1)
+    a column is as wide as the longest name (about 7 px a character, twice that for a
+    Chinese one) plus its symbol."""
+    longest = max((_text_units(str(n)) for n in names), default=1)
     column_px = 7 * longest + 45
     return alt.ExprRef(f"max(1, min({max(1, len(names))}, floor(width / {column_px})))")
+
+
+def bottom_legend(names: Sequence[object], label_limit: int = 400, **kwargs: Any) -> alt.Legend:
+    """A legend below the plot that fits any width: as many columns as fit
+    (:func:`legend_columns`, one on a phone, where the entries stack instead of running
+    off the right edge in one row), labels at most ``label_limit`` px and never wider
+    than the plot (the legend starts at the plot's left edge)."""
+    return alt.Legend(
+        orient="bottom",
+        columns=legend_columns(names),
+        labelLimit=alt.ExprRef(f"max(80, min({label_limit}, width - 40))"),
+        **kwargs,
+    )
 
 
 def y_range_scale(data: pd.DataFrame, y_decades: float | None) -> alt.Scale:
@@ -194,7 +214,7 @@ def decay_chart(
         scale=alt.Scale(domain=names, range=list(DECAY_COLORS[: len(names)]))
         if len(names) <= len(DECAY_COLORS)
         else alt.Undefined,
-        legend=alt.Legend(orient="bottom", labelLimit=400),
+        legend=bottom_legend(names),
     )
     base = alt.Chart(data).encode(
         x=_distance_x(x_title, log_x, _max_distance(data)),
@@ -318,7 +338,7 @@ def rate_bar_chart(
                 "sign:N",
                 title=None,
                 scale=alt.Scale(domain=[grow, decay], range=[OKABE_ITO[6], OKABE_ITO[5]]),
-                legend=alt.Legend(orient="bottom"),
+                legend=bottom_legend([grow, decay]),
             ),
             tooltip=[
                 alt.Tooltip("name:N", title=""),
@@ -368,7 +388,7 @@ def telephone_chart(
             title=None,
             sort=models,
             scale=alt.Scale(domain=models, range=list(TELEPHONE_COLORS[: len(models)])),
-            legend=alt.Legend(orient="bottom"),
+            legend=bottom_legend(models),
         ),
         tooltip=[
             alt.Tooltip("model:N", title=""),
@@ -485,11 +505,20 @@ def heatmap_chart(
         )
     else:
         scale = alt.Scale(scheme="viridis")
-    legend: Any = alt.Undefined
+    # The colour bar above the plot, not at its right: at its right (as wide as its title)
+    # it took half of a phone's width from the cells and from the edge legend below them.
+    legend_kw: dict[str, Any] = {
+        "orient": "top",
+        "direction": "horizontal",
+        "titleOrient": "top",
+        "titleLimit": alt.ExprRef("max(80, width)"),
+        "gradientLength": alt.ExprRef("clamp(width - 40, 80, 300)"),
+    }
     if color_log10 and len(data):
         lo, hi = float(data["value"].min()), float(data["value"].max())
         decades = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
-        legend = alt.Legend(labelExpr=LOG10_LABEL_EXPR, values=decades)
+        legend_kw.update(labelExpr=LOG10_LABEL_EXPR, values=decades)
+    legend = alt.Legend(**legend_kw)
     xscale = alt.Scale(domain=[float(x0[0]), float(x1[-1])], nice=False, zero=False)
     yscale = alt.Scale(
         type="log" if y_log else "linear",
@@ -540,7 +569,7 @@ def heatmap_chart(
                     "line:N",
                     title=None,
                     scale=alt.Scale(range=[[6, 3], [2, 2]]),
-                    legend=alt.Legend(orient="bottom", symbolStrokeColor="black", labelLimit=400),
+                    legend=bottom_legend(list(dict.fromkeys(e["line"])), symbolStrokeColor="black"),
                 ),
                 tooltip=alt.Tooltip("line:N", title=""),
             )

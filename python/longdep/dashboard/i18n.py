@@ -178,7 +178,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "dl_png": {"en": "Chart (PNG)", "zh": "图表（PNG）"},
     "dl_svg": {"en": "Chart (SVG)", "zh": "图表（SVG）"},
-    "m_horizon_steps": {"en": "Memory horizon (steps)", "zh": "记忆视界（步）"},
+    "m_horizon_steps": {"en": "Horizon (steps)", "zh": "记忆视界（步）"},
     "clip_col_what": {"en": "quantity", "zh": "量"},
     "m_hz_value": {"en": "{v:,.0f}", "zh": "{v:,.0f}"},
     "m_hz_beyond": {"en": "> {T:,}", "zh": "> {T:,}"},

@@ -34,16 +34,22 @@ def nearest_pick(event: Any, xs: list[float], ys: list[float]) -> tuple[float, f
     return min(xs, key=lambda v: abs(v - x)), min(ys, key=lambda v: abs(v - y))
 
 
-def apply_pick(mode: str, xs: list[float], ys: list[float]) -> None:
-    """A new click on the heatmap moves the two point sliders there: their URL values are
-    set and their state dropped, so they start again from the URL in this run."""
+def apply_pick(mode: str, xs: list[float], ys: list[float]) -> bool:
+    """A new click on the heatmap moves the two point sliders there: their URL values and
+    their state are set before the sliders are drawn. Setting the state (not dropping it)
+    is what moves them in the browser too: a slider is identified by its key alone, so a
+    dropped state would leave the browser showing its old value. True after a new pick."""
     picked = nearest_pick(st.session_state.get(HEAT_KEY), xs, ys)
     if picked is None or st.session_state.get("_p4_applied") == (mode, *picked):
-        return
+        return False
     st.session_state["_p4_applied"] = (mode, *picked)
-    for key, value in zip((f"p4_lx_{mode}", f"p4_ly_{mode}"), picked, strict=True):
+    for key, value, options in zip(
+        (f"p4_lx_{mode}", f"p4_ly_{mode}"), picked, (xs, ys), strict=True
+    ):
         st.query_params[key] = urlstate.encode(value)
-        st.session_state.pop(key, None)
+        # The option itself (the same object the slider is given), not an equal copy.
+        st.session_state[key] = next((o for o in options if o == value), value)
+    return True
 
 
 def lyapunov_section(
@@ -53,17 +59,19 @@ def lyapunov_section(
     st.subheader(tr("p4_lyap_header"))
     st.markdown(tr("p4_lyap_text"))
     xs, ys = list(res["x"]), list(res["y"])
-    apply_pick(mode, xs, ys)
+    picked = apply_pick(mode, xs, ys)
     with compute_form(tr, "p4_lyap_form", width="content"):  # a click on the map also picks
         a, b, c = st.columns(3)
+        x0 = urlstate.choice(f"p4_lx_{mode}", xs, xs[len(xs) // 2])
+        y0 = urlstate.choice(f"p4_ly_{mode}", ys, ys[len(ys) // 2])
+        # After a pick the state holds the value: no ``value=`` as well (Streamlit warns
+        # about a widget given both).
         xv = a.select_slider(
-            tr("p4_lyap_point_x"), xs,
-            value=urlstate.choice(f"p4_lx_{mode}", xs, xs[len(xs) // 2]),
+            tr("p4_lyap_point_x"), xs, value=None if picked else x0,
             format_func=lambda v: f"{v:.3g}", key=f"p4_lx_{mode}",
         )  # fmt: skip
         yv = b.select_slider(
-            tr("p4_lyap_point_y"), ys,
-            value=urlstate.choice(f"p4_ly_{mode}", ys, ys[len(ys) // 2]),
+            tr("p4_lyap_point_y"), ys, value=None if picked else y0,
             format_func=lambda v: f"{v:.3g}", key=f"p4_ly_{mode}",
         )  # fmt: skip
         size = int(yv) if mode == "radius_H" else H

@@ -25,7 +25,7 @@ def horizon_text(
     """A memory horizon in words: the steps; "> T steps" when the curve never falls below
     the threshold within T (the number when ``T`` is given); for an exploding gradient,
     which has no horizon, its growth instead. ``short``: the number alone ("1,217",
-    "> 10,000", "none"), for a metric labelled "Memory horizon (steps)" whose growth, when
+    "> 10,000", "none"), for a metric labelled "Horizon (steps)" whose growth, when
     exploding, :func:`growth_caption` gives below it."""
     if math.isfinite(h):
         return tr("m_hz_value" if short else "m_horizon_value", v=h)
