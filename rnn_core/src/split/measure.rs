@@ -10,8 +10,10 @@
 //! for the split its barrier), and a call splits only when the split is faster at the
 //! call's length. The costs are cached per shape for [`TTL`] and measured again after
 //! that, so a machine that was busy at the first call is not judged by that moment for
-//! the whole process. The measurement takes a few milliseconds (up to a few hundred
-//! for H = 1024 LSTMs, whose calls take seconds).
+//! the whole process. The measurement takes 20-40 ms (up to about a second for
+//! H = 1024 LSTMs, whose calls take seconds). Its runs must be a few milliseconds
+//! long: in shorter ones the split's second core has not reached its full speed yet
+//! and the split looks slower per step than it is.
 //!
 //! `LONGDEP_SPLIT=always` or `never` skips the measurement (benchmarks, and tests that
 //! need one path); an explicit `threads=` is always obeyed as before.
@@ -31,10 +33,10 @@ use std::time::{Duration, Instant};
 /// How long a verdict is kept before it is measured again.
 pub const TTL: Duration = Duration::from_secs(30);
 /// Wall time of the shorter timed run (the longer one runs eight times the steps).
-const RUN_S: f64 = 5e-4;
+const RUN_S: f64 = 2e-3;
 /// Steps of the one-thread probe, and the most steps of the shorter timed run (at
 /// least half the probe's).
-const STEPS: (usize, usize) = (32, 256);
+const STEPS: (usize, usize) = (32, 1024);
 /// The split must be this much faster than one thread to be chosen.
 const MARGIN: f64 = 0.95;
 
