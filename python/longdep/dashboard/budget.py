@@ -72,28 +72,46 @@ __all__ = [
 # measured on the 2-core AMD EPYC this dashboard was written on (L2 1 MiB per core, L3
 # 32 MiB), B = 1, H from 64 to 2048:
 #
-#     step = 0.3 us + rows * 0.015 us * H               (elementwise work per gate row)
-#          + 0.025 us * S                               (diagonal recurrences, state S)
+#     step = 0.2 us + rows * 0.002 us * H               (elementwise work per gate row)
 #          + a * penalty * (rows * H^2 + in_rows * H * I)  (the matrix products)
 #
-# with ``a`` = 2.2e-4 us per multiply-add in float64 and 1.1e-4 us in float32. Once the
-# weights no longer fit the caches the products are memory-bound: ``penalty`` grows from 1
-# (weights <= 8 MiB) to 3 (>= 32 MiB), log-linearly between. Measured (float64) against
-# this model: Elman H = 512 50 us/step (model 66), H = 2048 3.4 ms (2.8); LSTM H = 512
-# 240 us (263), H = 2048 11.7 ms (11.2), float32 H = 512 99 us (147); SSM H = 512 205 us
-# (320); minGRU H = 512 4-22 us (13). The estimate is meant to be right within a factor
-# of two or three: enough to tell seconds from minutes.
+# While the weights fit the second-level caches (<= 1.5 MiB) a multiply-add costs ``a`` =
+# 8e-5 us in float64 and 4.5e-5 us in float32; beyond, the products stream from the
+# shared cache, at 1.9e-4 and 1.0e-4 us, and once the weights outgrow that too
+# ``penalty`` grows from 1 (<= 8 MiB) to 3.7 (>= 128 MiB, from memory), log-linearly
+# between (LSTM H = 2048, 128 MiB: 11.7 ms per step).
+# Measured (float64 / float32, us per step) against this model (in brackets), H = 128, 512,
+# 1024: Elman 1.63 (1.9) / 1.22 (1.2), 48.4 (51) / 18.1 (13), 198 (201) / 98 (107);
+# LSTM 8.1 (6.0) / 3.3 (3.3), 205 (200) / 106 (106), 1456 (1880) / 373 (705);
+# GRU 4.2 (4.9) / 2.1 (2.7), 140 (152) / 77 (80), 777 (1240) / 264 (520).
+#
+# The diagonal recurrences have no recurrent matrix; their input projections run as one
+# matrix-matrix product over a block of steps, and their elementwise work per state entry
+# depends on the kind (vectorised exponentials; the SSM's softplus is scalar):
+#
+#     step = 0.1 us + d(kind) * S + a_mm * penalty * in_rows * H * I
+#
+# with ``a_mm`` = 5e-5 us per multiply-add in float64, 2.5e-5 in float32. Measured
+# (float64, the Decay page's ``grad_norms`` run) at H = 64 / 256 / 1024:
+# minGRU 0.34 / 1.13 / 4.89 us, minLSTM 0.69 / 2.15 / 9.42, RG-LRU (I = H) 1.33 / 8.15 /
+# 220, SSM (N = 16) 10.6 / 49.9 / 225, LRU 0.15 / 0.30 / 1.05. The estimate is meant to be
+# right within a factor of two or three: enough to tell seconds from minutes.
 
-_STEP_US = 0.3
-_ROW_US = 0.015
-_DIAG_US = 0.025
-_MULADD_US = {4: 1.1e-4, 8: 2.2e-4}
-_CACHE_FIT, _CACHE_MISS = 8 << 20, 32 << 20
-_MISS_PENALTY = 3.0
+_STEP_US = 0.2
+_ROW_US = 0.002
+_MULADD_US = {4: 4.5e-5, 8: 8e-5}
+_MULADD_MISS_US = {4: 1.0e-4, 8: 1.9e-4}
+_L2_FIT = 3 << 19
+_DIAG_STEP_US = 0.1
+#: Microseconds per state entry and step of each diagonal kind (others: the largest).
+_DIAG_US = {"mingru": 0.005, "minlstm": 0.009, "rglru": 0.01, "ssm": 0.012, "lru": 0.0005}
+_DIAG_MULADD_US = {4: 2.5e-5, 8: 5e-5}
+_CACHE_FIT, _CACHE_MISS = 8 << 20, 128 << 20
+_MISS_PENALTY = 3.7
 #: Seconds a call costs besides its steps (building the cell, drawing inputs, metrics).
 _CALL_S = 0.005
 #: Extra seconds per optimisation step of the training lab (Python: optimiser, batches).
-_TRAIN_STEP_S = 1e-3
+_TRAIN_STEP_S = 8e-3
 #: Passes over the sequence, relative to ``grad_norms``'s three.
 _PASSES = {"grad_norms": 1.0, "forward": 1 / 3, "sensitivity": 2 / 3, "train": 1.8}
 #: Kinds of the dashboard that are not catalogue names, and their catalogue kind.
@@ -126,16 +144,30 @@ def _shape(kind: str, H: int) -> tuple[int, int, int, int]:
     return gates, gates, 0, state
 
 
+def _penalty(nbytes: float) -> float:
+    """How much slower products get once their weights exceed the caches."""
+    if nbytes <= _CACHE_FIT:
+        return 1.0
+    span = math.log(_CACHE_MISS / _CACHE_FIT)
+    return 1.0 + (_MISS_PENALTY - 1) * min(1.0, math.log(nbytes / _CACHE_FIT) / span)
+
+
 def _step_us(kind: str, H: int, I: int, item: int) -> float:
     rows, in_rows, diag, _ = _shape(kind, H)
+    if diag:
+        inputs = in_rows * H * I
+        per_entry = _DIAG_US.get(_ALIASES.get(kind, kind), max(_DIAG_US.values()))
+        return (
+            _DIAG_STEP_US
+            + per_entry * diag
+            + _DIAG_MULADD_US[item] * _penalty(inputs * item) * inputs
+        )
     products = rows * H * H + in_rows * H * I
+    elementwise = _STEP_US + rows * _ROW_US * H
     weights = products * item
-    penalty = 1.0
-    if weights > _CACHE_FIT:
-        span = math.log(_CACHE_MISS / _CACHE_FIT)
-        penalty += (_MISS_PENALTY - 1) * min(1.0, math.log(weights / _CACHE_FIT) / span)
-    elementwise = _STEP_US + rows * _ROW_US * H + _DIAG_US * diag
-    return elementwise + _MULADD_US[item] * penalty * products
+    if weights <= _L2_FIT:
+        return elementwise + _MULADD_US[item] * products
+    return elementwise + _MULADD_MISS_US[item] * _penalty(weights) * products
 
 
 def estimate(
