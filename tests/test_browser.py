@@ -448,8 +448,8 @@ queueText => {
 
 
 def test_long_landscape_grid_shows_progress_within_a_second(server, page):
-    """A grid of a few seconds (30 x 10 cells at T = 5,000, estimated above the
-    confirmation threshold): within 1 s of the click that starts it (the confirmation, or
+    """A grid of a few seconds (40 x 20 cells at T = 5,000, estimated at 6.6 s: above the
+    confirmation threshold of 4 s): within 1 s of the click that starts it (the confirmation, or
     the form's Compute) a progress bar, a spinner or the queue message is on view."""
     from longdep.dashboard import i18n
 
@@ -457,7 +457,7 @@ def test_long_landscape_grid_shows_progress_within_a_second(server, page):
     confirm = page.locator(".st-key-p4_go button")
     heat = ".st-key-p4_heat .vega-embed svg.marks, .st-key-p4_heat .vega-embed canvas"
     seed = 271_828  # not computed before in this server: no cached grid
-    page.goto(f"{server}/landscape?lang=en&p4_nx=30&p4_ny_gain_input=10&p4_T=5000&p4_seed={seed}")
+    page.goto(f"{server}/landscape?lang=en&p4_nx=40&p4_ny_gain_input=20&p4_T=5000&p4_seed={seed}")
     page.wait_for_selector(f".st-key-p4_go button, {heat}", timeout=60_000)
     if not confirm.count():  # computed on opening (no confirmation): start one by a click
         _settle(page, 2)
