@@ -81,9 +81,9 @@ __all__ = [
 # ``penalty`` grows from 1 (<= 8 MiB) to 3.7 (>= 128 MiB, from memory), log-linearly
 # between (LSTM H = 2048, 128 MiB: 11.7 ms per step).
 # Measured (float64 / float32, us per step) against this model (in brackets), H = 128, 512,
-# 1024: Elman 1.63 (1.9) / 1.22 (1.2), 48.4 (51) / 18.1 (13), 198 (201) / 98 (107);
-# LSTM 8.1 (6.0) / 3.3 (3.3), 205 (200) / 106 (106), 1456 (1880) / 373 (705);
-# GRU 4.2 (4.9) / 2.1 (2.7), 140 (152) / 77 (80), 777 (1240) / 264 (520).
+# 1024: Elman 1.63 (1.8) / 1.22 (1.2), 48.4 (51) / 18.1 (13), 198 (202) / 98 (107);
+# LSTM 8.1 (6.5) / 3.3 (4.2), 205 (204) / 106 (109), 1456 (1884) / 373 (712);
+# GRU 4.2 (4.9) / 2.1 (3.2), 140 (153) / 77 (82), 777 (1245) / 264 (446).
 #
 # The diagonal recurrences have no recurrent matrix; their input projections run as one
 # matrix-matrix product over a block of steps, and their elementwise work per state entry
